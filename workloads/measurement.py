@@ -1,0 +1,73 @@
+"""`Measurement`: what one strategy measured at one sweep point, as it flows from the measuring
+process to the store, the exporters, the CLI table and the app."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .stats import Stats, summarize
+
+OK = "ok"
+FAILED = "failed"
+NOT_APPLICABLE = "n/a"
+TIMED_OUT = "timeout"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    workload: str
+    strategy: str
+    items: int
+    length: int
+    workers: int | None  # None for strategies without a pool
+    chunksize: int | None
+    pool: str | None
+    warmup: int
+    times_s: tuple[float, ...] = ()
+    status: str = OK
+    error: str = ""
+    point_index: int = 0
+    stats: Stats | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "times_s", tuple(self.times_s))
+        object.__setattr__(self, "stats", summarize(self.times_s))
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
+    def repeats(self) -> int:
+        return len(self.times_s)
+
+    @property
+    def point(self) -> tuple[int, int]:
+        return (self.items, self.length)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("stats")
+        data["times_s"] = list(self.times_s)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Measurement":
+        data = {key: value for key, value in data.items() if key != "stats"}
+        return cls(**data)
+
+
+def serial_medians(measurements: list[Measurement]) -> dict[tuple[int, int], float]:
+    """The serial median at each point: the baseline every speedup is taken against."""
+    return {
+        m.point: m.stats.median
+        for m in measurements
+        if m.strategy == "serial" and m.ok and m.stats is not None
+    }
+
+
+def speedup_vs_serial(m: Measurement, baselines: dict[tuple[int, int], float]) -> float | None:
+    base = baselines.get(m.point)
+    if not m.ok or m.stats is None or not base or m.stats.median <= 0:
+        return None
+    return base / m.stats.median

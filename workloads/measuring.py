@@ -1,0 +1,197 @@
+"""The measuring process: where a sweep runs, apart from whoever asked for it.
+
+The caller (the CLI, or the app with its threads and event loop) is never forked: the measuring
+process is a fresh interpreter, owns the pools it measures, and sends back only small events over a
+pipe. It leaves the caller's process group, so a Ctrl+C typed at the terminal reaches only the
+caller, which then cancels it; and it watches its parent, so that if the caller is killed it takes
+its pool workers down and exits by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Iterator
+
+from .events import CANCELLED, FAILED, Event, RunFinished
+from .spec import SweepSpec
+
+CANCEL = "cancel"
+# How long a cooperative cancel may take before the process tree is killed: the measuring process
+# only notices a cancel between calls, and one call can last much longer than a user will wait.
+CANCEL_GRACE_S = 0.5
+PARENT_POLL_S = 0.25
+
+
+def _kill_children() -> None:
+    import psutil
+
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent_pid:
+            _kill_children()
+            os._exit(4)
+
+
+def _child_main(conn: Connection, parent_pid: int, start_index: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
+
+    from .sweep import describe_error, run_sweep
+
+    def should_stop() -> bool:
+        while conn.poll():
+            if conn.recv() == CANCEL:
+                return True
+        return False
+
+    try:
+        spec = SweepSpec.from_dict(conn.recv())
+        run_sweep(spec, conn.send, should_stop, start_index=start_index)
+    except (BrokenPipeError, EOFError, ConnectionResetError):
+        pass  # the caller is gone; nobody to tell
+    except BaseException as exc:  # report anything, so the caller can store the run as failed
+        try:
+            conn.send(RunFinished(FAILED, describe_error(exc)))
+        except OSError:
+            pass
+    finally:
+        _kill_children()
+        conn.close()
+
+
+class SweepProcess:
+    """A running sweep in its measuring process, seen from the caller.
+
+    The process is a fresh interpreter (`python -m workloads.measuring`), not a multiprocessing
+    child: spawn would re-import the caller's `__main__`, whatever script or app that is. Events come
+    back over a socket pair wrapped in a multiprocessing `Connection`.
+    """
+
+    def __init__(self, spec: SweepSpec, *, start_index: int = 0, quiet: bool = True) -> None:
+        ours, theirs = socket.socketpair()
+        # Pool workers inherit the measuring process's descriptors: nothing they print may land in
+        # the caller's terminal (the app's screen) unless asked for.
+        sink = subprocess.DEVNULL if quiet else None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workloads.measuring", str(theirs.fileno()), str(os.getpid()), str(start_index)],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            # Its own session: a Ctrl+C typed at the terminal reaches only the caller, which cancels.
+            start_new_session=True,
+            env=_child_env(),
+        )
+        theirs.close()
+        self._conn = Connection(ours.detach())
+        self._conn.send(spec.to_dict())
+        self.finished: RunFinished | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def events(self, poll_s: float = 0.05, stop: threading.Event | None = None) -> Iterator[Event]:
+        """Yield events until the run finishes. If `stop` is set, the sweep is cancelled; if the
+        measuring process dies, a failed `RunFinished` saying how ends the stream."""
+        cancel_sent_at: float | None = None
+        while self.finished is None:
+            if stop is not None and stop.is_set() and cancel_sent_at is None:
+                cancel_sent_at = time.monotonic()
+                try:
+                    self._conn.send(CANCEL)
+                except OSError:
+                    pass
+            if cancel_sent_at is not None and time.monotonic() - cancel_sent_at > CANCEL_GRACE_S:
+                self.kill()
+                self.finished = RunFinished(CANCELLED)
+                yield self.finished
+                return
+            try:
+                ready = self._conn.poll(poll_s)
+                event = self._conn.recv() if ready else None
+            except (EOFError, OSError):
+                event = None
+                ready = False
+                self._wait(1.0)
+            if event is not None:
+                if isinstance(event, RunFinished):
+                    self.finished = event
+                yield event
+                continue
+            if not ready and self.process.poll() is not None:
+                if cancel_sent_at is not None:
+                    self.finished = RunFinished(CANCELLED)
+                else:
+                    self.finished = RunFinished(FAILED, self._death_reason())
+                yield self.finished
+        if not self._wait(5.0):
+            self.kill()
+
+    def _wait(self, timeout: float) -> bool:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def _death_reason(self) -> str:
+        code = self.process.returncode
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the measuring process was killed by {name}"
+        return f"the measuring process exited unexpectedly (exit code {code})"
+
+    def kill(self) -> None:
+        """Kill the measuring process and every process it started (its pools)."""
+        import psutil
+
+        try:
+            root = psutil.Process(self.process.pid)
+            procs = root.children(recursive=True) + [root]
+        except psutil.Error:
+            procs = []
+        for proc in procs:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(procs, timeout=2.0)
+        self._wait(2.0)
+        self._conn.close()
+
+
+def _child_env() -> dict[str, str]:
+    """The caller's environment, with this copy of `workloads` first on the path, so the measuring
+    process runs the same engine even when the caller imported it from a source tree."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
+if __name__ == "__main__":
+    fd, parent, first = (int(arg) for arg in sys.argv[1:4])
+    _child_main(Connection(fd), parent, first)

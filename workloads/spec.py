@@ -1,0 +1,219 @@
+"""What a sweep is: the `SweepSpec` dataclass and the one validator behind the CLI and the app.
+
+Every user-typed field goes through `parse_*` here, so the command line and the form reject the
+same inputs with the same words. Nothing in this module imports numpy: it runs on every keystroke
+in the app and before `parbench --help` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+
+WORKLOADS = ("sleep", "squares", "spin")
+STRATEGIES = ("serial", "processes", "threads", "numpy", "numpy-processes")
+POOL_STRATEGIES = ("processes", "threads", "numpy-processes")
+PROCESS_STRATEGIES = ("processes", "numpy-processes")
+POOL_MODES = ("cold", "warm")
+START_METHODS = ("fork", "spawn", "forkserver")
+DEFAULT_STRATEGIES = ("serial", "processes", "numpy")
+
+# Bounds that keep a typo from becoming a sweep that runs for a week: far above any sane use,
+# low enough that the product of two of them stays an int a machine can reason about.
+MAX_ITEMS = 1 << 20
+MAX_LENGTH = 1 << 32
+MAX_POINTS = 256
+MAX_REPEAT = 1000
+MAX_WORKERS = 512
+MAX_SPIN = 10**10
+MAX_SLEEP_MS = 60_000.0
+
+
+class SpecError(ValueError):
+    """A field the user typed is not valid; `field` names it, the message says why."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.reason = message
+
+
+def _parse_int(text: str, field_name: str, *, low: int, high: int) -> int:
+    cleaned = text.strip().replace("_", "")
+    if not cleaned:
+        raise SpecError(field_name, "is empty")
+    try:
+        value = int(cleaned)
+    except ValueError:
+        raise SpecError(field_name, f"{text.strip()!r} is not a whole number") from None
+    if value < low:
+        raise SpecError(field_name, f"must be at least {low}, got {value}")
+    if value > high:
+        raise SpecError(field_name, f"must be at most {high:,}, got {value:,}")
+    return value
+
+
+def parse_sizes(text: str, field_name: str = "items", *, high: int = MAX_ITEMS) -> tuple[int, ...]:
+    """Parse the size grammar: `8`, `4,8,16`, or `4..512` (powers of two, both ends included)."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise SpecError(field_name, "is empty; give a number, a list like 4,8,16 or a range like 4..512")
+    if ".." in cleaned:
+        lo_text, sep, hi_text = cleaned.partition("..")
+        if ".." in hi_text:
+            raise SpecError(field_name, f"{cleaned!r} has more than one '..'")
+        lo = _parse_int(lo_text, field_name, low=1, high=high)
+        hi = _parse_int(hi_text, field_name, low=1, high=high)
+        if lo > hi:
+            raise SpecError(field_name, f"range {lo}..{hi} is reversed; write {hi}..{lo}")
+        for end in (lo, hi):
+            if end & (end - 1):
+                raise SpecError(field_name, f"range ends must be powers of two; {end} is not")
+        sizes: list[int] = []
+        size = lo
+        while size <= hi:
+            sizes.append(size)
+            size *= 2
+        return tuple(sizes)
+    parts = cleaned.split(",")
+    values = [_parse_int(part, field_name, low=1, high=high) for part in parts]
+    if len(values) > MAX_POINTS:
+        raise SpecError(field_name, f"at most {MAX_POINTS} values")
+    return tuple(dict.fromkeys(values))  # keep the user's order, drop repeats
+
+
+def parse_strategies(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    names = [part.strip() for part in text.split(",")] if isinstance(text, str) else list(text)
+    names = [name for name in names if name]
+    if not names:
+        raise SpecError("strategies", "choose at least one of " + ", ".join(STRATEGIES))
+    for name in names:
+        if name not in STRATEGIES:
+            raise SpecError("strategies", f"unknown strategy {name!r}; choose from " + ", ".join(STRATEGIES))
+    return tuple(dict.fromkeys(names))
+
+
+def parse_workload(text: str) -> str:
+    name = text.strip()
+    if name not in WORKLOADS:
+        raise SpecError("workload", f"unknown workload {name!r}; choose from " + ", ".join(WORKLOADS))
+    return name
+
+
+def parse_choice(text: str, field_name: str, choices: tuple[str, ...]) -> str:
+    value = text.strip()
+    if value not in choices:
+        raise SpecError(field_name, f"{value!r} is not one of " + ", ".join(choices))
+    return value
+
+
+def parse_chunksize(text: str | int) -> int | str:
+    if isinstance(text, int):
+        text = str(text)
+    if text.strip() == "auto":
+        return "auto"
+    return _parse_int(text, "chunksize", low=1, high=MAX_ITEMS)
+
+
+def parse_float(text: str, field_name: str, *, low: float, high: float) -> float:
+    cleaned = text.strip()
+    if not cleaned:
+        raise SpecError(field_name, "is empty")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise SpecError(field_name, f"{cleaned!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SpecError(field_name, f"{cleaned!r} is not a finite number")
+    if value < low:
+        raise SpecError(field_name, f"must be at least {low:g}, got {value:g}")
+    if value > high:
+        raise SpecError(field_name, f"must be at most {high:g}, got {value:g}")
+    return value
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Everything that determines a sweep; stored with the run so it can be repeated exactly."""
+
+    workload: str = "squares"
+    items: tuple[int, ...] = (4, 8, 16, 32)
+    length: tuple[int, ...] = (100_000,)
+    strategies: tuple[str, ...] = DEFAULT_STRATEGIES
+    repeat: int = 3
+    warmup: int = 1
+    workers: int = field(default_factory=default_workers)
+    chunksize: int | str = 1
+    pool: str = "cold"
+    start_method: str | None = None  # None: the platform's default, resolved in the measuring process
+    sleep_ms: float = 50.0
+    spin: int = 1_000_000
+    seed: int = 12345
+
+    def points(self) -> list[tuple[int, int]]:
+        """The sweep's (items, length) points, in the order they are measured."""
+        return [(items, length) for items in self.items for length in self.length]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["items"] = list(self.items)
+        data["length"] = list(self.length)
+        data["strategies"] = list(self.strategies)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SweepSpec":
+        known = {f.name for f in fields(cls)}
+        kwargs = {key: value for key, value in data.items() if key in known}
+        for key in ("items", "length", "strategies"):
+            if key in kwargs:
+                kwargs[key] = tuple(kwargs[key])
+        return cls(**kwargs)
+
+
+def build_spec(
+    *,
+    workload: str = "squares",
+    items: str = "4..32",
+    length: str = "100000",
+    strategies: str | tuple[str, ...] = DEFAULT_STRATEGIES,
+    repeat: str = "3",
+    warmup: str = "1",
+    workers: str | None = None,
+    chunksize: str = "1",
+    pool: str = "cold",
+    start_method: str | None = None,
+    sleep_ms: str = "50",
+    spin: str = "1000000",
+    seed: str = "12345",
+) -> SweepSpec:
+    """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field."""
+    parsed_items = parse_sizes(items, "items", high=MAX_ITEMS)
+    parsed_length = parse_sizes(length, "length", high=MAX_LENGTH)
+    if len(parsed_items) * len(parsed_length) > MAX_POINTS:
+        raise SpecError("length", f"items × length gives more than {MAX_POINTS} points")
+    return SweepSpec(
+        workload=parse_workload(workload),
+        items=parsed_items,
+        length=parsed_length,
+        strategies=parse_strategies(strategies),
+        repeat=_parse_int(repeat, "repeat", low=1, high=MAX_REPEAT),
+        warmup=_parse_int(warmup, "warmup", low=0, high=MAX_REPEAT),
+        workers=default_workers() if workers is None or workers.strip() in ("", "auto")
+        else _parse_int(workers, "workers", low=1, high=MAX_WORKERS),
+        chunksize=parse_chunksize(chunksize),
+        pool=parse_choice(pool, "pool", POOL_MODES),
+        start_method=None if start_method in (None, "", "default")
+        else parse_choice(start_method, "start-method", START_METHODS),
+        sleep_ms=parse_float(sleep_ms, "sleep-ms", low=0.0, high=MAX_SLEEP_MS),
+        spin=_parse_int(spin, "spin", low=1, high=MAX_SPIN),
+        seed=_parse_int(seed, "seed", low=0, high=2**63 - 1),
+    )

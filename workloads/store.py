@@ -1,0 +1,203 @@
+"""The results store: every run and every measurement, in SQLite, committed as they complete.
+
+A run is written when it starts (status `running`, with its owner's pid) and each measurement is
+committed the moment it arrives, so a crash loses at most the point being measured. A run still
+marked `running` whose owner is gone reads as `interrupted`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .measurement import Measurement
+from .spec import SweepSpec
+
+SCHEMA_VERSION = 1
+RUNNING = "running"
+INTERRUPTED = "interrupted"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    owner_pid INTEGER,
+    spec TEXT NOT NULL,
+    machine TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS measurements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS measurements_run ON measurements(run_id);
+"""
+
+
+class StoreError(Exception):
+    """The store file cannot be used; the message says why and how to go on."""
+
+
+def default_path() -> Path:
+    override = os.environ.get("PARBENCH_DB")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("parbench", appauthor=False)) / "results.sqlite3"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Run:
+    id: int
+    spec: SweepSpec
+    status: str
+    started_at: str
+    finished_at: str | None = None
+    error: str = ""
+    machine: dict = field(default_factory=dict)
+    measurements: list[Measurement] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "spec": self.spec.to_dict(),
+            "machine": self.machine,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._check_schema()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a readable parbench store ({exc}); it was left untouched. "
+                "Move it aside, or pass --db (or set PARBENCH_DB) to use another file."
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc.strerror or exc}") from None
+
+    def _check_schema(self) -> None:
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" in tables:
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else None
+            if version != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"schema version {version}, this parbench reads {SCHEMA_VERSION}")
+            return
+        if tables:
+            raise sqlite3.DatabaseError("it holds tables that are not parbench's")
+        with self._db:
+            self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start_run(self, spec: SweepSpec) -> int:
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO runs (started_at, status, owner_pid, spec) VALUES (?, ?, ?, ?)",
+                (_now(), RUNNING, os.getpid(), spec.to_json()),
+            )
+        return int(cursor.lastrowid)
+
+    def set_machine(self, run_id: int, machine: dict) -> None:
+        with self._db:
+            self._db.execute("UPDATE runs SET machine=? WHERE id=?", (json.dumps(machine), run_id))
+
+    def add_measurement(self, run_id: int, measurement: Measurement) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO measurements (run_id, data) VALUES (?, ?)",
+                (run_id, json.dumps(measurement.to_dict())),
+            )
+
+    def finish_run(self, run_id: int, status: str, error: str = "") -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE runs SET status=?, error=?, finished_at=? WHERE id=?",
+                (status, error, _now(), run_id),
+            )
+
+    def _run_from_row(self, row) -> Run:
+        run_id, started_at, finished_at, status, error, owner_pid, spec_json, machine_json = row
+        if status == RUNNING and not _pid_alive(owner_pid):
+            status = INTERRUPTED
+        return Run(
+            id=run_id,
+            spec=SweepSpec.from_dict(json.loads(spec_json)),
+            status=status,
+            started_at=started_at,
+            finished_at=finished_at,
+            error=error,
+            machine=json.loads(machine_json),
+        )
+
+    _RUN_COLUMNS = "id, started_at, finished_at, status, error, owner_pid, spec, machine"
+
+    def runs(self, limit: int | None = None) -> list[Run]:
+        """Stored runs, newest first, without their measurements."""
+        query = f"SELECT {self._RUN_COLUMNS} FROM runs ORDER BY id DESC"
+        params: tuple = ()
+        if limit is not None:
+            query += " LIMIT ?"
+            params = (limit,)
+        return [self._run_from_row(row) for row in self._db.execute(query, params)]
+
+    def measurement_counts(self) -> dict[int, int]:
+        return dict(self._db.execute("SELECT run_id, COUNT(*) FROM measurements GROUP BY run_id"))
+
+    def last_run_id(self) -> int | None:
+        row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
+        return row[0] if row else None
+
+    def load_run(self, run_id: int) -> Run | None:
+        row = self._db.execute(f"SELECT {self._RUN_COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        run = self._run_from_row(row)
+        run.measurements = [
+            Measurement.from_dict(json.loads(data))
+            for (data,) in self._db.execute("SELECT data FROM measurements WHERE run_id=? ORDER BY id", (run_id,))
+        ]
+        return run

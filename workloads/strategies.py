@@ -1,0 +1,140 @@
+"""The strategies: the ways of running a kernel over every item of the input dict.
+
+Each `call` is exactly what gets timed, and mirrors the seed's code: a for loop over `d.items()`,
+or `dict(executor.map(kernel, d.items()))`. A cold pool is created and shut down inside the call, as
+the seed does; a warm pool is created (and its workers started) before timing and reused.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .spec import POOL_STRATEGIES, PROCESS_STRATEGIES, SweepSpec
+
+# How often a pool worker checks that the measuring process is still there: often enough that a
+# killed sweep leaves no orphan for more than a moment, rare enough to cost nothing measurable.
+ORPHAN_POLL_S = 0.5
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while True:
+        time.sleep(ORPHAN_POLL_S)
+        if os.getppid() != parent_pid:
+            os._exit(3)
+
+
+def watch_parent(parent_pid: int | None = None) -> None:
+    """Start a daemon thread that ends this process as soon as its parent is gone.
+
+    Used as the pool workers' initializer: if the measuring process is killed, its workers would
+    otherwise wait on their task queue forever.
+    """
+    pid = os.getppid() if parent_pid is None else parent_pid
+    threading.Thread(target=_exit_when_orphaned, args=(pid,), daemon=True, name="orphan-watch").start()
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def resolve_chunksize(chunksize: int | str, items: int, workers: int) -> int:
+    """`auto` follows multiprocessing.Pool.map: about four chunks per worker."""
+    if chunksize == "auto":
+        return max(1, math.ceil(items / (workers * 4)))
+    return int(chunksize)
+
+
+@dataclass
+class Strategy:
+    name: str
+    form: str  # which input and kernel it takes: "python" or "numpy"
+
+    @property
+    def uses_pool(self) -> bool:
+        return False
+
+    def prepare(self, items: int) -> None:
+        """Called before each point, outside timing."""
+
+    def call(self, kernel, data: dict) -> dict:
+        result = {}
+        for item in data.items():
+            key, value = kernel(item)
+            result[key] = value
+        return result
+
+    def reset(self) -> None:
+        """Forget a pool that may be broken; the next point starts a fresh one."""
+
+    def close(self) -> None:
+        pass
+
+
+class PoolStrategy(Strategy):
+    def __init__(self, name: str, form: str, spec: SweepSpec, start_method: str) -> None:
+        super().__init__(name, form)
+        self.workers = spec.workers
+        self.chunksize_option = spec.chunksize
+        self.warm = spec.pool == "warm"
+        self.processes = name in PROCESS_STRATEGIES
+        self.start_method = start_method
+        self.chunksize = 1
+        self._executor: Executor | None = None
+
+    @property
+    def uses_pool(self) -> bool:
+        return True
+
+    def _new_executor(self) -> Executor:
+        if self.processes:
+            return ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(self.start_method),
+                initializer=watch_parent,
+                initargs=(os.getpid(),),
+            )
+        return ThreadPoolExecutor(max_workers=self.workers)
+
+    def prepare(self, items: int) -> None:
+        self.chunksize = resolve_chunksize(self.chunksize_option, items, self.workers)
+        if self.warm and self._executor is None:
+            self._executor = self._new_executor()
+            # Workers start on demand; submitting one task per worker at once starts all of them
+            # (and lets them import the kernels' modules) before anything is timed.
+            list(self._executor.map(_noop, range(self.workers * 2)))
+
+    def call(self, kernel, data: dict) -> dict:
+        if self.warm and self._executor is not None:
+            return dict(self._executor.map(kernel, data.items(), chunksize=self.chunksize))
+        with self._new_executor() as executor:
+            return dict(executor.map(kernel, data.items(), chunksize=self.chunksize))
+
+    def reset(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def build(spec: SweepSpec, start_method: str) -> list[Strategy]:
+    """The spec's strategies, serial first: its output is the reference the others are checked
+    against, and the baseline of every speedup."""
+    ordered = sorted(spec.strategies, key=lambda name: name != "serial")
+    built: list[Strategy] = []
+    for name in ordered:
+        form = "numpy" if name.startswith("numpy") else "python"
+        if name in POOL_STRATEGIES:
+            built.append(PoolStrategy(name, form, spec, start_method))
+        else:
+            built.append(Strategy(name, form))
+    return built
