@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .measurement import Measurement, serial_medians, speedup_vs_serial
+from .measurement import Measurement, serial_times, speedup_vs_serial
 from .store import Run
 
 COLUMNS = (
@@ -28,7 +28,7 @@ class ExportError(Exception):
 
 
 def rows(run_id: int, measurements: list[Measurement]) -> list[dict]:
-    baselines = serial_medians(measurements)
+    baselines = serial_times(measurements)
     table = []
     for m in measurements:
         s = m.stats

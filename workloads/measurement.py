@@ -3,6 +3,7 @@ process to the store, the exporters, the CLI table and the app."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import asdict, dataclass, field
 
 from .stats import Stats, summarize
@@ -57,17 +58,21 @@ class Measurement:
         return cls(**data)
 
 
-def serial_medians(measurements: list[Measurement]) -> dict[tuple[int, int], float]:
-    """The serial median at each point: the baseline every speedup is taken against."""
-    return {
-        m.point: m.stats.median
-        for m in measurements
-        if m.strategy == "serial" and m.ok and m.stats is not None
-    }
+def serial_times(measurements: list[Measurement]) -> dict[tuple[int, int], tuple[float, ...]]:
+    """Serial's repeat times at each point: the baseline every speedup is taken against."""
+    return {m.point: m.times_s for m in measurements if m.strategy == "serial" and m.ok and m.times_s}
 
 
-def speedup_vs_serial(m: Measurement, baselines: dict[tuple[int, int], float]) -> float | None:
+def speedup_vs_serial(m: Measurement, baselines: dict[tuple[int, int], tuple[float, ...]]) -> float | None:
+    """Serial time over this strategy's time at the same point.
+
+    Repeats are interleaved, so serial's k-th repeat ran right beside this strategy's k-th: the
+    median of those paired ratios cancels a change in machine speed between rounds, which a ratio
+    of two medians does not. Unpaired (different repeat counts), it falls back to the medians.
+    """
     base = baselines.get(m.point)
-    if not m.ok or m.stats is None or not base or m.stats.median <= 0:
+    if not m.ok or not m.times_s or not base or min(m.times_s) <= 0:
         return None
-    return base / m.stats.median
+    if len(base) == len(m.times_s):
+        return statistics.median(b / t for b, t in zip(base, m.times_s))
+    return statistics.median(base) / statistics.median(m.times_s)
