@@ -87,6 +87,8 @@ def format_seconds(value: float | None) -> str:
     """A duration with a unit a person reads at a glance: 950 µs, 12.3 ms, 3.21 s."""
     if value is None:
         return "—"
+    if value < 1e-6:
+        return f"{value * 1e9:.3g} ns"
     if value < 1e-3:
         return f"{value * 1e6:.3g} µs"
     if value < 1:
@@ -95,7 +97,9 @@ def format_seconds(value: float | None) -> str:
 
 
 def format_speedup(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}×"
+    if value is None:
+        return "—"
+    return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
 
 
 def to_markdown(run: Run) -> str:

@@ -179,6 +179,36 @@ class SweepSpec:
         return cls(**kwargs)
 
 
+# Every field the user types, with its parser: the CLI's flags and the app's inputs go through these.
+FIELD_PARSERS = {
+    "workload": parse_workload,
+    "items": lambda text: parse_sizes(text, "items", high=MAX_ITEMS),
+    "length": lambda text: parse_sizes(text, "length", high=MAX_LENGTH),
+    "strategies": parse_strategies,
+    "repeat": lambda text: _parse_int(text, "repeat", low=1, high=MAX_REPEAT),
+    "warmup": lambda text: _parse_int(text, "warmup", low=0, high=MAX_REPEAT),
+    "workers": lambda text: default_workers() if text is None or text.strip() in ("", "auto")
+    else _parse_int(text, "workers", low=1, high=MAX_WORKERS),
+    "chunksize": parse_chunksize,
+    "pool": lambda text: parse_choice(text, "pool", POOL_MODES),
+    "start_method": lambda text: None if text is None or text.strip() in ("", "default")
+    else parse_choice(text, "start-method", START_METHODS),
+    "sleep_ms": lambda text: parse_float(text, "sleep-ms", low=0.0, high=MAX_SLEEP_MS),
+    "spin": lambda text: _parse_int(text, "spin", low=1, high=MAX_SPIN),
+    "seed": lambda text: _parse_int(text, "seed", low=0, high=2**63 - 1),
+}
+
+
+def parse_field(name: str, text):
+    """Parse one field's text; raises `SpecError` naming the field."""
+    return FIELD_PARSERS[name](text)
+
+
+def check_points(items: tuple[int, ...], length: tuple[int, ...]) -> None:
+    if len(items) * len(length) > MAX_POINTS:
+        raise SpecError("length", f"items × length gives {len(items) * len(length)} points, at most {MAX_POINTS}")
+
+
 def build_spec(
     *,
     workload: str = "squares",
@@ -196,24 +226,11 @@ def build_spec(
     seed: str = "12345",
 ) -> SweepSpec:
     """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field."""
-    parsed_items = parse_sizes(items, "items", high=MAX_ITEMS)
-    parsed_length = parse_sizes(length, "length", high=MAX_LENGTH)
-    if len(parsed_items) * len(parsed_length) > MAX_POINTS:
-        raise SpecError("length", f"items × length gives more than {MAX_POINTS} points")
-    return SweepSpec(
-        workload=parse_workload(workload),
-        items=parsed_items,
-        length=parsed_length,
-        strategies=parse_strategies(strategies),
-        repeat=_parse_int(repeat, "repeat", low=1, high=MAX_REPEAT),
-        warmup=_parse_int(warmup, "warmup", low=0, high=MAX_REPEAT),
-        workers=default_workers() if workers is None or workers.strip() in ("", "auto")
-        else _parse_int(workers, "workers", low=1, high=MAX_WORKERS),
-        chunksize=parse_chunksize(chunksize),
-        pool=parse_choice(pool, "pool", POOL_MODES),
-        start_method=None if start_method in (None, "", "default")
-        else parse_choice(start_method, "start-method", START_METHODS),
-        sleep_ms=parse_float(sleep_ms, "sleep-ms", low=0.0, high=MAX_SLEEP_MS),
-        spin=_parse_int(spin, "spin", low=1, high=MAX_SPIN),
-        seed=_parse_int(seed, "seed", low=0, high=2**63 - 1),
+    texts = dict(
+        workload=workload, items=items, length=length, strategies=strategies, repeat=repeat, warmup=warmup,
+        workers=workers, chunksize=chunksize, pool=pool, start_method=start_method, sleep_ms=sleep_ms,
+        spin=spin, seed=seed,
     )
+    values = {name: parse_field(name, text) for name, text in texts.items()}
+    check_points(values["items"], values["length"])
+    return SweepSpec(**values)
