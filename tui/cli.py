@@ -94,7 +94,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from workloads import export as exporter
     from workloads.events import CANCELLED, COMPLETED, CallStarted, MeasurementDone, RunStarted
-    from workloads.session import execute
+    from workloads.session import SweepRefused, execute
 
     from .report import results_table
 
@@ -131,6 +131,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     try:
         outcome = execute(spec, store, on_event, quiet=not args.debug)
+    except SweepRefused as exc:
+        raise UsageError(f"parbench run: refused: {exc}") from None
     except KeyboardInterrupt:
         if progress is not None:
             progress.stop()

@@ -7,10 +7,15 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from . import estimate
 from .events import CANCELLED, FAILED, Event, MeasurementDone, RunFinished, RunStarted
 from .measuring import SweepProcess
 from .spec import SweepSpec
 from .store import Store
+
+
+class SweepRefused(Exception):
+    """The sweep was not started (it would not fit in memory); nothing was stored or allocated."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ def execute(
     always on disk. A KeyboardInterrupt cancels the sweep, records the run as cancelled, and is
     raised again for the caller to exit on.
     """
+    memory = estimate.memory(spec)
+    if not memory.fits:
+        raise SweepRefused(memory.refusal())
     run_id = store.start_run(spec)
     sweep = SweepProcess(spec, quiet=quiet)
     if on_start is not None:

@@ -1,0 +1,153 @@
+"""The parbench Textual app: global keys, the store, and the screens.
+
+Global actions are priority bindings on ctrl+ and F-keys, so they work while a text field has focus
+(a focused Input swallows plain letters, and binds ctrl+e itself).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from workloads.export import to_markdown
+from workloads.store import Store, StoreError
+
+from .screens.export_dialog import ExportDialog
+from .screens.help import HelpScreen
+from .screens.history import HistoryScreen
+from .screens.main import MainScreen
+from .screens.stored_run import StoredRunScreen
+from .widgets.results_view import ResultsView
+from .widgets.setup_form import SetupForm
+
+
+class ParbenchApp(App[int]):
+    TITLE = "parbench"
+    SUB_TITLE = "loop, process pool or numpy?"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("ctrl+r", "run_sweep", "Run", priority=True),
+        Binding("f5", "run_sweep", "Run", show=False, priority=True),
+        Binding("ctrl+e", "export", "Export", priority=True),
+        Binding("ctrl+t", "next_tab", "View", priority=True),
+        Binding("ctrl+l", "toggle_log", "Log/lin", priority=True),
+        Binding("ctrl+y", "copy_markdown", "Copy MD", priority=True),
+        Binding("ctrl+b", "toggle_form", "Form", show=False, priority=True),
+        Binding("f2", "history", "History", priority=True),
+        Binding("f1", "help", "Help", priority=True),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, store: Store, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.main_screen = MainScreen(store)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.main_screen)
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Run sweep", "Run the sweep set up in the form (ctrl+r)", self.action_run_sweep),
+            ("Cancel sweep", "Stop the running sweep, keeping completed rows (escape)",
+             self.main_screen.action_cancel_sweep),
+            ("Export results", "Write the results table as CSV, JSON or Markdown (ctrl+e)", self.action_export),
+            ("Copy Markdown table", "Copy the results as a Markdown table (ctrl+y)", self.action_copy_markdown),
+            ("Next results tab", "Table, time chart, speedup chart, why (ctrl+t)", self.action_next_tab),
+            ("Toggle log scale", "Charts: log-log or linear (ctrl+l)", self.action_toggle_log),
+            ("Toggle set-up panel", "Hide or show the form (ctrl+b)", self.action_toggle_form),
+            ("History", "Stored runs (F2)", self.action_history),
+            ("Help", "Keys and how to read the numbers (F1)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+    # Helpers --------------------------------------------------------------------------------
+
+    def _results(self) -> ResultsView | None:
+        views = self.screen.query(ResultsView)
+        return views.first() if views else None
+
+    def _current_run(self):
+        screen = self.screen
+        if isinstance(screen, (MainScreen, StoredRunScreen)):
+            return screen.current_run()
+        return None
+
+    # Actions ---------------------------------------------------------------------------------
+
+    def action_run_sweep(self) -> None:
+        if self.screen is not self.main_screen:
+            while self.screen is not self.main_screen and len(self.screen_stack) > 1:
+                self.pop_screen()
+        self.main_screen.action_run_sweep()
+
+    def action_export(self) -> None:
+        run = self._current_run()
+        if run is None:
+            self.notify("nothing to export yet: run a sweep (ctrl+r) or open one from history (F2)",
+                        severity="warning")
+            return
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                self.notify(f"exported run {run.id} to {path}", timeout=6)
+
+        self.push_screen(ExportDialog(run), done)
+
+    def action_copy_markdown(self) -> None:
+        run = self._current_run()
+        if run is None or not run.measurements:
+            self.notify("nothing to copy yet", severity="warning")
+            return
+        self.copy_to_clipboard(to_markdown(run))
+        self.notify(f"copied run {run.id} as a Markdown table ({len(run.measurements)} rows)")
+
+    def action_next_tab(self) -> None:
+        view = self._results()
+        if view is not None:
+            view.next_tab()
+
+    def action_toggle_log(self) -> None:
+        view = self._results()
+        if view is not None:
+            log = view.toggle_log()
+            self.notify("charts: log scale" if log else "charts: linear scale", timeout=2)
+
+    def action_toggle_form(self) -> None:
+        if self.screen is self.main_screen:
+            form = self.main_screen.query_one(SetupForm)
+            form.display = not form.display
+
+    def action_history(self) -> None:
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.store))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if self.main_screen.running:
+            self.notify("cancelling the sweep before quitting…")
+            await self.main_screen.stop_and_wait()
+        self.exit(0)
+
+
+def run_app(db: str | None = None) -> int:
+    try:
+        store = Store(db)
+    except StoreError as exc:
+        print(f"parbench: {exc}", file=sys.stderr)
+        return 1
+    try:
+        result = ParbenchApp(store).run()
+    finally:
+        store.close()
+    return result or 0

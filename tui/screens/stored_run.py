@@ -1,0 +1,45 @@
+"""One stored run: its spec, machine and status above the same results view as a live sweep."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from workloads.store import Run
+
+from ..widgets.results_view import ResultsView
+
+
+def run_summary(run: Run) -> str:
+    spec = run.spec
+    machine = run.machine
+    return (
+        f"run {run.id} · {spec.workload} · {run.status} · started {run.started_at.replace('T', ' ')[:19]} UTC · "
+        f"{machine.get('cpu_count', '?')} CPUs, Python {machine.get('python', '?')}, "
+        f"start method {machine.get('start_method', '?')} · pool {spec.pool}, {spec.workers} workers, "
+        f"chunksize {spec.chunksize}, {spec.repeat} repeats"
+        + (f" · {run.error}" if run.error else "")
+    )
+
+
+class StoredRunScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, run: Run) -> None:
+        super().__init__()
+        self.run = run
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(run_summary(self.run), id="run-summary")
+        yield ResultsView(id="stored-results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        cpus = self.run.machine.get("usable_cpus") or self.run.machine.get("cpu_count")
+        self.query_one(ResultsView).set_measurements(self.run.measurements, workers=self.run.spec.workers, cpus=cpus)
+
+    def current_run(self) -> Run:
+        return self.run

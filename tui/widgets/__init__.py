@@ -1,0 +1,1 @@
+"""The app's widgets: the set-up form, the results view and its charts."""

@@ -1,0 +1,138 @@
+"""The results of a sweep: table, time chart, speedup chart and the explanation, as tabs.
+
+Used by the main screen (filled live as measurements arrive) and by the stored-run screen (filled
+at once). It is given measurements; it never measures anything.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from workloads.explain import explain
+from workloads.export import format_seconds, format_speedup
+from workloads.measurement import Measurement, serial_times, speedup_vs_serial
+
+from .charts import SpeedupChart, TimeChart
+
+# Speedup next to the median: the two figures a user reads first, visible in a narrow pane.
+COLUMNS = ("strategy", "items", "length", "median", "speedup", "min", "stdev", "status")
+TABS = ("table", "time", "speedup", "why")
+
+
+class ResultsTable(DataTable):
+    BINDINGS = [Binding("s", "cycle_sort", "Sort", tooltip="sort by the next column")]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.sort_column = -1  # -1: the order the points were measured in
+        self.measurements: list[Measurement] = []
+
+    def on_mount(self) -> None:
+        for name in COLUMNS:
+            self.add_column(name, key=name)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_column = (self.sort_column + 2) % (len(COLUMNS) + 1) - 1
+        self.show(self.measurements)
+        name = COLUMNS[self.sort_column] if self.sort_column >= 0 else "measurement order"
+        self.notify(f"sorted by {name}", timeout=2)
+
+    def show(self, measurements: list[Measurement]) -> None:
+        """Fill the table, sorted by the chosen column (speedup: best first)."""
+        self.measurements = list(measurements)
+        baselines = serial_times(measurements)
+        sort_keys: dict[str, tuple] = {}
+        cells: dict[str, tuple] = {}
+        for m in measurements:
+            key = f"{m.strategy}|{m.items}|{m.length}"
+            s = m.stats
+            speedup = speedup_vs_serial(m, baselines)
+            if m.ok:
+                status = Text("noisy", style="yellow") if s and s.noisy else Text("ok", style="dim")
+            elif m.status == "n/a":
+                status = Text("n/a: " + m.error, style="dim")
+            else:
+                status = Text(f"{m.status}: {m.error}", style="bold red")
+            sort_keys[key] = (m.strategy, m.items, m.length, s.median if s else float("inf"),
+                             -(speedup or 0.0), s.min if s else float("inf"), s.stdev if s else float("inf"),
+                             m.status)
+            cells[key] = (
+                m.strategy, Text(str(m.items), justify="right"), Text(str(m.length), justify="right"),
+                Text(format_seconds(s.median if s else None), justify="right"),
+                Text(format_speedup(speedup), justify="right"),
+                Text(format_seconds(s.min if s else None), justify="right"),
+                Text(format_seconds(s.stdev if s else None), justify="right"), status,
+            )
+        cursor = self.cursor_row
+        self.clear()
+        order = list(cells)
+        if self.sort_column >= 0:
+            order.sort(key=lambda k: sort_keys[k][self.sort_column])
+        for key in order:
+            self.add_row(*cells[key], key=key)
+        if self.row_count:
+            self.move_cursor(row=min(cursor, self.row_count - 1))
+
+
+class ResultsView(Vertical):
+    """Tabs: the table, the two charts and the explanation of the numbers."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.measurements: list[Measurement] = []
+        self.pool_workers: int | None = None
+        self.cpus: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="table"):
+            with TabPane("Table", id="table"):
+                yield ResultsTable(id="results-table")
+            with TabPane("Time", id="time"):
+                yield TimeChart(id="time-chart")
+            with TabPane("Speedup", id="speedup"):
+                yield SpeedupChart(id="speedup-chart")
+            with TabPane("Why", id="why"):
+                with VerticalScroll():
+                    yield Static("Run a sweep to see why its numbers are what they are.", id="why-text")
+
+    def set_measurements(self, measurements: list[Measurement], *, workers: int | None = None,
+                         cpus: int | None = None) -> None:
+        self.measurements = list(measurements)
+        self.pool_workers = workers
+        self.cpus = cpus
+        self._refresh_views()
+
+    def add_measurement(self, measurement: Measurement) -> None:
+        self.measurements.append(measurement)
+        self._refresh_views()
+
+    def clear_results(self) -> None:
+        self.set_measurements([], workers=self.pool_workers, cpus=self.cpus)
+
+    def _refresh_views(self) -> None:
+        self.query_one(ResultsTable).show(self.measurements)
+        for chart in self.query(TimeChart).results():
+            chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        for chart in self.query(SpeedupChart).results():
+            chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        lines = explain(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        self.query_one("#why-text", Static).update(
+            "\n\n".join(lines) if lines else "Run a sweep to see why its numbers are what they are."
+        )
+
+    def toggle_log(self) -> bool:
+        charts = [*self.query(TimeChart).results(), *self.query(SpeedupChart).results()]
+        new = not charts[0].log_scale if charts else True
+        for chart in charts:
+            chart.log_scale = new
+        return new
+
+    def next_tab(self) -> str:
+        tabs = self.query_one(TabbedContent)
+        current = tabs.active or "table"
+        tabs.active = TABS[(TABS.index(current) + 1) % len(TABS)]
+        return tabs.active
