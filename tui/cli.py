@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sleep-ms", default="50", help="sleep workload: ms per item (default 50)")
     run.add_argument("--spin", default="600000", help="spin workload: loop iterations per item (600000 is about 50 ms here)")
     run.add_argument("--seed", default="12345", help="random seed of the input data")
+    run.add_argument("--point-timeout", default=None, metavar="SECONDS",
+                     help="stop a point that runs longer, record it as timed out, and go on")
     run.add_argument("--export", action="append", default=[], metavar="PATH",
                      help="write the table to PATH (.csv, .json, .md); repeatable")
     run.add_argument("--db", default=argparse.SUPPRESS, help="results store")
@@ -83,7 +85,7 @@ def _spec_from_args(args: argparse.Namespace):
             workload=args.workload, items=args.items, length=args.length, strategies=args.strategies,
             repeat=args.repeat, warmup=args.warmup, workers=args.workers, chunksize=args.chunksize,
             pool=args.pool, start_method=args.start_method, sleep_ms=args.sleep_ms, spin=args.spin,
-            seed=args.seed,
+            seed=args.seed, point_timeout=args.point_timeout,
         )
     except SpecError as exc:
         raise UsageError(f"parbench run: --{exc.field}: {exc.reason}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -16,7 +17,8 @@ def _speedup_text(value: float | None) -> Text:
     return Text(format_speedup(value), style=style)
 
 
-def results_table(run: Run) -> Table:
+def results_table(run: Run) -> Group:
+    """The run's table, with each distinct failure reason once below it as a numbered note."""
     spec = run.spec
     machine = run.machine
     table = Table(
@@ -28,17 +30,20 @@ def results_table(run: Run) -> Table:
     for name, justify in (("strategy", "left"), ("items", "right"), ("length", "right"), ("median", "right"),
                           ("min", "right"), ("stdev", "right"), ("speedup", "right"), ("status", "left")):
         table.add_column(name, justify=justify)
+    notes: dict[str, int] = {}
     for row in rows(run.id, run.measurements):
         if row["ok"]:
             status = Text("noisy", style="yellow") if row["noisy"] else Text("ok", style="dim")
         else:
-            status = Text(f"{row['status']}: {row['error']}", style="red" if row["status"] != "n/a" else "dim")
+            number = notes.setdefault(row["error"], len(notes) + 1)
+            status = Text(f"{row['status']} [{number}]", style="red" if row["status"] != "n/a" else "dim")
         table.add_row(
             row["strategy"], str(row["items"]), str(row["length"]), format_seconds(row["median_s"]),
             format_seconds(row["min_s"]), format_seconds(row["stdev_s"]), _speedup_text(row["speedup_vs_serial"]),
             status,
         )
-    return table
+    lines = [Text(f"[{number}] {reason}", style="dim") for reason, number in notes.items()]
+    return Group(table, *lines)
 
 
 def history_table(runs: list[Run], counts: dict[int, int]) -> Table:

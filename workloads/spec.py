@@ -28,6 +28,7 @@ MAX_REPEAT = 1000
 MAX_WORKERS = 512
 MAX_SPIN = 10**10
 MAX_SLEEP_MS = 60_000.0
+MAX_POINT_TIMEOUT = 7 * 24 * 3600.0
 
 
 class SpecError(ValueError):
@@ -154,6 +155,7 @@ class SweepSpec:
     sleep_ms: float = 50.0
     spin: int = 600_000  # about 50 ms per item here, the seed's per-item cost
     seed: int = 12345
+    point_timeout: float | None = None  # seconds a point may take before it is stopped
 
     def points(self) -> list[tuple[int, int]]:
         """The sweep's (items, length) points, in the order they are measured."""
@@ -196,6 +198,8 @@ FIELD_PARSERS = {
     "sleep_ms": lambda text: parse_float(text, "sleep-ms", low=0.0, high=MAX_SLEEP_MS),
     "spin": lambda text: _parse_int(text, "spin", low=1, high=MAX_SPIN),
     "seed": lambda text: _parse_int(text, "seed", low=0, high=2**63 - 1),
+    "point_timeout": lambda text: None if text is None or text.strip() in ("", "none", "0")
+    else parse_float(text, "point-timeout", low=0.001, high=MAX_POINT_TIMEOUT),
 }
 
 
@@ -224,12 +228,13 @@ def build_spec(
     sleep_ms: str = "50",
     spin: str = "600000",
     seed: str = "12345",
+    point_timeout: str | None = None,
 ) -> SweepSpec:
     """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field."""
     texts = dict(
         workload=workload, items=items, length=length, strategies=strategies, repeat=repeat, warmup=warmup,
         workers=workers, chunksize=chunksize, pool=pool, start_method=start_method, sleep_ms=sleep_ms,
-        spin=spin, seed=seed,
+        spin=spin, seed=seed, point_timeout=point_timeout,
     )
     values = {name: parse_field(name, text) for name, text in texts.items()}
     check_points(values["items"], values["length"])

@@ -43,6 +43,16 @@ def _noop(_: int) -> None:
     return None
 
 
+def _kill_pool_processes(executor: Executor) -> None:
+    # ProcessPoolExecutor keeps its workers in `_processes` (pid -> Process); a thread pool has none.
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+
+
 def resolve_chunksize(chunksize: int | str, items: int, workers: int) -> int:
     """`auto` follows multiprocessing.Pool.map: about four chunks per worker."""
     if chunksize == "auto":
@@ -69,6 +79,9 @@ class Strategy:
             result[key] = value
         return result
 
+    def kill_workers(self) -> None:
+        """Stop the call in flight at once; nothing to do without a pool."""
+
     def reset(self) -> None:
         """Forget a pool that may be broken; the next point starts a fresh one."""
 
@@ -86,6 +99,7 @@ class PoolStrategy(Strategy):
         self.start_method = start_method
         self.chunksize = 1
         self._executor: Executor | None = None
+        self._live: Executor | None = None  # the executor of the call in flight
 
     @property
     def uses_pool(self) -> bool:
@@ -110,14 +124,36 @@ class PoolStrategy(Strategy):
             list(self._executor.map(_noop, range(self.workers * 2)))
 
     def call(self, kernel, data: dict) -> dict:
-        if self.warm and self._executor is not None:
-            return dict(self._executor.map(kernel, data.items(), chunksize=self.chunksize))
-        with self._new_executor() as executor:
-            return dict(executor.map(kernel, data.items(), chunksize=self.chunksize))
+        warm = self.warm and self._executor is not None
+        executor = self._executor if warm else self._new_executor()
+        self._live = executor
+        try:
+            result = dict(executor.map(kernel, data.items(), chunksize=self.chunksize))
+        except BaseException:
+            # A timeout or a broken pool: don't wait for tasks still queued (a `with` block would).
+            self._abandon(executor)
+            if warm:
+                self._executor = None
+            raise
+        finally:
+            self._live = None
+        if not warm:
+            executor.shutdown(wait=True)  # inside the timed region, as the seed's `with` block
+        return result
+
+    def kill_workers(self) -> None:
+        """Stop the call in flight at once (a point timeout): kill the pool's worker processes."""
+        if self._live is not None:
+            _kill_pool_processes(self._live)
+
+    @staticmethod
+    def _abandon(executor: Executor) -> None:
+        _kill_pool_processes(executor)
+        executor.shutdown(wait=False, cancel_futures=True)
 
     def reset(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._abandon(self._executor)
             self._executor = None
 
     def close(self) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
+import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
@@ -27,13 +29,54 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .measurement import FAILED, NOT_APPLICABLE, OK, Measurement
+from .measurement import FAILED, NOT_APPLICABLE, OK, TIMED_OUT, Measurement
 from .spec import SweepSpec
 from .strategies import Strategy, build
 
 
 class Cancelled(Exception):
     pass
+
+
+class PointTimeout(Exception):
+    """Raised in the measuring process's main thread when a point's time budget runs out."""
+
+
+class _Deadline:
+    """Interrupts the call in flight when the point's budget runs out.
+
+    SIGALRM's handler runs in the main thread between bytecodes and interrupts a sleep or a lock
+    wait, so it stops a Python loop, a sleeping kernel, or a wait on a pool; for a pool it kills
+    the workers first, since the pool would otherwise go on with the items already queued. Only
+    armed in the main thread of the process (the measuring process); elsewhere there is no timeout.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.end: float | None = None
+        self.usable = seconds is not None and threading.current_thread() is threading.main_thread()
+
+    def start(self) -> None:
+        if self.seconds is not None:
+            self.end = time.perf_counter() + self.seconds
+
+    def expired(self) -> bool:
+        return self.end is not None and time.perf_counter() >= self.end
+
+    def arm(self, strategy: Strategy) -> None:
+        if not self.usable or self.end is None:
+            return
+
+        def on_alarm(signum, frame):
+            strategy.kill_workers()
+            raise PointTimeout
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(self.end - time.perf_counter(), 1e-4))
+
+    def disarm(self) -> None:
+        if self.usable and self.end is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -65,16 +108,18 @@ def total_calls(spec: SweepSpec) -> int:
     return len(spec.points()) * len(spec.strategies) * (spec.warmup + spec.repeat)
 
 
-def _time_call(strategy: Strategy, kernel, data: dict) -> tuple[float, dict]:
+def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline) -> tuple[float, dict]:
     # GC off while timing, as timeit does: a collection triggered by the harness's own garbage
     # must not land in a strategy's time.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    deadline.arm(strategy)
     try:
         start = time.perf_counter()
         output = strategy.call(kernel, data)
         elapsed = time.perf_counter() - start
     finally:
+        deadline.disarm()
         if gc_was_enabled:
             gc.enable()
     return elapsed, output
@@ -156,14 +201,21 @@ def _measure_point(spec, index, items, length, workload, strategies, python_kern
             errors[strategy.name] = describe_error(exc)
             strategy.reset()
 
+    deadline = _Deadline(spec.point_timeout)
+    deadline.start()
+    timed_out = ""
     for round_index in range(rounds):
         warm = round_index < spec.warmup
         for strategy in active:
-            if strategy.name in errors:
+            if strategy.name in errors or timed_out:
                 calls_done += 1
                 continue
             if should_stop():
                 raise Cancelled
+            if deadline.expired():
+                timed_out = f"point stopped after {spec.point_timeout:g} s, before {strategy.name} round {round_index + 1}"
+                calls_done += 1
+                continue
             emit(CallStarted(
                 strategy.name, items, length,
                 repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
@@ -171,7 +223,12 @@ def _measure_point(spec, index, items, length, workload, strategies, python_kern
             ))
             kernel = numpy_kernel if strategy.form == "numpy" else python_kernel
             try:
-                elapsed, output = _time_call(strategy, kernel, inputs[strategy.form])
+                elapsed, output = _time_call(strategy, kernel, inputs[strategy.form], deadline)
+            except PointTimeout:
+                timed_out = f"point stopped after {spec.point_timeout:g} s, in a {strategy.name} call"
+                strategy.reset()
+                calls_done += 1
+                continue
             except Exception as exc:
                 errors[strategy.name] = describe_error(exc)
                 strategy.reset()
@@ -197,6 +254,10 @@ def _measure_point(spec, index, items, length, workload, strategies, python_kern
     for strategy in active:
         if strategy.name in errors:
             m = measurement(strategy, times[strategy.name], FAILED, errors[strategy.name])
+        elif timed_out:
+            done = len(times[strategy.name])
+            m = measurement(strategy, times[strategy.name], TIMED_OUT,
+                            f"{timed_out}; {done} of {spec.repeat} repeats done")
         else:
             m = measurement(strategy, times[strategy.name])
         emit(MeasurementDone(m, calls_done))

@@ -36,6 +36,7 @@ DEFAULTS = {
     "chunksize": "1",
     "sleep_ms": "50",
     "spin": "600000",
+    "point_timeout": "",
 }
 # (field, label, tooltip) of the typed fields, in form order.
 TEXT_FIELDS = (
@@ -46,6 +47,7 @@ TEXT_FIELDS = (
     ("chunksize", "Chunk", "map chunksize: a number or auto"),
     ("sleep_ms", "Sleep ms", "sleep workload: milliseconds per item"),
     ("spin", "Spin", "spin workload: loop iterations per item"),
+    ("point_timeout", "Timeout", "seconds a point may take before it is stopped (blank: no limit)"),
 )
 # Fields that only mean something for one workload.
 WORKLOAD_ONLY = {"sleep_ms": "sleep", "spin": "spin"}
