@@ -1,0 +1,219 @@
+"""Faults a benchmark tool meets on purpose: crashing workers, killed processes, a dead caller, huge
+inputs, slow points. In each case the tool keeps working, says what happened, and keeps what
+completed."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from workloads import catalog
+from workloads.events import MeasurementDone, RunFinished
+from workloads.measurement import Measurement
+from workloads.spec import SweepSpec
+from workloads.store import Store
+from workloads.sweep import run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _in_pool_worker() -> bool:
+    return multiprocessing.parent_process() is not None
+
+
+def exit_in_worker_at_length_7(key_value):
+    """Kills the pool worker that runs it, but only at the first point (length 7)."""
+    key, value = key_value
+    if _in_pool_worker() and len(value) == 7:
+        os._exit(1)
+    return key, value
+
+
+def raise_in_kernel(key_value):
+    raise ValueError("kernel refused item")
+
+
+def _measure(spec: SweepSpec, monkeypatch=None, kernel=None) -> tuple[list[Measurement], str]:
+    if kernel is not None:
+        monkeypatch.setattr(catalog.Workload, "python_kernel", lambda self, spec: kernel)
+        monkeypatch.setattr(catalog.Workload, "expected", lambda self, data, kernel: dict(data))
+    events = []
+    status = run_sweep(spec, events.append)
+    return [e.measurement for e in events if isinstance(e, MeasurementDone)], status
+
+
+@pytest.mark.parametrize("pool", ["cold", "warm"])
+def test_worker_that_exits_fails_its_point_and_the_next_point_gets_a_fresh_pool(monkeypatch, pool):
+    spec = SweepSpec(workload="sleep", items=(4,), length=(7, 8), strategies=("serial", "processes"),
+                     repeat=2, warmup=1, workers=2, pool=pool, start_method="fork")
+    measured, status = _measure(spec, monkeypatch, exit_in_worker_at_length_7)
+    assert status == "completed"
+    by_point = {(m.strategy, m.length): m for m in measured}
+    broken = by_point[("processes", 7)]
+    assert broken.status == "failed"
+    assert "BrokenProcessPool" in broken.error
+    assert by_point[("serial", 7)].ok
+    assert by_point[("processes", 8)].ok, by_point[("processes", 8)].error
+    assert len(by_point[("processes", 8)].times_s) == 2
+
+
+def test_kernel_that_raises_is_recorded_with_its_message(monkeypatch):
+    spec = SweepSpec(workload="sleep", items=(2,), length=(3,), strategies=("processes", "threads"),
+                     repeat=1, warmup=0, workers=2, start_method="fork")
+    measured, status = _measure(spec, monkeypatch, raise_in_kernel)
+    assert status == "completed"
+    assert {m.strategy for m in measured} == {"processes", "threads"}
+    for m in measured:
+        assert m.status == "failed"
+        assert "ValueError: kernel refused item" in m.error
+
+
+def test_worker_killed_from_outside_is_recorded_as_broken_pool():
+    spec = SweepSpec(workload="sleep", items=(4,), length=(3,), strategies=("processes",),
+                     repeat=1, warmup=0, workers=2, sleep_ms=400, start_method="fork")
+    me = psutil.Process()
+    killed = []
+
+    def kill_a_worker():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not killed:
+            workers = [p for p in me.children() if p.pid != os.getpid()]
+            pool = [p for p in workers if "resource_tracker" not in " ".join(p.cmdline())]
+            if pool:
+                time.sleep(0.1)
+                pool[0].send_signal(signal.SIGKILL)
+                killed.append(pool[0].pid)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    events = []
+    status = run_sweep(spec, events.append)
+    killer.join()
+    assert killed, "no pool worker appeared"
+    [m] = [e.measurement for e in events if isinstance(e, MeasurementDone)]
+    assert status == "completed"
+    assert m.status == "failed"
+    assert "BrokenProcessPool" in m.error
+
+
+def test_point_timeout_stops_a_slow_point_and_goes_on():
+    spec = SweepSpec(workload="sleep", items=(1, 8), length=(3,), strategies=("serial", "processes"),
+                     repeat=1, warmup=1, workers=2, sleep_ms=100, point_timeout=1.0, start_method="fork")
+    start = time.monotonic()
+    events = []
+    status = run_sweep(spec, events.append)
+    elapsed = time.monotonic() - start
+    measured = {(m.strategy, m.items): m for e in events if isinstance(e, MeasurementDone)
+                for m in [e.measurement]}
+    assert status == "completed"
+    assert measured[("serial", 1)].ok and measured[("processes", 1)].ok
+    slow = measured[("serial", 8)]
+    assert slow.status == "timeout"
+    assert "point stopped after 1 s" in slow.error
+    assert measured[("processes", 8)].status == "timeout"
+    # The slow point's serial calls alone would take 2 × 0.8 s; the timeout cut them short.
+    assert elapsed < 0.2 + 0.8 * 2
+    assert not [p for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE
+                and "resource_tracker" not in " ".join(p.cmdline())]
+
+
+def _cli(*args: str, db: Path, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PARBENCH_DB": str(db)}
+    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _wait_for(predicate, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def _stored_measurements(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_killed_caller_leaves_no_orphans_and_loses_no_committed_measurement(tmp_path):
+    db = tmp_path / "store.sqlite3"
+    cli = _cli("run", "--workload", "sleep", "--sleep-ms", "150", "--items", "2..64", "--length", "10",
+               "--strategies", "serial,processes", "--repeat", "1", "--warmup", "0", db=db)
+    try:
+        assert _wait_for(lambda: _stored_measurements(db) >= 2, timeout=30)
+        tree = psutil.Process(cli.pid).children(recursive=True)
+        assert tree, "the measuring process should be running"
+        cli.send_signal(signal.SIGKILL)
+        cli.wait(timeout=5)
+        gone, alive = psutil.wait_procs(tree, timeout=5)
+        assert not alive, f"orphans left: {[p.cmdline() for p in alive]}"
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    with Store(db) as store:
+        [run] = store.runs()
+        assert run.status == "interrupted"
+        kept = store.load_run(run.id).measurements
+        assert len(kept) >= 2
+        assert all(m.ok for m in kept)
+
+
+def test_billion_number_sweep_is_refused_before_allocating(tmp_path):
+    db = tmp_path / "store.sqlite3"
+    cli = _cli("run", "--workload", "squares", "--items", "16", "--length", "1000000000", db=db)
+    out, err = cli.communicate(timeout=30)
+    assert cli.returncode == 2
+    assert "refused" in err and "limit" in err and "GB" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    # Nothing was allocated: not even a run was started, and the CLI stayed small.
+    assert _stored_measurements(db) == 0
+    if db.exists():
+        with Store(db) as store:
+            assert store.runs() == []
+
+
+def _write_measurements(db: str, run_id: int, count: int) -> None:
+    with Store(db) as store:
+        for i in range(count):
+            store.add_measurement(run_id, Measurement(
+                workload="squares", strategy="serial", items=i + 1, length=1, workers=None, chunksize=None,
+                pool=None, warmup=0, times_s=(0.001,),
+            ))
+
+
+def test_store_survives_two_processes_writing_at_once(tmp_path):
+    db = tmp_path / "store.sqlite3"
+    with Store(db) as store:
+        run_id = store.start_run(SweepSpec())
+    ctx = multiprocessing.get_context("spawn")
+    writers = [ctx.Process(target=_write_measurements, args=(str(db), run_id, 60)) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=60)
+        assert writer.exitcode == 0
+    with Store(db) as store:
+        assert len(store.load_run(run_id).measurements) == 120
+        journal = store._db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "wal"
