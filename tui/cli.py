@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                          description="Run a sweep in a separate measuring process; each measurement is stored as it completes.")
     run.add_argument("--workload", default="squares", help=f"one of {', '.join(WORKLOADS)} (default: squares)")
     run.add_argument("--items", default="4..32", help="items per dict: 8, 4,8,16 or 4..512 (powers of two)")
-    run.add_argument("--length", default="100000", help="list length per item, same grammar as --items")
+    run.add_argument("--length", default=None,
+                     help="list length per item, same grammar as --items (default: sleep 10000, squares 100000, spin 1)")
     run.add_argument("--strategies", default="serial,processes,numpy",
                      help=f"comma-separated, from {', '.join(STRATEGIES)} (default: serial,processes,numpy)")
     run.add_argument("--repeat", default="3", help="timed repeats per point (default 3)")
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sleep-ms", default="50", help="sleep workload: ms per item (default 50)")
     run.add_argument("--spin", default="600000", help="spin workload: loop iterations per item (600000 is about 50 ms here)")
     run.add_argument("--seed", default="12345", help="random seed of the input data")
+    run.add_argument("--skip-warmup-over", default=None, metavar="SECONDS|off",
+                     help="no warm-up for a strategy whose calls take longer than this (default 1; off: always)")
     run.add_argument("--point-timeout", default=None, metavar="SECONDS",
                      help="stop a point that runs longer, record it as timed out, and go on")
     run.add_argument("--export", action="append", default=[], metavar="PATH",
@@ -85,7 +88,7 @@ def _spec_from_args(args: argparse.Namespace):
             workload=args.workload, items=args.items, length=args.length, strategies=args.strategies,
             repeat=args.repeat, warmup=args.warmup, workers=args.workers, chunksize=args.chunksize,
             pool=args.pool, start_method=args.start_method, sleep_ms=args.sleep_ms, spin=args.spin,
-            seed=args.seed, point_timeout=args.point_timeout,
+            seed=args.seed, point_timeout=args.point_timeout, skip_warmup_over=args.skip_warmup_over,
         )
     except SpecError as exc:
         raise UsageError(f"parbench run: --{exc.field}: {exc.reason}") from None

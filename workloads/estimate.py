@@ -27,11 +27,12 @@ SQUARES_RESULT_UNCACHED = (1000 - 17) / 1000
 # Share of available memory a sweep may plan to use: the rest is the user's, and the estimate is rough.
 SAFE_SHARE = 0.6
 
-# Rough costs measured on the 2-vCPU VM (its fast state).
-SQUARES_PY_S = 200e-9   # per element, the seed's 209 ms per million
-SQUARES_NP_S = 10e-9    # per element, dominated by page faults on the fresh result array
+# Rough costs measured on the 2-vCPU VM (parbench runs 4-16 x 1000000; the seed's 8-core PC took
+# 209 ms per million for the Python loop).
+SQUARES_PY_S = 62e-9    # per element
+SQUARES_NP_S = 2e-9     # per element, mostly page faults on the fresh result array
 SPIN_ITER_S = 87e-9
-PICKLE_PY_S = 60e-9     # per Python int, both ways through a pool
+PICKLE_PY_S = 90e-9     # per Python int, both ways through a pool
 PICKLE_NP_S = 1e-9      # per int64 element, both ways
 GENERATE_PY_S = 30e-9   # per element, numpy integers(...).tolist()
 TASK_S = 150e-6         # per task sent through a process pool

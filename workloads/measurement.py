@@ -23,8 +23,9 @@ class Measurement:
     workers: int | None  # None for strategies without a pool
     chunksize: int | None
     pool: str | None
-    warmup: int
+    warmup: int  # warm-up calls actually made (slow points skip them)
     times_s: tuple[float, ...] = ()
+    warmup_times_s: tuple[float, ...] = ()
     status: str = OK
     error: str = ""
     point_index: int = 0
@@ -32,6 +33,7 @@ class Measurement:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times_s", tuple(self.times_s))
+        object.__setattr__(self, "warmup_times_s", tuple(self.warmup_times_s))
         object.__setattr__(self, "stats", summarize(self.times_s))
 
     @property
@@ -50,6 +52,7 @@ class Measurement:
         data = asdict(self)
         data.pop("stats")
         data["times_s"] = list(self.times_s)
+        data["warmup_times_s"] = list(self.warmup_times_s)
         return data
 
     @classmethod

@@ -18,6 +18,9 @@ PROCESS_STRATEGIES = ("processes", "numpy-processes")
 POOL_MODES = ("cold", "warm")
 START_METHODS = ("fork", "spawn", "forkserver")
 DEFAULT_STRATEGIES = ("serial", "processes", "numpy")
+# Each workload's natural list length: the seed's 10_000 for sleep, a size where the squares loop
+# costs milliseconds, and next to nothing to ship for spin (its cost is the loop, not the data).
+DEFAULT_LENGTH = {"sleep": "10000", "squares": "100000", "spin": "1"}
 
 # Bounds that keep a typo from becoming a sweep that runs for a week: far above any sane use,
 # low enough that the product of two of them stays an int a machine can reason about.
@@ -156,6 +159,7 @@ class SweepSpec:
     spin: int = 600_000  # about 50 ms per item here, the seed's per-item cost
     seed: int = 12345
     point_timeout: float | None = None  # seconds a point may take before it is stopped
+    skip_warmup_over: float | None = 1.0  # no warm-up for a strategy whose calls take longer
 
     def points(self) -> list[tuple[int, int]]:
         """The sweep's (items, length) points, in the order they are measured."""
@@ -200,6 +204,9 @@ FIELD_PARSERS = {
     "seed": lambda text: _parse_int(text, "seed", low=0, high=2**63 - 1),
     "point_timeout": lambda text: None if text is None or text.strip() in ("", "none", "0")
     else parse_float(text, "point-timeout", low=0.001, high=MAX_POINT_TIMEOUT),
+    "skip_warmup_over": lambda text: None if text is not None and text.strip() in ("off", "never")
+    else 1.0 if text is None or not text.strip()
+    else parse_float(text, "skip-warmup-over", low=0.0, high=MAX_POINT_TIMEOUT),
 }
 
 
@@ -217,7 +224,7 @@ def build_spec(
     *,
     workload: str = "squares",
     items: str = "4..32",
-    length: str = "100000",
+    length: str | None = None,
     strategies: str | tuple[str, ...] = DEFAULT_STRATEGIES,
     repeat: str = "3",
     warmup: str = "1",
@@ -229,12 +236,16 @@ def build_spec(
     spin: str = "600000",
     seed: str = "12345",
     point_timeout: str | None = None,
+    skip_warmup_over: str | None = None,
 ) -> SweepSpec:
-    """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field."""
+    """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field.
+    Without a length, the workload's own default is used."""
+    if length is None:
+        length = DEFAULT_LENGTH.get(workload.strip(), DEFAULT_LENGTH["squares"])
     texts = dict(
         workload=workload, items=items, length=length, strategies=strategies, repeat=repeat, warmup=warmup,
         workers=workers, chunksize=chunksize, pool=pool, start_method=start_method, sleep_ms=sleep_ms,
-        spin=spin, seed=seed, point_timeout=point_timeout,
+        spin=spin, seed=seed, point_timeout=point_timeout, skip_warmup_over=skip_warmup_over,
     )
     values = {name: parse_field(name, text) for name, text in texts.items()}
     check_points(values["items"], values["length"])

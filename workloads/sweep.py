@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import catalog, machine
+from . import catalog, estimate, machine
 from .events import (
     CANCELLED,
     COMPLETED,
@@ -133,132 +133,167 @@ def run_sweep(
     start_index: int = 0,
 ) -> str:
     """Measure the whole sweep, emitting events; returns the final status."""
-    workload = catalog.get(spec.workload)
     start_method = spec.start_method or multiprocessing.get_start_method()
-    strategies = build(spec, start_method)
-    python_kernel = workload.python_kernel(spec)
-    numpy_kernel = workload.numpy_kernel(spec)
-    calls_done = 0
+    runner = _SweepRunner(spec, start_method, emit, should_stop)
     emit(RunStarted(len(spec.points()), total_calls(spec), machine.describe(start_method)))
     try:
         for index, (items, length) in enumerate(spec.points()):
             if index < start_index:
                 continue
             emit(PointStarted(index, items, length))
-            calls_done = _measure_point(
-                spec, index, items, length, workload, strategies, python_kernel, numpy_kernel,
-                emit, should_stop, calls_done,
-            )
+            runner.measure_point(index, items, length)
     except Cancelled:
         emit(RunFinished(CANCELLED))
         return CANCELLED
     finally:
-        for strategy in strategies:
-            strategy.close()
+        runner.close()
     emit(RunFinished(COMPLETED))
     return COMPLETED
 
 
-def _measure_point(spec, index, items, length, workload, strategies, python_kernel, numpy_kernel,
-                   emit, should_stop, calls_done) -> int:
-    def measurement(strategy: Strategy, times=(), status=OK, error="") -> Measurement:
-        pooled = strategy.uses_pool
-        return Measurement(
-            workload=spec.workload, strategy=strategy.name, items=items, length=length,
-            workers=spec.workers if pooled else None,
-            chunksize=getattr(strategy, "chunksize", None) if pooled else None,
-            pool=spec.pool if pooled else None,
-            warmup=spec.warmup, times_s=tuple(times), status=status, error=error, point_index=index,
-        )
+class _SweepRunner:
+    def __init__(self, spec: SweepSpec, start_method: str, emit, should_stop) -> None:
+        self.spec = spec
+        self.workload = catalog.get(spec.workload)
+        self.strategies = build(spec, start_method)
+        self.kernels = {"python": self.workload.python_kernel(spec), "numpy": self.workload.numpy_kernel(spec)}
+        self.emit = emit
+        self.should_stop = should_stop
+        self.calls_done = 0
+        # Each strategy's latest call: (seconds it took, what the estimate said), to skip
+        # warm-ups that would buy nothing.
+        self.last_call: dict[str, tuple[float, float]] = {}
 
-    rounds = spec.warmup + spec.repeat
-    active: list[Strategy] = []
-    for strategy in strategies:
-        if strategy.form == "numpy" and not workload.has_numpy:
-            calls_done += rounds
-            emit(MeasurementDone(
-                measurement(strategy, status=NOT_APPLICABLE,
-                            error=f"{spec.workload} has no numpy form"), calls_done))
-        else:
-            active.append(strategy)
-    if not active:
-        return calls_done
+    def close(self) -> None:
+        for strategy in self.strategies:
+            strategy.close()
 
-    inputs: dict[str, dict] = {}
-    for strategy in active:
-        if strategy.form not in inputs:
-            inputs[strategy.form] = workload.make_input(items, length, spec.seed, strategy.form)
-    times: dict[str, list[float]] = {s.name: [] for s in active}
-    errors: dict[str, str] = {}
-    checked: set[str] = set()
-    reference: dict | None = None
-    reference_arrays: dict | None = None
+    def warmups_for(self, strategy: Strategy, items: int, length: int) -> int:
+        """Warm-ups worth doing: none once a call takes over `skip_warmup_over` seconds, since a
+        call that long has nothing left to warm (imports, caches, page faults are amortised)
+        and a warm-up would only double the wait. The estimate's guess for this point, corrected
+        by how far off it was at this strategy's previous point."""
+        spec = self.spec
+        if spec.skip_warmup_over is None or spec.warmup == 0:
+            return spec.warmup
+        expected = self._estimate(strategy.name, items, length)
+        if strategy.name in self.last_call:
+            measured, estimated = self.last_call[strategy.name]
+            if estimated > 0:
+                expected *= measured / estimated
+        return 0 if expected > spec.skip_warmup_over else spec.warmup
 
-    for strategy in active:
-        try:
-            strategy.prepare(items)
-        except Exception as exc:  # a pool that cannot even start is that strategy's failure
-            errors[strategy.name] = describe_error(exc)
-            strategy.reset()
+    def _estimate(self, name: str, items: int, length: int) -> float:
+        return estimate.call_seconds(self.spec, name, items, length, machine.usable_cpus())
 
-    deadline = _Deadline(spec.point_timeout)
-    deadline.start()
-    timed_out = ""
-    for round_index in range(rounds):
-        warm = round_index < spec.warmup
+    def measure_point(self, index: int, items: int, length: int) -> None:
+        spec = self.spec
+        workload = self.workload
+
+        def measurement(strategy: Strategy, status=OK, error="") -> Measurement:
+            pooled = strategy.uses_pool
+            return Measurement(
+                workload=spec.workload, strategy=strategy.name, items=items, length=length,
+                workers=spec.workers if pooled else None,
+                chunksize=getattr(strategy, "chunksize", None) if pooled else None,
+                pool=spec.pool if pooled else None,
+                warmup=len(warmup_times.get(strategy.name, ())), times_s=tuple(times.get(strategy.name, ())),
+                warmup_times_s=tuple(warmup_times.get(strategy.name, ())),
+                status=status, error=error, point_index=index,
+            )
+
+        rounds = spec.warmup + spec.repeat
+        times: dict[str, list[float]] = {}
+        warmup_times: dict[str, list[float]] = {}
+        active: list[Strategy] = []
+        for strategy in self.strategies:
+            if strategy.form == "numpy" and not workload.has_numpy:
+                self.calls_done += rounds
+                self.emit(MeasurementDone(
+                    measurement(strategy, NOT_APPLICABLE, f"{spec.workload} has no numpy form"), self.calls_done))
+            else:
+                active.append(strategy)
+        if not active:
+            return
+
+        inputs: dict[str, dict] = {}
         for strategy in active:
-            if strategy.name in errors or timed_out:
-                calls_done += 1
-                continue
-            if should_stop():
-                raise Cancelled
-            if deadline.expired():
-                timed_out = f"point stopped after {spec.point_timeout:g} s, before {strategy.name} round {round_index + 1}"
-                calls_done += 1
-                continue
-            emit(CallStarted(
-                strategy.name, items, length,
-                repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
-                repeats=spec.warmup if warm else spec.repeat, warmup=warm, calls_done=calls_done,
-            ))
-            kernel = numpy_kernel if strategy.form == "numpy" else python_kernel
+            if strategy.form not in inputs:
+                inputs[strategy.form] = workload.make_input(items, length, spec.seed, strategy.form)
+            times[strategy.name] = []
+            warmup_times[strategy.name] = []
+        warmups = {s.name: self.warmups_for(s, items, length) for s in active}
+        errors: dict[str, str] = {}
+        checked: set[str] = set()
+        reference: dict | None = None
+        reference_arrays: dict | None = None
+
+        for strategy in active:
             try:
-                elapsed, output = _time_call(strategy, kernel, inputs[strategy.form], deadline)
-            except PointTimeout:
-                timed_out = f"point stopped after {spec.point_timeout:g} s, in a {strategy.name} call"
-                strategy.reset()
-                calls_done += 1
-                continue
-            except Exception as exc:
+                strategy.prepare(items)
+            except Exception as exc:  # a pool that cannot even start is that strategy's failure
                 errors[strategy.name] = describe_error(exc)
                 strategy.reset()
-                calls_done += 1
-                continue
-            calls_done += 1
-            if not warm:
-                times[strategy.name].append(elapsed)
-            if strategy.name not in checked:
-                checked.add(strategy.name)
-                if reference is None:
-                    reference = output if strategy.name == "serial" else workload.expected(
-                        inputs.get("python") or workload.make_input(items, length, spec.seed, "python"),
-                        python_kernel,
-                    )
-                if any(isinstance(v, np.ndarray) for v in output.values()) and reference_arrays is None:
-                    reference_arrays = {k: np.asarray(v) for k, v in reference.items()}
-                mismatch = outputs_equal(reference, output, reference_arrays)
-                if mismatch:
-                    errors[strategy.name] = mismatch
-            del output
 
-    for strategy in active:
-        if strategy.name in errors:
-            m = measurement(strategy, times[strategy.name], FAILED, errors[strategy.name])
-        elif timed_out:
-            done = len(times[strategy.name])
-            m = measurement(strategy, times[strategy.name], TIMED_OUT,
-                            f"{timed_out}; {done} of {spec.repeat} repeats done")
-        else:
-            m = measurement(strategy, times[strategy.name])
-        emit(MeasurementDone(m, calls_done))
-    return calls_done
+        deadline = _Deadline(spec.point_timeout)
+        deadline.start()
+        timed_out = ""
+        for round_index in range(rounds):
+            warm = round_index < spec.warmup
+            for strategy in active:
+                name = strategy.name
+                skipped_warmup = warm and round_index >= warmups[name]
+                if name in errors or timed_out or skipped_warmup:
+                    self.calls_done += 1
+                    continue
+                if self.should_stop():
+                    raise Cancelled
+                if deadline.expired():
+                    timed_out = f"point stopped after {spec.point_timeout:g} s, before {name} round {round_index + 1}"
+                    self.calls_done += 1
+                    continue
+                self.emit(CallStarted(
+                    name, items, length,
+                    repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
+                    repeats=warmups[name] if warm else spec.repeat, warmup=warm, calls_done=self.calls_done,
+                ))
+                try:
+                    elapsed, output = _time_call(strategy, self.kernels[strategy.form], inputs[strategy.form],
+                                                 deadline)
+                except PointTimeout:
+                    timed_out = f"point stopped after {spec.point_timeout:g} s, in a {name} call"
+                    strategy.reset()
+                    self.calls_done += 1
+                    continue
+                except Exception as exc:
+                    errors[name] = describe_error(exc)
+                    strategy.reset()
+                    self.calls_done += 1
+                    continue
+                self.calls_done += 1
+                self.last_call[name] = (elapsed, self._estimate(name, items, length))
+                (warmup_times if warm else times)[name].append(elapsed)
+                if name not in checked:
+                    checked.add(name)
+                    if reference is None:
+                        reference = output if name == "serial" else workload.expected(
+                            inputs.get("python") or workload.make_input(items, length, spec.seed, "python"),
+                            self.kernels["python"],
+                        )
+                    if reference_arrays is None and any(isinstance(v, np.ndarray) for v in output.values()):
+                        reference_arrays = {k: np.asarray(v) for k, v in reference.items()}
+                    mismatch = outputs_equal(reference, output, reference_arrays)
+                    if mismatch:
+                        errors[name] = mismatch
+                del output
+
+        for strategy in active:
+            name = strategy.name
+            if name in errors:
+                m = measurement(strategy, FAILED, errors[name])
+            elif timed_out:
+                m = measurement(strategy, TIMED_OUT,
+                                f"{timed_out}; {len(times[name])} of {spec.repeat} repeats done")
+            else:
+                m = measurement(strategy)
+            self.emit(MeasurementDone(m, self.calls_done))

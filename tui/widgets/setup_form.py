@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from workloads import estimate
 from workloads.spec import (
+    DEFAULT_LENGTH,
     DEFAULT_STRATEGIES,
     POOL_MODES,
     STRATEGIES,
@@ -146,18 +147,20 @@ class SetupForm(VerticalScroll):
             except SpecError as exc:
                 errors["length"] = exc.reason
         spec = None
+        memory = None
         refusal = ""
         if not errors:
             spec = SweepSpec(**values)
             memory = estimate.memory(spec)
             if not memory.fits:
                 refusal = memory.refusal()
-        self._show(texts, errors, spec, refusal)
+        self._show(texts, errors, spec, memory, refusal)
         self.state = FormState(spec, errors, refusal)
         self.post_message(self.Changed(self.state))
         return self.state
 
-    def _show(self, texts: dict[str, str], errors: dict[str, str], spec: SweepSpec | None, refusal: str) -> None:
+    def _show(self, texts: dict[str, str], errors: dict[str, str], spec: SweepSpec | None,
+              memory: estimate.MemoryEstimate | None, refusal: str) -> None:
         workload = texts["workload"]
         for name, only in WORKLOAD_ONLY.items():
             shown = only == workload
@@ -171,11 +174,10 @@ class SetupForm(VerticalScroll):
         if refusal:
             estimate_label.update(f"refused: {refusal}")
             estimate_label.set_class(True, "refused")
-        elif spec is None:
+        elif spec is None or memory is None:
             estimate_label.update("fix the fields marked above to run")
             estimate_label.set_class(True, "refused")
         else:
-            memory = estimate.memory(spec)
             points = len(spec.points())
             estimate_label.update(
                 f"{points} point{'s' if points != 1 else ''} × {len(spec.strategies)} strategies; "
@@ -185,8 +187,16 @@ class SetupForm(VerticalScroll):
             estimate_label.set_class(False, "refused")
         self.query_one("#run", Button).disabled = spec is None or bool(refusal)
 
+    @on(Select.Changed, "#workload")
+    def _workload_changed(self, event: Select.Changed) -> None:
+        # Follow the workload's natural length unless the user typed one of their own.
+        length = self.query_one("#length", Input)
+        if length.value in DEFAULT_LENGTH.values():
+            length.value = DEFAULT_LENGTH.get(str(event.value), length.value)
+        self._field_changed(event)
+
     @on(Input.Changed)
-    @on(Select.Changed)
+    @on(Select.Changed, "#pool")
     @on(SelectionList.SelectedChanged)
     def _field_changed(self, event: Message) -> None:
         event.stop()
