@@ -108,6 +108,9 @@ def test_worker_killed_from_outside_is_recorded_as_broken_pool():
     assert "BrokenProcessPool" in m.error
 
 
+# CPython 3.11's pool manager thread may try to fail futures that map() already cancelled when the
+# timeout killed the workers (InvalidStateError, fixed in 3.12); the pool is abandoned either way.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_point_timeout_stops_a_slow_point_and_goes_on():
     spec = SweepSpec(workload="sleep", items=(1, 8), length=(3,), strategies=("serial", "processes"),
                      repeat=1, warmup=1, workers=2, sleep_ms=100, point_timeout=1.0, start_method="fork")

@@ -148,8 +148,13 @@ class PoolStrategy(Strategy):
 
     @staticmethod
     def _abandon(executor: Executor) -> None:
-        _kill_pool_processes(executor)
-        executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(executor, ProcessPoolExecutor):
+            # Killed workers break the pool, which fails every pending future itself; cancelling
+            # them too races with that in CPython 3.11 (InvalidStateError in the manager thread).
+            _kill_pool_processes(executor)
+            executor.shutdown(wait=False)
+        else:
+            executor.shutdown(wait=False, cancel_futures=True)  # threads can't be killed: drop the queue
 
     def reset(self) -> None:
         if self._executor is not None:
