@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a sweep headless and print its table",
                          description="Run a sweep in a separate measuring process; each measurement is stored as it completes.")
     run.add_argument("--workload", default="squares", help=f"one of {', '.join(WORKLOADS)} (default: squares)")
-    run.add_argument("--items", default="4..32", help="items per dict: 8, 4,8,16 or 4..512 (powers of two)")
+    run.add_argument("--items", default="4..64", help="items per dict: 8, 4,8,16 or 4..512 (powers of two)")
     run.add_argument("--length", default=None,
                      help="list length per item, same grammar as --items (default: sleep 10000, squares 100000, spin 1)")
     run.add_argument("--strategies", default="serial,processes,numpy",

@@ -25,7 +25,7 @@ def results_table(run: Run) -> Group:
         title=f"run {run.id}: {spec.workload}, {run.status}",
         caption=f"{machine.get('cpu_count', '?')} CPUs, Python {machine.get('python', '?')}, "
         f"start method {machine.get('start_method', '?')}, pool {spec.pool}, "
-        f"{spec.repeat} repeats after {spec.warmup} warm-up; speedup = median of serial/strategy over paired repeats",
+        f"{spec.repeat} repeats after up to {spec.warmup} warm-up; speedup = median of serial/strategy over paired repeats",
     )
     for name, justify in (("strategy", "left"), ("items", "right"), ("length", "right"), ("median", "right"),
                           ("min", "right"), ("stdev", "right"), ("speedup", "right"), ("status", "left")):

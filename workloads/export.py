@@ -110,7 +110,7 @@ def to_markdown(run: Run) -> str:
         f"{machine.get('cpu_count', '?')} CPUs ({machine.get('cpu_model', '?')}), "
         f"Python {machine.get('python', '?')}, numpy {machine.get('numpy', '?')}, "
         f"start method {machine.get('start_method', '?')}; "
-        f"{spec.repeat} repeats after {spec.warmup} warm-up, pool {spec.pool}\n\n"
+        f"{spec.repeat} repeats after up to {spec.warmup} warm-up, pool {spec.pool}\n\n"
     )
     lines = [
         "| strategy | items | length | median | min | stdev | speedup | status |",
@@ -143,6 +143,15 @@ def write_atomic(path: Path, text: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
+        # mkstemp makes the file private; an export gets the mode a plain open() would give it
+        # (or keeps the mode of the file it replaces).
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temp_name, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()

@@ -223,7 +223,7 @@ def check_points(items: tuple[int, ...], length: tuple[int, ...]) -> None:
 def build_spec(
     *,
     workload: str = "squares",
-    items: str = "4..32",
+    items: str = "4..64",
     length: str | None = None,
     strategies: str | tuple[str, ...] = DEFAULT_STRATEGIES,
     repeat: str = "3",

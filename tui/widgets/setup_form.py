@@ -30,7 +30,7 @@ from workloads.spec import (
 
 # First start: a sweep that means something and finishes in about 15 s on 2 cores.
 DEFAULTS = {
-    "items": "4..32",
+    "items": "4..64",
     "length": "100000",
     "repeat": "3",
     "workers": str(default_workers()),
