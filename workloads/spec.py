@@ -146,7 +146,7 @@ class SweepSpec:
     """Everything that determines a sweep; stored with the run so it can be repeated exactly."""
 
     workload: str = "squares"
-    items: tuple[int, ...] = (4, 8, 16, 32)
+    items: tuple[int, ...] = (4, 8, 16, 32, 64)
     length: tuple[int, ...] = (100_000,)
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
     repeat: int = 3

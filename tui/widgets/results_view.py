@@ -7,6 +7,7 @@ at once). It is given measurements; it never measures anything.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -41,39 +42,52 @@ class ResultsTable(DataTable):
         name = COLUMNS[self.sort_column] if self.sort_column >= 0 else "measurement order"
         self.notify(f"sorted by {name}", timeout=2)
 
+    @staticmethod
+    def _row(m: Measurement, speedup: float | None) -> tuple[tuple, tuple]:
+        """The row's cells, and its sort key per column (speedup sorts best first)."""
+        s = m.stats
+        if m.ok:
+            status = Text("noisy", style="yellow") if s and s.noisy else Text("ok", style="dim")
+        elif m.status == "n/a":
+            status = Text("n/a: " + m.error, style="dim")
+        else:
+            status = Text(f"{m.status}: {m.error}", style="bold red")
+        inf = float("inf")
+        sort_key = (m.strategy, m.items, m.length, s.median if s else inf, -(speedup or 0.0),
+                    s.min if s else inf, s.stdev if s else inf, m.status)
+        cells = (
+            m.strategy, Text(str(m.items), justify="right"), Text(str(m.length), justify="right"),
+            Text(format_seconds(s.median if s else None), justify="right"),
+            Text(format_speedup(speedup), justify="right"),
+            Text(format_seconds(s.min if s else None), justify="right"),
+            Text(format_seconds(s.stdev if s else None), justify="right"), status,
+        )
+        return cells, sort_key
+
+    def append(self, measurement: Measurement) -> None:
+        """Add one measurement; cheap while the table is in measurement order, which is what a
+        running sweep needs (its point's serial row always arrives before the others)."""
+        if self.sort_column >= 0:
+            self.show([*self.measurements, measurement])
+            return
+        self.measurements.append(measurement)
+        cells, _ = self._row(measurement, speedup_vs_serial(measurement, serial_times(
+            [m for m in self.measurements if m.point == measurement.point])))
+        self.add_row(*cells, key=f"{measurement.strategy}|{measurement.items}|{measurement.length}")
+
     def show(self, measurements: list[Measurement]) -> None:
-        """Fill the table, sorted by the chosen column (speedup: best first)."""
+        """Fill the table, sorted by the chosen column."""
         self.measurements = list(measurements)
         baselines = serial_times(measurements)
-        sort_keys: dict[str, tuple] = {}
-        cells: dict[str, tuple] = {}
-        for m in measurements:
-            key = f"{m.strategy}|{m.items}|{m.length}"
-            s = m.stats
-            speedup = speedup_vs_serial(m, baselines)
-            if m.ok:
-                status = Text("noisy", style="yellow") if s and s.noisy else Text("ok", style="dim")
-            elif m.status == "n/a":
-                status = Text("n/a: " + m.error, style="dim")
-            else:
-                status = Text(f"{m.status}: {m.error}", style="bold red")
-            sort_keys[key] = (m.strategy, m.items, m.length, s.median if s else float("inf"),
-                             -(speedup or 0.0), s.min if s else float("inf"), s.stdev if s else float("inf"),
-                             m.status)
-            cells[key] = (
-                m.strategy, Text(str(m.items), justify="right"), Text(str(m.length), justify="right"),
-                Text(format_seconds(s.median if s else None), justify="right"),
-                Text(format_speedup(speedup), justify="right"),
-                Text(format_seconds(s.min if s else None), justify="right"),
-                Text(format_seconds(s.stdev if s else None), justify="right"), status,
-            )
+        rows = {f"{m.strategy}|{m.items}|{m.length}": self._row(m, speedup_vs_serial(m, baselines))
+                for m in measurements}
+        order = list(rows)
+        if self.sort_column >= 0:
+            order.sort(key=lambda k: rows[k][1][self.sort_column])
         cursor = self.cursor_row
         self.clear()
-        order = list(cells)
-        if self.sort_column >= 0:
-            order.sort(key=lambda k: sort_keys[k][self.sort_column])
         for key in order:
-            self.add_row(*cells[key], key=key)
+            self.add_row(*rows[key][0], key=key)
         if self.row_count:
             self.move_cursor(row=min(cursor, self.row_count - 1))
 
@@ -86,6 +100,7 @@ class ResultsView(Vertical):
         self.measurements: list[Measurement] = []
         self.pool_workers: int | None = None
         self.cpus: int | None = None
+        self._explained = False
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="table"):
@@ -108,21 +123,37 @@ class ResultsView(Vertical):
 
     def add_measurement(self, measurement: Measurement) -> None:
         self.measurements.append(measurement)
-        self._refresh_views()
+        self.query_one(ResultsTable).append(measurement)
+        self._refresh_charts()
 
     def clear_results(self) -> None:
         self.set_measurements([], workers=self.pool_workers, cpus=self.cpus)
 
     def _refresh_views(self) -> None:
         self.query_one(ResultsTable).show(self.measurements)
-        for chart in self.query(TimeChart).results():
+        self._refresh_charts()
+
+    def _refresh_charts(self) -> None:
+        for chart in (self.query_one(TimeChart), self.query_one(SpeedupChart)):
             chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
-        for chart in self.query(SpeedupChart).results():
-            chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        self._explained = False
+        if self.query_one(TabbedContent).active == "why":
+            self._explain()
+
+    def _explain(self) -> None:
+        if self._explained:
+            return
         lines = explain(self.measurements, workers=self.pool_workers, cpus=self.cpus)
         self.query_one("#why-text", Static).update(
             "\n\n".join(lines) if lines else "Run a sweep to see why its numbers are what they are."
         )
+        self._explained = True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # The explanation is only worked out when someone looks at it.
+        if event.pane.id == "why":
+            self._explain()
 
     def toggle_log(self) -> bool:
         charts = [*self.query(TimeChart).results(), *self.query(SpeedupChart).results()]
