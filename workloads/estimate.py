@@ -26,6 +26,8 @@ SQUARES_UNCACHED = (1000 - 257) / 1000
 SQUARES_RESULT_UNCACHED = (1000 - 17) / 1000
 # Share of available memory a sweep may plan to use: the rest is the user's, and the estimate is rough.
 SAFE_SHARE = 0.6
+# Fragmentation and the allocator's own overhead on top of the objects themselves.
+ALLOCATOR_SLACK = 1.15
 
 # Rough costs measured on the 2-vCPU VM (parbench runs 4-16 x 1000000; the seed's 8-core PC took
 # 209 ms per million for the Python loop).
@@ -81,32 +83,46 @@ def _forms(spec: SweepSpec) -> set[str]:
     return {"numpy" if name.startswith("numpy") else "python" for name in spec.strategies}
 
 
+def _python_input_bytes(spec: SweepSpec, items: int, length: int) -> float:
+    per_value = POINTER + (INT_OBJECT * SQUARES_UNCACHED if spec.workload == "squares" else 0)
+    return items * LIST_OVERHEAD + items * length * per_value
+
+
+def input_bytes(spec: SweepSpec) -> int:
+    """The largest point's input dict(s), as the strategies see them."""
+    numpy_too = spec.workload == "squares" and "numpy" in _forms(spec)
+    return int(max(_python_input_bytes(spec, items, length) + (items * length * 8 if numpy_too else 0)
+                   for items, length in spec.points()))
+
+
 def point_bytes(spec: SweepSpec, items: int, length: int) -> int:
-    """Peak bytes while measuring one point in the measuring process and its pool workers."""
+    """Peak bytes while measuring one point in the measuring process and its pool workers.
+
+    Everything a point holds at once: the input (and the matrix it is drawn from), serial's output
+    kept as the reference, one more Python-form output beside it, the numpy form's input, output
+    and reference copy, and each pool worker's item, result and their pickles. Freed Python ints
+    stay in the allocator's arenas, so the sum is what the process really reaches (checked against
+    PSS: 2.6 GB for squares 16 × 1000000 with serial, processes and numpy).
+    """
     elements = items * length
     squares = spec.workload == "squares"
-    has_numpy = squares
-    forms = _forms(spec)
-    per_value = POINTER + (INT_OBJECT * SQUARES_UNCACHED if squares else 0)
-    python_input = items * LIST_OVERHEAD + elements * per_value
+    python_strategies = [name for name in spec.strategies if not name.startswith("numpy")]
+    numpy_strategies = [name for name in spec.strategies if name.startswith("numpy")] if squares else []
+    python_input = _python_input_bytes(spec, items, length)
     result_value = POINTER + (INT_OBJECT * SQUARES_RESULT_UNCACHED if squares else INT_OBJECT)
     python_output = items * LIST_OVERHEAD + elements * result_value
-    total = 0.0
-    # The input matrix numpy draws from, alive while the python form is built.
+    total = python_input + python_output  # the input is always built; serial's output is the reference
     if squares:
-        total += elements * 8
-    # Serial's output is kept as the reference; the python input is always built for checking.
-    total += python_input + python_output
-    if "numpy" in forms and has_numpy:
-        total += 2 * elements * 8  # input arrays and one output
-    else:
-        total += python_output  # one strategy's output beside the reference
+        total += elements * 8  # the matrix numpy draws the values from
+    if [name for name in python_strategies if name != "serial"]:
+        total += python_output  # another strategy's output beside the reference
+    if numpy_strategies:
+        total += 3 * elements * 8  # input arrays, one output, the reference as arrays
     pooled = [name for name in spec.strategies if name in PROCESS_STRATEGIES]
     if pooled:
         workers = min(spec.workers, items)
-        per_item = python_input / items + python_output / items
-        total += workers * per_item * 1.5  # each worker's item, its result and their pickles
-    return int(total)
+        total += workers * 1.5 * (python_input + python_output) / items  # item, result, pickles
+    return int(total * ALLOCATOR_SLACK)
 
 
 def memory(spec: SweepSpec, available_bytes: int | None = None) -> MemoryEstimate:

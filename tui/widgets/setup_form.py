@@ -181,7 +181,8 @@ class SetupForm(VerticalScroll):
             points = len(spec.points())
             estimate_label.update(
                 f"{points} point{'s' if points != 1 else ''} × {len(spec.strategies)} strategies; "
-                f"peak memory ~{estimate.format_bytes(memory.peak_bytes)}; "
+                f"input ~{estimate.format_bytes(estimate.input_bytes(spec))}, "
+                f"peak ~{estimate.format_bytes(memory.peak_bytes)}; "
                 f"{estimate.format_duration(estimate.duration_seconds(spec))}"
             )
             estimate_label.set_class(False, "refused")
