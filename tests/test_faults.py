@@ -220,3 +220,55 @@ def test_store_survives_two_processes_writing_at_once(tmp_path):
         assert len(store.load_run(run_id).measurements) == 120
         journal = store._db.execute("PRAGMA journal_mode").fetchone()[0]
     assert journal == "wal"
+
+
+def test_killed_app_leaves_no_orphans(tmp_path):
+    """kill -9 of the app mid-sweep: the measuring process and its pool exit by themselves."""
+    import pty
+
+    db = tmp_path / "store.sqlite3"
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "PARBENCH_DB": str(db), "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    app = subprocess.Popen([sys.executable, "-m", "tui"], cwd=ROOT, env=env, stdin=terminal, stdout=terminal,
+                           stderr=terminal, start_new_session=True)
+    os.close(terminal)
+    drained = threading.Event()
+
+    def drain():  # the app blocks if nobody reads its screen
+        while not drained.is_set():
+            try:
+                if not os.read(controller, 65536):
+                    return
+            except OSError:
+                return
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        def measuring_tree():
+            try:
+                return [p for p in psutil.Process(app.pid).children(recursive=True)
+                        if "workloads.measuring" in " ".join(p.cmdline())]
+            except psutil.Error:
+                return []
+
+        deadline = time.monotonic() + 30
+        while not measuring_tree() and time.monotonic() < deadline:
+            os.write(controller, b"\x12")  # ctrl+r, until the app is up and has started the sweep
+            time.sleep(0.5)
+        measuring = measuring_tree()
+        assert measuring, "the app did not start a sweep"
+        time.sleep(1.0)  # let it start its pool
+        tree = measuring + [c for p in measuring for c in p.children(recursive=True)]
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=5)
+        gone, alive = psutil.wait_procs(tree, timeout=5)
+        assert not alive, f"orphans left: {[p.cmdline() for p in alive]}"
+    finally:
+        drained.set()
+        if app.poll() is None:
+            app.kill()
+        os.close(controller)
+    with Store(db) as store:
+        [run] = store.runs()
+        assert run.status == "interrupted"
