@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sleep-ms", default="50", help="sleep workload: ms per item (default 50)")
     run.add_argument("--spin", default="600000", help="spin workload: loop iterations per item (600000 is about 50 ms here)")
     run.add_argument("--seed", default="12345", help="random seed of the input data")
+    run.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                     help="dask strategy: a scheduler such as tcp://host:8786 (default: a LocalCluster of --workers)")
     run.add_argument("--skip-warmup-over", default=None, metavar="SECONDS|off",
                      help="no warm-up for a strategy whose calls take longer than this (default 1; off: always)")
     run.add_argument("--point-timeout", default=None, metavar="SECONDS",
@@ -89,6 +91,7 @@ def _spec_from_args(args: argparse.Namespace):
             repeat=args.repeat, warmup=args.warmup, workers=args.workers, chunksize=args.chunksize,
             pool=args.pool, start_method=args.start_method, sleep_ms=args.sleep_ms, spin=args.spin,
             seed=args.seed, point_timeout=args.point_timeout, skip_warmup_over=args.skip_warmup_over,
+            dask_scheduler=args.dask_scheduler,
         )
     except SpecError as exc:
         raise UsageError(f"parbench run: --{exc.field}: {exc.reason}") from None

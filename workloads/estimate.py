@@ -39,6 +39,8 @@ PICKLE_NP_S = 1e-9      # per int64 element, both ways
 GENERATE_PY_S = 30e-9   # per element, numpy integers(...).tolist()
 TASK_S = 150e-6         # per task sent through a process pool
 THREAD_TASK_S = 30e-6
+DASK_CLUSTER_START_S = 1.0  # a LocalCluster of two worker processes
+DASK_TASK_S = 1e-3
 POOL_START_S = {"fork": 0.012, "forkserver": 0.06, "spawn": 0.25}
 
 
@@ -118,7 +120,7 @@ def point_bytes(spec: SweepSpec, items: int, length: int) -> int:
         total += python_output  # another strategy's output beside the reference
     if numpy_strategies:
         total += 3 * elements * 8  # input arrays, one output, the reference as arrays
-    pooled = [name for name in spec.strategies if name in PROCESS_STRATEGIES]
+    pooled = [name for name in spec.strategies if name in PROCESS_STRATEGIES or name == "dask"]
     if pooled:
         workers = min(spec.workers, items)
         total += workers * 1.5 * (python_input + python_output) / items  # item, result, pickles
@@ -154,6 +156,9 @@ def call_seconds(spec: SweepSpec, strategy: str, items: int, length: int, cpus: 
         gil_bound = spec.workload != "sleep"
         return (work if gil_bound else work / parallel) + items * THREAD_TASK_S
     shipped = items * length * (PICKLE_NP_S if form == "numpy" else PICKLE_PY_S)
+    if strategy == "dask":
+        start = DASK_CLUSTER_START_S if spec.pool == "cold" else 0.0
+        return start + work / parallel + shipped + items * DASK_TASK_S
     start = POOL_START_S.get(spec.start_method or "fork", 0.05) if spec.pool == "cold" else 0.0
     chunks = math.ceil(items / (max(1, math.ceil(items / (spec.workers * 4))) if spec.chunksize == "auto"
                                 else int(spec.chunksize)))

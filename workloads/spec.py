@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 WORKLOADS = ("sleep", "squares", "spin")
-STRATEGIES = ("serial", "processes", "threads", "numpy", "numpy-processes")
+STRATEGIES = ("serial", "processes", "threads", "numpy", "numpy-processes", "dask")
 POOL_STRATEGIES = ("processes", "threads", "numpy-processes")
 PROCESS_STRATEGIES = ("processes", "numpy-processes")
 POOL_MODES = ("cold", "warm")
@@ -137,6 +137,21 @@ def parse_float(text: str, field_name: str, *, low: float, high: float) -> float
     return value
 
 
+def parse_scheduler(text: str | None) -> str | None:
+    """A Dask scheduler address (`tcp://host:8786`), or None for a LocalCluster."""
+    if text is None or not text.strip() or text.strip() == "local":
+        return None
+    address = text.strip()
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    host, colon, port = rest.rpartition(":")
+    if scheme not in ("tcp", "tls", "ws", "wss", "inproc") or not colon or not host or not port.isdigit() \
+            or not 0 < int(port) < 65536:
+        raise SpecError("dask-scheduler", f"{address!r} is not a scheduler address like tcp://host:8786")
+    return f"{scheme}://{rest}"
+
+
 def default_workers() -> int:
     return os.cpu_count() or 1
 
@@ -160,6 +175,7 @@ class SweepSpec:
     seed: int = 12345
     point_timeout: float | None = None  # seconds a point may take before it is stopped
     skip_warmup_over: float | None = 1.0  # no warm-up for a strategy whose calls take longer
+    dask_scheduler: str | None = None  # None: a LocalCluster of `workers` processes
 
     def points(self) -> list[tuple[int, int]]:
         """The sweep's (items, length) points, in the order they are measured."""
@@ -204,6 +220,7 @@ FIELD_PARSERS = {
     "seed": lambda text: _parse_int(text, "seed", low=0, high=2**63 - 1),
     "point_timeout": lambda text: None if text is None or text.strip() in ("", "none", "0")
     else parse_float(text, "point-timeout", low=0.001, high=MAX_POINT_TIMEOUT),
+    "dask_scheduler": lambda text: parse_scheduler(text),
     "skip_warmup_over": lambda text: None if text is not None and text.strip() in ("off", "never")
     else 1.0 if text is None or not text.strip()
     else parse_float(text, "skip-warmup-over", low=0.0, high=MAX_POINT_TIMEOUT),
@@ -237,6 +254,7 @@ def build_spec(
     seed: str = "12345",
     point_timeout: str | None = None,
     skip_warmup_over: str | None = None,
+    dask_scheduler: str | None = None,
 ) -> SweepSpec:
     """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field.
     Without a length, the workload's own default is used."""
@@ -246,6 +264,7 @@ def build_spec(
         workload=workload, items=items, length=length, strategies=strategies, repeat=repeat, warmup=warmup,
         workers=workers, chunksize=chunksize, pool=pool, start_method=start_method, sleep_ms=sleep_ms,
         spin=spin, seed=seed, point_timeout=point_timeout, skip_warmup_over=skip_warmup_over,
+        dask_scheduler=dask_scheduler,
     )
     values = {name: parse_field(name, text) for name, text in texts.items()}
     check_points(values["items"], values["length"])

@@ -167,6 +167,65 @@ class PoolStrategy(Strategy):
             self._executor = None
 
 
+class DaskStrategy(Strategy):
+    """The same Python kernel on a Dask cluster: a LocalCluster of `workers` single-threaded worker
+    processes by default, or the scheduler at `dask_scheduler`. Cold builds the cluster (or
+    connects) inside the timed call, as the seed's pool does; warm does it once before timing.
+    On a remote cluster the workers must have parbench installed to import the kernels."""
+
+    def __init__(self, spec: SweepSpec) -> None:
+        super().__init__("dask", "python")
+        self.workers = spec.workers
+        self.scheduler = spec.dask_scheduler
+        self.warm = spec.pool == "warm"
+        self._client = None
+        self._cluster = None
+
+    @property
+    def uses_pool(self) -> bool:
+        return True
+
+    def _connect(self):
+        import logging
+
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise RuntimeError("dask is not installed: pip install 'parbench[dask]'") from None
+        if self.scheduler:
+            return Client(self.scheduler, timeout="10s"), None
+        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        return Client(cluster), cluster
+
+    def prepare(self, items: int) -> None:
+        if self.warm and self._client is None:
+            self._client, self._cluster = self._connect()
+            self._client.wait_for_workers(1, timeout=30)
+
+    def call(self, kernel, data: dict) -> dict:
+        if self.warm and self._client is not None:
+            return dict(self._client.gather(self._client.map(kernel, list(data.items()), pure=False)))
+        client, cluster = self._connect()
+        try:
+            return dict(client.gather(client.map(kernel, list(data.items()), pure=False)))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def reset(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
 def build(spec: SweepSpec, start_method: str) -> list[Strategy]:
     """The spec's strategies, serial first: its output is the reference the others are checked
     against, and the baseline of every speedup."""
@@ -174,7 +233,9 @@ def build(spec: SweepSpec, start_method: str) -> list[Strategy]:
     built: list[Strategy] = []
     for name in ordered:
         form = "numpy" if name.startswith("numpy") else "python"
-        if name in POOL_STRATEGIES:
+        if name == "dask":
+            built.append(DaskStrategy(spec))
+        elif name in POOL_STRATEGIES:
             built.append(PoolStrategy(name, form, spec, start_method))
         else:
             built.append(Strategy(name, form))

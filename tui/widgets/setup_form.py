@@ -38,6 +38,7 @@ DEFAULTS = {
     "sleep_ms": "50",
     "spin": "600000",
     "point_timeout": "",
+    "dask_scheduler": "",
 }
 # (field, label, tooltip) of the typed fields, in form order.
 TEXT_FIELDS = (
@@ -49,6 +50,7 @@ TEXT_FIELDS = (
     ("sleep_ms", "Sleep ms", "sleep workload: milliseconds per item"),
     ("spin", "Spin", "spin workload: loop iterations per item"),
     ("point_timeout", "Timeout", "seconds a point may take before it is stopped (blank: no limit)"),
+    ("dask_scheduler", "Scheduler", "dask: tcp://host:8786 of a running cluster (blank: a LocalCluster)"),
 )
 # Fields that only mean something for one workload.
 WORKLOAD_ONLY = {"sleep_ms": "sleep", "spin": "spin"}
@@ -166,6 +168,9 @@ class SetupForm(VerticalScroll):
             shown = only == workload
             self.query_one(f"#{name}-row").display = shown
             self.query_one(f"#{name}-error").display = shown
+        dask = "dask" in texts["strategies"].split(",")
+        self.query_one("#dask_scheduler-row").display = dask
+        self.query_one("#dask_scheduler-error").display = dask
         for name in [n for n, _, _ in TEXT_FIELDS] + ["strategies"]:
             label = self.query_one(f"#{name}-error", Static)
             label.update(errors.get(name, ""))
