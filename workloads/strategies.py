@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from .spec import POOL_STRATEGIES, PROCESS_STRATEGIES, SweepSpec
@@ -51,6 +53,22 @@ def _kill_pool_processes(executor: Executor) -> None:
             process.kill()
         except (OSError, AttributeError, ValueError):
             pass
+
+
+def _dead_worker(workers: list) -> str:
+    """How the worker that broke the pool ended: the one whose exit was not the pool's own
+    SIGTERM to the survivors (Python 3.11's BrokenProcessPool does not say)."""
+    for process in workers:
+        code = process.exitcode
+        if code is None or code == 0 or code == -signal.SIGTERM:
+            continue
+        if code < 0:
+            try:
+                return f"a worker was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"a worker was killed by signal {-code}"
+        return f"a worker exited with code {code}"
+    return "a worker process died"
 
 
 def resolve_chunksize(chunksize: int | str, items: int, workers: int) -> int:
@@ -129,7 +147,13 @@ class PoolStrategy(Strategy):
         self._live = executor
         try:
             result = dict(executor.map(kernel, data.items(), chunksize=self.chunksize))
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, BrokenProcessPool):
+                # The pool's manager thread reaps the workers as it breaks; wait for it, then
+                # every exit code is known.
+                workers = list((getattr(executor, "_processes", None) or {}).values())
+                executor.shutdown(wait=True)
+                exc.worker_exit = _dead_worker(workers)
             # A timeout or a broken pool: don't wait for tasks still queued (a `with` block would).
             self._abandon(executor)
             if warm:

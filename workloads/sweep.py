@@ -82,7 +82,7 @@ class _Deadline:
 def describe_error(exc: BaseException) -> str:
     """One line a user can act on; a broken pool says which worker died and how."""
     if isinstance(exc, BrokenProcessPool):
-        return f"BrokenProcessPool: a worker process died abruptly ({exc})"
+        return f"BrokenProcessPool: {getattr(exc, 'worker_exit', 'a worker process died')}, breaking the pool"
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
