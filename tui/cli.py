@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
                      help="dask strategy: a scheduler such as tcp://host:8786 (default: a LocalCluster of --workers)")
     run.add_argument("--skip-warmup-over", default=None, metavar="SECONDS|off",
-                     help="no warm-up for a strategy whose calls take longer than this (default 1; off: always)")
+                     help="no warm-up for a strategy whose calls take longer than this (default 5; off: always warm up)")
     run.add_argument("--point-timeout", default=None, metavar="SECONDS",
                      help="stop a point that runs longer, record it as timed out, and go on")
     run.add_argument("--export", action="append", default=[], metavar="PATH",

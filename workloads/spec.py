@@ -32,6 +32,10 @@ MAX_WORKERS = 512
 MAX_SPIN = 10**10
 MAX_SLEEP_MS = 60_000.0
 MAX_POINT_TIMEOUT = 7 * 24 * 3600.0
+# A warm-up is skipped only for calls longer than this. Not 1 s: on this VM the first calls that
+# allocate a few hundred MB (squares 16 x 1e6) run up to 2x slower until the allocator holds the
+# memory, so even second-long calls need their warm-up; a 50 ms sleep x 128 has nothing to warm.
+DEFAULT_SKIP_WARMUP_OVER = 5.0
 
 
 class SpecError(ValueError):
@@ -174,7 +178,7 @@ class SweepSpec:
     spin: int = 600_000  # about 50 ms per item here, the seed's per-item cost
     seed: int = 12345
     point_timeout: float | None = None  # seconds a point may take before it is stopped
-    skip_warmup_over: float | None = 1.0  # no warm-up for a strategy whose calls take longer
+    skip_warmup_over: float | None = DEFAULT_SKIP_WARMUP_OVER  # no warm-up for calls longer than this
     dask_scheduler: str | None = None  # None: a LocalCluster of `workers` processes
 
     def points(self) -> list[tuple[int, int]]:
@@ -222,7 +226,7 @@ FIELD_PARSERS = {
     else parse_float(text, "point-timeout", low=0.001, high=MAX_POINT_TIMEOUT),
     "dask_scheduler": lambda text: parse_scheduler(text),
     "skip_warmup_over": lambda text: None if text is not None and text.strip() in ("off", "never")
-    else 1.0 if text is None or not text.strip()
+    else DEFAULT_SKIP_WARMUP_OVER if text is None or not text.strip()
     else parse_float(text, "skip-warmup-over", low=0.0, high=MAX_POINT_TIMEOUT),
 }
 

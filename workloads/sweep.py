@@ -169,10 +169,10 @@ class _SweepRunner:
             strategy.close()
 
     def warmups_for(self, strategy: Strategy, items: int, length: int) -> int:
-        """Warm-ups worth doing: none once a call takes over `skip_warmup_over` seconds, since a
-        call that long has nothing left to warm (imports, caches, page faults are amortised)
-        and a warm-up would only double the wait. The estimate's guess for this point, corrected
-        by how far off it was at this strategy's previous point."""
+        """Warm-ups worth doing: none once a call takes over `skip_warmup_over` seconds, where a
+        warm-up would only add its whole length to the wait for little gain (see
+        `spec.DEFAULT_SKIP_WARMUP_OVER`). The estimate's guess for this point, corrected by how
+        far off it was at this strategy's previous point."""
         spec = self.spec
         if spec.skip_warmup_over is None or spec.warmup == 0:
             return spec.warmup
