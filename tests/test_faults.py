@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,16 +15,14 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers import ROOT, cli_env, stored_measurements, wait_for
 
 from workloads import catalog
-from workloads.events import MeasurementDone, RunFinished
+from workloads.events import MeasurementDone
 from workloads.measurement import Measurement
 from workloads.spec import SweepSpec
 from workloads.store import Store
 from workloads.sweep import run_sweep
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def _in_pool_worker() -> bool:
     return multiprocessing.parent_process() is not None
@@ -134,30 +131,9 @@ def test_point_timeout_stops_a_slow_point_and_goes_on():
                 and "resource_tracker" not in " ".join(p.cmdline())]
 
 
-def _cli(*args: str, db: Path, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "PARBENCH_DB": str(db)}
-    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
-
-
-def _wait_for(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
-
-
-def _stored_measurements(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+def _cli(*args: str, db: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, env=cli_env(db),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_killed_caller_leaves_no_orphans_and_loses_no_committed_measurement(tmp_path):
@@ -165,7 +141,7 @@ def test_killed_caller_leaves_no_orphans_and_loses_no_committed_measurement(tmp_
     cli = _cli("run", "--workload", "sleep", "--sleep-ms", "150", "--items", "2..64", "--length", "10",
                "--strategies", "serial,processes", "--repeat", "1", "--warmup", "0", db=db)
     try:
-        assert _wait_for(lambda: _stored_measurements(db) >= 2, timeout=30)
+        assert wait_for(lambda: stored_measurements(db) >= 2, timeout=30)
         tree = psutil.Process(cli.pid).children(recursive=True)
         assert tree, "the measuring process should be running"
         cli.send_signal(signal.SIGKILL)
@@ -192,7 +168,7 @@ def test_billion_number_sweep_is_refused_before_allocating(tmp_path):
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     # Nothing was allocated: not even a run was started, and the CLI stayed small.
-    assert _stored_measurements(db) == 0
+    assert stored_measurements(db) == 0
     if db.exists():
         with Store(db) as store:
             assert store.runs() == []

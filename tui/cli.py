@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import NoReturn, Sequence
 
-from workloads.spec import POOL_MODES, START_METHODS, STRATEGIES, WORKLOADS, SpecError, build_spec
+from workloads.spec import START_METHODS, STRATEGIES, WORKLOADS, SpecError, build_spec
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -178,9 +178,29 @@ class SweepProcess:
                 proc.kill()
             except psutil.Error:
                 pass
-        psutil.wait_procs(procs, timeout=2.0)
+        _wait_dead(procs, timeout=2.0)
         self._wait(2.0)
         self._conn.close()
+
+
+def _wait_dead(procs: list, timeout: float) -> None:
+    """Wait until every process has exited. A zombie has: orphaned pool workers are reaped by
+    init, which on some machines only does so every couple of seconds."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    pending = list(procs)
+    while pending and time.monotonic() < deadline:
+        still = []
+        for proc in pending:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    still.append(proc)
+            except psutil.Error:
+                pass
+        pending = still
+        if pending:
+            time.sleep(0.02)
 
 
 def _child_env() -> dict[str, str]:

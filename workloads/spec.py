@@ -150,8 +150,9 @@ def parse_scheduler(text: str | None) -> str | None:
     if not sep:
         scheme, rest = "tcp", address
     host, colon, port = rest.rpartition(":")
-    if scheme not in ("tcp", "tls", "ws", "wss", "inproc") or not colon or not host or not port.isdigit() \
-            or not 0 < int(port) < 65536:
+    # isdigit() alone accepts '²' and other digits int() refuses or reads differently.
+    valid_port = port.isascii() and port.isdigit() and 0 < int(port) < 65536
+    if scheme not in ("tcp", "tls", "ws", "wss", "inproc") or not colon or not host or not valid_port:
         raise SpecError("dask-scheduler", f"{address!r} is not a scheduler address like tcp://host:8786")
     return f"{scheme}://{rest}"
 

@@ -97,18 +97,27 @@ class Run:
 class Store:
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
+        self._db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            # Schema first: switching to WAL rewrites the header of a file that may not be ours.
             self._check_schema()
+            self._db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise StoreError(
                 f"{self.path} is not a readable parbench store ({exc}); it was left untouched. "
                 "Move it aside, or pass --db (or set PARBENCH_DB) to use another file."
             ) from None
         except OSError as exc:
+            self._close_quietly()
             raise StoreError(f"cannot open the store at {self.path}: {exc.strerror or exc}") from None
+
+    def _close_quietly(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def _check_schema(self) -> None:
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -196,7 +196,8 @@ class _SweepRunner:
                 workload=spec.workload, strategy=strategy.name, items=items, length=length,
                 workers=spec.workers if pooled else None,
                 # ThreadPoolExecutor.map ignores chunksize: recording one would suggest it mattered.
-                chunksize=strategy.chunksize if getattr(strategy, "processes", False) else None,
+                chunksize=strategy.chunksize if getattr(strategy, "processes", False) and status != NOT_APPLICABLE
+                else None,
                 pool=spec.pool if pooled else None,
                 warmup=len(warmup_times.get(strategy.name, ())), times_s=tuple(times.get(strategy.name, ())),
                 warmup_times_s=tuple(warmup_times.get(strategy.name, ())),

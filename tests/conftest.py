@@ -1,0 +1,29 @@
+"""Shared fixtures: every test gets its own results store, so nothing touches the user's real one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import descendants
+
+
+@pytest.fixture(autouse=True)
+def _private_default_store(tmp_path_factory, monkeypatch):
+    """Even a test that forgets `db_path` cannot write the user's store."""
+    monkeypatch.setenv("PARBENCH_DB", str(tmp_path_factory.mktemp("default-store") / "results.sqlite3"))
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    """A store file of this test's own (not created yet); PARBENCH_DB points at it."""
+    path = tmp_path / "results.sqlite3"
+    monkeypatch.setenv("PARBENCH_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def children_before() -> set[int]:
+    """Pids of this process's descendants before the test (a fork server, a resource tracker)."""
+    return {p.pid for p in descendants()}

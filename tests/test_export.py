@@ -1,0 +1,224 @@
+"""Exports of a stored run: each format reads back with the run's numbers, speedups are computed
+against serial, and a failed export neither damages an existing file nor leaves litter."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+import re
+
+import pytest
+
+from workloads import export as exporter
+from workloads.export import ExportError, export
+from workloads.measurement import Measurement
+from workloads.spec import build_spec
+from workloads.store import Store
+
+REQUIRED_COLUMNS = ("run_id", "workload", "strategy", "items", "length", "workers", "chunksize", "pool", "repeats",
+                    "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "ok", "error")
+MACHINE = {"cpu_count": 2, "python": "3.11.7", "numpy": "2.0", "start_method": "fork", "cpu_model": "Test CPU"}
+SERIAL_TIMES = (0.2, 0.4, 0.3)
+
+
+def _m(strategy, items=4, **kwargs) -> Measurement:
+    pooled = strategy in ("processes", "threads", "numpy-processes")
+    defaults = dict(workload="squares", strategy=strategy, items=items, length=10, workers=2 if pooled else None,
+                    chunksize=1 if strategy in ("processes", "numpy-processes") else None,
+                    pool="cold" if pooled else None, warmup=1)
+    return Measurement(**{**defaults, **kwargs})
+
+
+def sample_measurements() -> list[Measurement]:
+    return [
+        _m("serial", times_s=SERIAL_TIMES),
+        _m("processes", times_s=tuple(t / 2 for t in SERIAL_TIMES)),  # exactly twice as fast
+        _m("threads", times_s=(0.25, 0.5, 0.35)),
+        _m("numpy", status="failed", error="output for key 0 differs from serial | see log"),
+        _m("numpy-processes", workload="sleep", status="n/a", error="sleep has no numpy form"),
+        _m("serial", items=8, times_s=(0.8,), point_index=1),
+        _m("processes", items=8, times_s=(0.1, 0.2), point_index=1),  # unpaired: ratio of medians
+    ]
+
+
+@pytest.fixture
+def run(db_path):
+    spec = build_spec(workload="squares", items="4,8", length="10",
+                      strategies="serial,processes,threads,numpy,numpy-processes", repeat="3")
+    with Store(db_path) as store:
+        run_id = store.start_run(spec)
+        store.set_machine(run_id, MACHINE)
+        for m in sample_measurements():
+            store.add_measurement(run_id, m)
+        store.finish_run(run_id, "completed")
+        return store.load_run(run_id)
+
+
+def test_csv_reads_back_with_the_measurements(run, tmp_path):
+    path = export(run, tmp_path / "out.csv")
+    assert path == tmp_path / "out.csv"
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert set(REQUIRED_COLUMNS) <= set(reader.fieldnames)
+        rows = list(reader)
+    assert len(rows) == len(run.measurements)
+
+    def cell(value):
+        return "" if value is None else str(value)
+
+    for row, m in zip(rows, run.measurements):
+        assert row["run_id"] == str(run.id)
+        assert (row["workload"], row["strategy"]) == (m.workload, m.strategy)
+        assert (int(row["items"]), int(row["length"])) == (m.items, m.length)
+        assert (row["workers"], row["chunksize"], row["pool"]) == (cell(m.workers), cell(m.chunksize), cell(m.pool))
+        assert int(row["repeats"]) == len(m.times_s)
+        assert row["ok"] == str(m.ok)
+        assert row["error"] == m.error
+        if m.times_s:
+            assert float(row["min_s"]) == min(m.times_s)
+            assert float(row["median_s"]) == m.stats.median
+            assert float(row["mean_s"]) == pytest.approx(sum(m.times_s) / len(m.times_s))
+            assert float(row["stdev_s"]) == m.stats.stdev
+        else:
+            assert row["min_s"] == row["median_s"] == row["mean_s"] == row["stdev_s"] == ""
+            assert row["speedup_vs_serial"] == ""
+
+
+def test_speedup_against_serial(run, tmp_path):
+    with open(export(run, tmp_path / "out.csv"), newline="", encoding="utf-8") as handle:
+        speedups = {(r["strategy"], int(r["items"])): r["speedup_vs_serial"] for r in csv.DictReader(handle)}
+    assert float(speedups[("serial", 4)]) == 1.0
+    assert float(speedups[("processes", 4)]) == 2.0  # times exactly half serial's
+    assert float(speedups[("threads", 4)]) < 1.0
+    assert speedups[("numpy", 4)] == "" and speedups[("numpy-processes", 4)] == ""  # failed, n/a: none
+    assert float(speedups[("serial", 8)]) == 1.0
+    assert float(speedups[("processes", 8)]) == pytest.approx(0.8 / 0.15)
+
+
+def test_json_reads_back_with_the_run_and_its_times(run, tmp_path):
+    document = json.loads(export(run, tmp_path / "out.json").read_text(encoding="utf-8"))
+    header = document["run"]
+    assert header["id"] == run.id
+    assert header["spec"] == run.spec.to_dict()
+    assert header["machine"] == MACHINE
+    assert header["status"] == "completed"
+    assert header["started_at"] == run.started_at
+    measurements = document["measurements"]
+    assert len(measurements) == len(run.measurements)
+    for row, m in zip(measurements, run.measurements):
+        assert row["times_s"] == list(m.times_s)
+        assert (row["strategy"], row["items"], row["length"], row["ok"], row["error"]) == \
+            (m.strategy, m.items, m.length, m.ok, m.error)
+        assert row["workers"] == m.workers and row["chunksize"] == m.chunksize
+    assert measurements[0]["speedup_vs_serial"] == 1.0
+    assert measurements[1]["speedup_vs_serial"] == 2.0
+    assert measurements[3]["speedup_vs_serial"] is None
+
+
+def _cells(line: str) -> list[str]:
+    """A Markdown table row's cells, honouring escaped pipes."""
+    assert line.startswith("|") and line.endswith("|")
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+
+
+@pytest.mark.parametrize("suffix", [".md", ".markdown", ".MD"])
+def test_markdown_is_a_table_with_one_row_per_measurement(run, tmp_path, suffix):
+    text = export(run, tmp_path / f"out{suffix}").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| strategy"))
+    header = _cells(lines[start])
+    assert header[:3] == ["strategy", "items", "length"] and "speedup" in header
+    assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[start + 1])
+    body = [line for line in lines[start + 2:] if line.strip()]
+    assert len(body) == len(run.measurements)
+    for line, m in zip(body, run.measurements):
+        cells = _cells(line)
+        assert len(cells) == len(header)  # a '|' inside an error does not add a column
+        assert (cells[0], cells[1], cells[2]) == (m.strategy, str(m.items), str(m.length))
+    by_strategy = {tuple(_cells(line)[:2]): _cells(line) for line in body}
+    speedup = header.index("speedup")
+    assert by_strategy[("serial", "4")][speedup] == "1.00×"
+    assert by_strategy[("processes", "4")][speedup] == "2.00×"
+    assert "differs from serial" in by_strategy[("numpy", "4")][-1]
+
+
+@pytest.mark.parametrize("name", ["out.txt", "out", "out.xlsx", "out.csv.bak"])
+def test_unknown_suffix_is_an_export_error(run, tmp_path, name):
+    with pytest.raises(ExportError) as error:
+        export(run, tmp_path / name)
+    assert "unknown export format" in str(error.value)
+    assert not (tmp_path / name).exists()
+
+
+def _litter(directory) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_unwritable_path_is_an_export_error(run, tmp_path):
+    missing = tmp_path / "no-such-dir" / "out.csv"
+    with pytest.raises(ExportError) as error:
+        export(run, missing)
+    assert str(missing) in str(error.value)
+    assert not missing.exists()
+
+    directory = tmp_path / "taken.csv"  # a directory where the file should go
+    directory.mkdir()
+    with pytest.raises(ExportError):
+        export(run, directory)
+    assert directory.is_dir() and list(directory.iterdir()) == []
+    assert _litter(tmp_path) == []
+
+
+@pytest.fixture
+def existing(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("an earlier export the user keeps\n", encoding="utf-8")
+    os.chmod(path, 0o640)
+    return path
+
+
+def test_failed_write_leaves_an_existing_file_intact(run, existing, monkeypatch):
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exporter.os, "fsync", disk_full)  # after part of the file is written
+    with pytest.raises(ExportError) as error:
+        export(run, existing)
+    assert "No space left on device" in str(error.value)
+    assert existing.read_text(encoding="utf-8") == "an earlier export the user keeps\n"
+    assert _litter(existing.parent) == []
+
+
+def test_failed_rename_leaves_an_existing_file_intact(run, existing, monkeypatch):
+    def refuse(src, dst):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(exporter.os, "replace", refuse)
+    with pytest.raises(ExportError):
+        export(run, existing)
+    assert existing.read_text(encoding="utf-8") == "an earlier export the user keeps\n"
+    assert _litter(existing.parent) == []
+
+
+def test_failing_renderer_leaves_an_existing_file_intact(run, existing, monkeypatch):
+    def broken(run):
+        raise RuntimeError("renderer broke half-way")
+
+    monkeypatch.setitem(exporter.RENDERERS, "csv", broken)
+    with pytest.raises(RuntimeError):
+        export(run, existing)
+    assert existing.read_text(encoding="utf-8") == "an earlier export the user keeps\n"
+    assert _litter(existing.parent) == []
+
+
+def test_export_replaces_a_file_keeping_its_mode_and_a_new_file_gets_the_usual_mode(run, existing, tmp_path):
+    export(run, existing)
+    assert existing.read_text(encoding="utf-8").startswith("run_id,")
+    assert existing.stat().st_mode & 0o777 == 0o640
+    umask = os.umask(0)
+    os.umask(umask)
+    fresh = export(run, tmp_path / "fresh.json")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+    assert _litter(tmp_path) == []
