@@ -1,0 +1,76 @@
+"""The explanation of a sweep's numbers, and the estimates made before a sweep runs."""
+
+from __future__ import annotations
+
+from workloads import estimate
+from workloads.explain import explain
+from workloads.measurement import Measurement
+from workloads.spec import SweepSpec, build_spec
+
+
+def _m(strategy: str, items: int, times: tuple[float, ...], length: int = 1000, **kwargs) -> Measurement:
+    pooled = strategy in ("processes", "threads", "numpy-processes")
+    return Measurement(workload="squares", strategy=strategy, items=items, length=length,
+                       workers=2 if pooled else None, chunksize=1 if pooled else None,
+                       pool="cold" if pooled else None, warmup=1, times_s=times, **kwargs)
+
+
+def test_explanation_names_the_fastest_strategy_and_where_the_pool_starts_to_pay():
+    measurements = [
+        _m("serial", 4, (0.010, 0.010, 0.010)), _m("processes", 4, (0.020, 0.020, 0.020)),
+        _m("numpy", 4, (0.001, 0.001, 0.001)),
+        _m("serial", 64, (0.400, 0.400, 0.400)), _m("processes", 64, (0.250, 0.250, 0.250)),
+        _m("numpy", 64, (0.500, 0.500, 0.500)),
+    ]
+    text = "\n".join(explain(measurements, workers=2, cpus=2))
+    assert "At items=4, length=1000: fastest is numpy" in text
+    assert "At items=64, length=1000: fastest is processes" in text
+    assert "first beats the loop at items=64" in text
+    # The pool's own cost at items=4: 20 ms against an ideal 5 ms (10 ms over 2 cores).
+    assert "15 ms difference is the pool's own cost" in text
+
+
+def test_explanation_says_when_the_pool_never_pays_and_why_threads_do_not_help():
+    measurements = [
+        _m("serial", 8, (0.010, 0.010, 0.010)), _m("processes", 8, (0.050, 0.050, 0.050)),
+        _m("threads", 8, (0.011, 0.011, 0.011)),
+    ]
+    text = "\n".join(explain(measurements, workers=2, cpus=2))
+    assert "never beats the loop" in text
+    assert "GIL" in text
+
+
+def test_explanation_flags_noisy_points():
+    measurements = [_m("serial", 8, (0.010, 0.020, 0.011)), _m("processes", 8, (0.05, 0.05, 0.05))]
+    text = "\n".join(explain(measurements, workers=2, cpus=2))
+    assert "1 of 2 measurements are noisy" in text
+
+
+def test_nothing_to_explain_without_successful_measurements():
+    assert explain([_m("serial", 4, (), status="failed", error="boom")]) == []
+
+
+def test_memory_estimate_grows_with_the_input_and_refuses_what_does_not_fit():
+    small = estimate.memory(build_spec(items="4", length="1000"), available_bytes=10**9)
+    large = estimate.memory(build_spec(items="16", length="1000000"), available_bytes=10**9)
+    assert small.fits
+    assert large.peak_bytes > 100 * small.peak_bytes
+    assert not large.fits
+    message = large.refusal()
+    assert "GB" in message and "limit" in message
+
+
+def test_memory_estimate_is_close_to_the_objects_it_stands_for():
+    # squares 16 x 1e6 with serial, processes and numpy peaked at 2.6 GB (PSS) when measured here.
+    spec = build_spec(items="16", length="1000000", strategies="serial,processes,numpy")
+    assert 2.0e9 < estimate.memory(spec, available_bytes=10**12).peak_bytes < 3.5e9
+
+
+def test_duration_estimate_orders_sweeps_by_their_work():
+    quick = estimate.duration_seconds(build_spec(items="4", length="1000"))
+    seed = estimate.duration_seconds(build_spec(items="4..16", length="1000000"))
+    sleepy = estimate.duration_seconds(SweepSpec(workload="sleep", items=(64,), length=(10,), sleep_ms=50.0,
+                                                 strategies=("serial",), repeat=3, warmup=1))
+    assert quick < seed
+    assert 64 * 0.05 * 4 <= sleepy < 64 * 0.05 * 4 + 2  # four serial calls of 64 × 50 ms
+    assert estimate.format_duration(sleepy).startswith("about")
