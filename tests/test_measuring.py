@@ -14,7 +14,7 @@ import pytest
 from helpers import descendants, new_live_descendants, wait_for, wait_gone
 from workloads.events import MeasurementDone, RunFinished, RunStarted
 from workloads.session import execute
-from workloads.spec import build_spec
+from workloads.spec import SweepSpec, build_spec
 from workloads.store import Store
 
 
@@ -122,6 +122,10 @@ def test_killed_measuring_process_fails_the_run_saying_how(tmp_path, children_be
         outcome = execute(spec, store, on_event,
                           on_start=lambda run_id, sweep: measuring_pid.append(sweep.pid))
         run = store.load_run(outcome.run_id)
+        # The next run works.
+        after = execute(SweepSpec(workload="sleep", items=(2,), length=(1,), strategies=("serial",),
+                                  repeat=1, warmup=0, sleep_ms=1), store)
+        assert after.status == "completed"
 
     assert outcome.status == "failed"
     assert "SIGKILL" in outcome.error and "measuring process" in outcome.error
