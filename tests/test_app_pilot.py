@@ -212,3 +212,17 @@ async def test_quit_during_a_sweep_cancels_it_and_leaves_no_process(store):
     assert not _measuring_processes()
     [run] = store.runs()
     assert run.status == "cancelled"
+
+
+async def test_a_sweep_too_big_for_memory_is_refused_with_the_figure(store):
+    app = ParbenchApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        app.main_screen.query_one(SetupForm).set_texts({"items": "16", "length": "1000000000"})
+        await pilot.pause()
+        estimate = str(app.main_screen.query_one("#estimate").render())
+        assert "refused" in estimate and "TB" in estimate and "limit" in estimate
+        assert app.main_screen.query_one("#run").disabled
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        assert not app.main_screen.running
+        assert store.runs() == []
