@@ -68,12 +68,8 @@ class FormState:
 
 
 class SetupForm(VerticalScroll):
-    """Posts `SetupForm.Changed` whenever the fields change, with the spec or the reasons."""
-
-    class Changed(Message):
-        def __init__(self, state: FormState) -> None:
-            super().__init__()
-            self.state = state
+    """Keeps `state` (the spec, or the reasons there is none) in step with the fields; posts
+    `RunRequested` when the user submits a field or presses Run."""
 
     class RunRequested(Message):
         pass
@@ -158,7 +154,6 @@ class SetupForm(VerticalScroll):
                 refusal = memory.refusal()
         self._show(texts, errors, spec, memory, refusal)
         self.state = FormState(spec, errors, refusal)
-        self.post_message(self.Changed(self.state))
         return self.state
 
     def _show(self, texts: dict[str, str], errors: dict[str, str], spec: SweepSpec | None,
