@@ -44,7 +44,11 @@ def execute(
     if not memory.fits:
         raise SweepRefused(memory.refusal())
     run_id = store.start_run(spec)
-    sweep = SweepProcess(spec, quiet=quiet)
+    try:
+        sweep = SweepProcess(spec, quiet=quiet)
+    except OSError as exc:
+        store.finish_run(run_id, FAILED, f"cannot start the measuring process: {exc}")
+        return Outcome(run_id, FAILED, f"cannot start the measuring process: {exc}")
     if on_start is not None:
         on_start(run_id, sweep)
     finished = RunFinished(FAILED, "the sweep ended without a result")

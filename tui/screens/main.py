@@ -55,7 +55,6 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.store = store
         self.run_id: int | None = None
-        self.spec: SweepSpec | None = None
         self._stop: threading.Event | None = None
         self._worker: Worker | None = None
 
@@ -100,7 +99,6 @@ class MainScreen(Screen[None]):
         self.start(state.spec)
 
     def start(self, spec: SweepSpec) -> None:
-        self.spec = spec
         self._stop = threading.Event()
         results = self.query_one(ResultsView)
         results.pool_workers = spec.workers
