@@ -238,6 +238,26 @@ def test_wrong_output_is_caught_without_serial_too(monkeypatch):
     assert by_strategy["numpy"].status == "failed" and "differs" in by_strategy["numpy"].error
 
 
+def test_numpy_only_sweep_checks_against_arrays_without_building_python_lists(monkeypatch):
+    from workloads import catalog
+
+    forms: list[str] = []
+    original = catalog.Workload.make_inputs
+
+    def recording(self, items, length, seed, wanted):
+        forms.extend(wanted)
+        return original(self, items, length, seed, wanted)
+
+    monkeypatch.setattr(catalog.Workload, "make_inputs", recording)
+    status, events = measure(tiny_spec("squares", ("numpy",)))
+    assert status == "completed" and all(m.ok for m in measurements(events))
+    assert forms and set(forms) == {"numpy"}
+    # ... and the array reference still catches a wrong kernel.
+    monkeypatch.setattr(kernels, "squares_numpy", lambda kv: (kv[0], kv[1] ** 2 - 12))
+    _, events = measure(tiny_spec("squares", ("numpy",)))
+    assert all(m.status == "failed" and "differs" in m.error for m in measurements(events))
+
+
 def broken_numpy_kernel(key_value):  # module level: a process pool pickles it by name
     raise ZeroDivisionError("numpy kernel fell over")
 
@@ -320,3 +340,75 @@ def test_chunksize_auto_resolves_per_point_and_is_recorded():
         else:
             assert m.chunksize is None
     assert {m.items: m.chunksize for m in measurements(events) if m.strategy == "processes"} == {4: 1, 17: 3, 33: 5}
+
+
+# ---------------------------------------------------------------------------------------------
+# What a timed repeat holds: short calls back to back, and each output's release
+
+
+def _counting_python_kernel(monkeypatch, make_value=None) -> list[int]:
+    """Replace the Python kernel with one that counts its calls (serial runs in this process)."""
+    from workloads import catalog
+
+    calls: list[int] = []
+
+    def counting(self, spec):
+        def kernel(key_value):
+            calls.append(1)
+            key, value = key_value
+            return key, (make_value(value) if make_value else value)
+        return kernel
+
+    monkeypatch.setattr(catalog.Workload, "python_kernel", counting)
+    return calls
+
+
+def test_short_calls_run_back_to_back_after_one_untimed_call(monkeypatch):
+    calls = _counting_python_kernel(monkeypatch)
+    spec = tiny_spec("spin", ("serial",), items="4", repeat="3", warmup="1", min_time="0.05")
+    status, events = measure(spec)
+    assert status == "completed"
+    (m,) = measurements(events)
+    # Microsecond calls: many per repeat, and the times are per call, each far under min-time.
+    assert m.loops > 10
+    assert len(m.times_s) == 3 and all(t < 0.05 for t in m.times_s)
+    # The warm-up call alone (it is checked), then per timed repeat one untimed call and the block.
+    assert len(calls) == 4 * (1 + 3 * (1 + m.loops))
+
+
+def test_min_time_zero_times_every_call_alone(monkeypatch):
+    calls = _counting_python_kernel(monkeypatch)
+    spec = tiny_spec("spin", ("serial",), items="4", repeat="3", warmup="1", min_time="0")
+    _, events = measure(spec)
+    (m,) = measurements(events)
+    assert m.loops == 1
+    assert len(calls) == 4 * (1 + 3)
+
+
+class _SlowToFree:
+    """A value whose release takes a known minimum time, like a huge output's deallocation."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _SlowToFree) and other.value == self.value
+
+    def __del__(self) -> None:
+        import time
+
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("warmup", ["1", "0"])
+def test_each_call_is_charged_for_releasing_its_output(monkeypatch, warmup):
+    # As timeit counts it: four values that take 5 ms each to free make every call at least 20 ms,
+    # including the first (checked) call, whose output is released only after the check, and
+    # serial's, which is kept as the reference until the point is done.
+    _counting_python_kernel(monkeypatch, _SlowToFree)
+    spec = tiny_spec("spin", ("serial", "threads"), items="4", repeat="2", warmup=warmup, min_time="0")
+    status, events = measure(spec)
+    assert status == "completed"
+    for m in measurements(events):
+        assert m.ok, m.error
+        assert all(t >= 0.02 for t in m.times_s + m.warmup_times_s), (m.strategy, m.times_s, m.warmup_times_s)

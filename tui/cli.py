@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="dask strategy: a scheduler such as tcp://host:8786 (default: a LocalCluster of --workers)")
     run.add_argument("--skip-warmup-over", default=None, metavar="SECONDS|off",
                      help="no warm-up for a strategy whose calls take longer than this (default 5; off: always warm up)")
+    run.add_argument("--min-time", default=None, metavar="SECONDS",
+                     help="a timed repeat lasts at least this long: shorter calls run back to back and are "
+                          "reported per call (default 0.02; 0: one call per repeat)")
     run.add_argument("--point-timeout", default=None, metavar="SECONDS",
                      help="stop a point that runs longer, record it as timed out, and go on")
     run.add_argument("--export", action="append", default=[], metavar="PATH",
@@ -91,7 +94,7 @@ def _spec_from_args(args: argparse.Namespace):
             repeat=args.repeat, warmup=args.warmup, workers=args.workers, chunksize=args.chunksize,
             pool=args.pool, start_method=args.start_method, sleep_ms=args.sleep_ms, spin=args.spin,
             seed=args.seed, point_timeout=args.point_timeout, skip_warmup_over=args.skip_warmup_over,
-            dask_scheduler=args.dask_scheduler,
+            dask_scheduler=args.dask_scheduler, min_time=args.min_time,
         )
     except SpecError as exc:
         raise UsageError(f"parbench run: --{exc.field}: {exc.reason}") from None

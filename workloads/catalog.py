@@ -42,26 +42,42 @@ class Workload:
     def numpy_kernel(self, spec: SweepSpec) -> Kernel | None:
         return kernels.squares_numpy if self.name == "squares" else None
 
-    def make_input(self, items: int, length: int, seed: int, form: str) -> dict:
-        """The input dict for one point; `form` is "python" (lists) or "numpy" (int64 arrays)."""
-        if self.name != "squares":
-            # The seed's `{i: [i] * 10_000}`: the payload is what a pool has to ship.
-            return {i: [i] * length for i in range(items)}
-        matrix = np.random.default_rng([seed, items, length]).integers(
+    def _matrix(self, items: int, length: int, seed: int) -> np.ndarray:
+        return np.random.default_rng([seed, items, length]).integers(
             0, SQUARES_HIGH, size=(items, length), dtype=np.int64
         )
-        if form == "numpy":
-            return {i: matrix[i].copy() for i in range(items)}
-        # tolist() builds the Python ints in C: far faster than random.choice per element.
-        return {i: row.tolist() for i, row in enumerate(matrix)}
 
-    def expected(self, python_data: dict, python_kernel: Kernel) -> dict:
+    def make_input(self, items: int, length: int, seed: int, form: str) -> dict:
+        """The input dict for one point; `form` is "python" (lists) or "numpy" (int64 arrays)."""
+        return self.make_inputs(items, length, seed, (form,))[form]
+
+    def make_inputs(self, items: int, length: int, seed: int, forms) -> dict[str, dict]:
+        """The input dict of each form in `forms`, both drawn from one matrix of seeded values."""
+        if self.name != "squares":
+            # The seed's `{i: [i] * 10_000}`: the payload is what a pool has to ship.
+            return {form: {i: [i] * length for i in range(items)} for form in forms}
+        matrix = self._matrix(items, length, seed)
+        inputs = {}
+        if "numpy" in forms:
+            inputs["numpy"] = {i: matrix[i].copy() for i in range(items)}
+        if "python" in forms:
+            # tolist() builds the Python ints in C: far faster than random.choice per element.
+            inputs["python"] = {i: row.tolist() for i, row in enumerate(matrix)}
+        return inputs
+
+    def expected(self, items: int, length: int, seed: int, python_kernel: Kernel,
+                 python_data: dict | None = None) -> dict:
         """The correct output, for checking strategies when serial is not among them; computed
-        without the kernel's deliberate cost where the workload has one."""
+        without the kernel's deliberate cost where the workload has one, and without the kernels
+        under test. For `squares` it is int64 arrays drawn from the same seeded values: exact (the
+        squares of values under 1000 fit easily), and a numpy-only sweep never builds the Python
+        form (64 × 1e6 Python ints are 2.3 GB and several seconds)."""
+        if self.name == "squares":
+            return {i: row ** 2 - 13 for i, row in enumerate(self._matrix(items, length, seed))}
+        if python_data is None:
+            python_data = self.make_input(items, length, seed, "python")
         if self.name == "sleep":
             return dict(python_data)
-        if self.name == "squares":
-            return {k: (np.asarray(v, dtype=np.int64) ** 2 - 13).tolist() for k, v in python_data.items()}
         return dict(map(python_kernel, python_data.items()))
 
 

@@ -100,8 +100,8 @@ def input_bytes(spec: SweepSpec) -> int:
 def point_bytes(spec: SweepSpec, items: int, length: int) -> int:
     """Peak bytes while measuring one point in the measuring process and its pool workers.
 
-    Everything a point holds at once: the input (and the matrix it is drawn from), serial's output
-    kept as the reference, one more Python-form output beside it, the numpy form's input, output
+    Everything a point holds at once: the Python input (and the matrix it is drawn from), serial's
+    output kept as the reference, one more Python-form output beside it, the numpy form's input, output
     and reference copy, and each pool worker's item, result and their pickles. Freed Python ints
     stay in the allocator's arenas, so the sum is what the process really reaches (checked against
     PSS: 2.6 GB for squares 16 × 1000000 with serial, processes and numpy).
@@ -113,7 +113,11 @@ def point_bytes(spec: SweepSpec, items: int, length: int) -> int:
     python_input = _python_input_bytes(spec, items, length)
     result_value = POINTER + (INT_OBJECT * SQUARES_RESULT_UNCACHED if squares else INT_OBJECT)
     python_output = items * LIST_OVERHEAD + elements * result_value
-    total = python_input + python_output  # the input is always built; serial's output is the reference
+    total = 0.0
+    if python_strategies or not squares:
+        # The Python input, and serial's output (or the expected one) as the reference. A numpy-only
+        # squares sweep builds neither: its reference is int64 arrays, counted below.
+        total += python_input + python_output
     if squares:
         total += elements * 8  # the matrix numpy draws the values from
     if [name for name in python_strategies if name != "serial"]:
@@ -174,5 +178,10 @@ def duration_seconds(spec: SweepSpec, cpus: int | None = None) -> float:
     for items, length in spec.points():
         total += items * length * GENERATE_PY_S
         for strategy in spec.strategies:
-            total += calls * call_seconds(spec, strategy, items, length, cpus)
+            call = call_seconds(spec, strategy, items, length, cpus)
+            if 0 < call < spec.min_time:
+                # The first call alone, then per timed repeat an untimed call and a block of min-time.
+                total += call + spec.repeat * (call + spec.min_time) + max(0, spec.warmup - 1) * call
+            else:
+                total += calls * call
     return total

@@ -18,7 +18,7 @@ from .store import Run
 
 COLUMNS = (
     "run_id", "workload", "strategy", "items", "length", "workers", "chunksize", "pool", "repeats",
-    "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "noisy", "ok", "status", "error",
+    "loops", "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "noisy", "ok", "status", "error",
 )
 FORMATS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
 
@@ -42,6 +42,7 @@ def rows(run_id: int, measurements: list[Measurement]) -> list[dict]:
             "chunksize": m.chunksize,
             "pool": m.pool,
             "repeats": m.repeats,
+            "loops": m.loops,
             "min_s": s.min if s else None,
             "median_s": s.median if s else None,
             "mean_s": s.mean if s else None,
@@ -110,7 +111,8 @@ def to_markdown(run: Run) -> str:
         f"{machine.get('cpu_count', '?')} CPUs ({machine.get('cpu_model', '?')}), "
         f"Python {machine.get('python', '?')}, numpy {machine.get('numpy', '?')}, "
         f"start method {machine.get('start_method', '?')}; "
-        f"{spec.repeat} repeats after up to {spec.warmup} warm-up, pool {spec.pool}\n\n"
+        f"{spec.repeat} repeats after up to {spec.warmup} warm-up, pool {spec.pool}; times per call, "
+        f"releasing its output included, calls under {spec.min_time * 1000:g} ms timed back to back\n\n"
     )
     lines = [
         "| strategy | items | length | median | min | stdev | speedup | status |",

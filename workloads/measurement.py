@@ -29,6 +29,7 @@ class Measurement:
     status: str = OK
     error: str = ""
     point_index: int = 0
+    loops: int = 1  # calls per timed repeat (short calls run back to back; times_s is per call)
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

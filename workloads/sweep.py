@@ -9,6 +9,7 @@ outputs and sending events happen outside it.
 from __future__ import annotations
 
 import gc
+import math
 import multiprocessing
 import signal
 import threading
@@ -32,6 +33,10 @@ from .events import (
 from .measurement import FAILED, NOT_APPLICABLE, OK, TIMED_OUT, Measurement
 from .spec import SweepSpec
 from .strategies import Strategy, build
+
+
+# A bound on a calibration gone wrong (a call timed at ~0 s): never loop forever.
+MAX_LOOPS = 1_000_000
 
 
 class Cancelled(Exception):
@@ -108,21 +113,55 @@ def total_calls(spec: SweepSpec) -> int:
     return len(spec.points()) * len(spec.strategies) * (spec.warmup + spec.repeat)
 
 
-def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline) -> tuple[float, dict]:
+def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline, loops: int = 1,
+               keep: bool = False) -> tuple[float, list]:
+    """Seconds per call of `loops` calls back to back, each one's output released inside the timed
+    region, as `timeit` and simple_benchmark count it (freeing a big output is part of its cost).
+
+    With `keep`, one call whose output is handed back, in a one-item list that is its only
+    reference: the caller checks it, then times its release with `_time_release` and adds it.
+    """
     # GC off while timing, as timeit does: a collection triggered by the harness's own garbage
     # must not land in a strategy's time.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     deadline.arm(strategy)
+    kept: list = []
     try:
         start = time.perf_counter()
-        output = strategy.call(kernel, data)
+        if keep:
+            kept.append(strategy.call(kernel, data))
+        else:
+            for _ in range(loops):
+                strategy.call(kernel, data)
         elapsed = time.perf_counter() - start
     finally:
         deadline.disarm()
         if gc_was_enabled:
             gc.enable()
-    return elapsed, output
+    return elapsed / (1 if keep else loops), kept
+
+
+def _time_release(kept: list) -> float:
+    """Seconds it takes to drop the outputs in `kept` (their only references)."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    start = time.perf_counter()
+    kept.clear()
+    elapsed = time.perf_counter() - start
+    if gc_was_enabled:
+        gc.enable()
+    return elapsed
+
+
+def loops_for(call_s: float, min_time: float) -> int:
+    """Calls per timed repeat, so that a repeat lasts at least `min_time` (as pyperf calibrates its
+    loops and `timeit` its number): a short call timed alone is at the mercy of whatever ran just
+    before it (another strategy's call evicts its data from the caches: a 0.3 ms numpy call then
+    takes 0.7 ms), and back to back it is timed in the steady state a user's loop runs in."""
+    if min_time <= 0 or call_s >= min_time:
+        return 1
+    return min(MAX_LOOPS, math.ceil(min_time / max(call_s, 1e-7)))
 
 
 def run_sweep(
@@ -201,12 +240,13 @@ class _SweepRunner:
                 pool=spec.pool if pooled else None,
                 warmup=len(warmup_times.get(strategy.name, ())), times_s=tuple(times.get(strategy.name, ())),
                 warmup_times_s=tuple(warmup_times.get(strategy.name, ())),
-                status=status, error=error, point_index=index,
+                status=status, error=error, point_index=index, loops=loops.get(strategy.name, 1),
             )
 
         rounds = spec.warmup + spec.repeat
         times: dict[str, list[float]] = {}
         warmup_times: dict[str, list[float]] = {}
+        loops: dict[str, int] = {}
         active: list[Strategy] = []
         for strategy in self.strategies:
             if strategy.form == "numpy" and not workload.has_numpy:
@@ -218,10 +258,8 @@ class _SweepRunner:
         if not active:
             return
 
-        inputs: dict[str, dict] = {}
+        inputs = workload.make_inputs(items, length, spec.seed, {strategy.form for strategy in active})
         for strategy in active:
-            if strategy.form not in inputs:
-                inputs[strategy.form] = workload.make_input(items, length, spec.seed, strategy.form)
             times[strategy.name] = []
             warmup_times[strategy.name] = []
         warmups = {s.name: self.warmups_for(s, items, length) for s in active}
@@ -229,6 +267,10 @@ class _SweepRunner:
         checked: set[str] = set()
         reference: dict | None = None
         reference_arrays: dict | None = None
+        # Where serial's checked call went, to add the release of its output (the reference for
+        # every other strategy) once nothing needs it.
+        reference_slot: tuple[list[float], int] | None = None
+        kernel_of = {s.name: self.kernels[s.form] for s in active}
 
         for strategy in active:
             try:
@@ -259,9 +301,14 @@ class _SweepRunner:
                     repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
                     repeats=warmups[name] if warm else spec.repeat, warmup=warm, calls_done=self.calls_done,
                 ))
+                first = name not in checked
                 try:
-                    elapsed, output = _time_call(strategy, self.kernels[strategy.form], inputs[strategy.form],
-                                                 deadline)
+                    if not first and loops[name] > 1:
+                        # One untimed call first: the block is timed in steady state, not right
+                        # after another strategy has churned the caches.
+                        _time_call(strategy, kernel_of[name], inputs[strategy.form], deadline)
+                    elapsed, kept = _time_call(strategy, kernel_of[name], inputs[strategy.form], deadline,
+                                               loops=1 if first else loops[name], keep=first)
                 except PointTimeout:
                     timed_out = f"point stopped after {spec.point_timeout:g} s, in a {name} call"
                     strategy.reset()
@@ -273,21 +320,35 @@ class _SweepRunner:
                     self.calls_done += 1
                     continue
                 self.calls_done += 1
-                self.last_call[name] = (elapsed, self._estimate(name, items, length))
-                (warmup_times if warm else times)[name].append(elapsed)
-                if name not in checked:
+                series = (warmup_times if warm else times)[name]
+                if first:
                     checked.add(name)
+                    loops[name] = loops_for(elapsed, spec.min_time)
+                    output = kept[0]
                     if reference is None:
-                        reference = output if name == "serial" else workload.expected(
-                            inputs.get("python") or workload.make_input(items, length, spec.seed, "python"),
-                            self.kernels["python"],
-                        )
+                        if name == "serial":
+                            reference, reference_slot = output, (series, len(series))
+                        else:
+                            reference = workload.expected(items, length, spec.seed, self.kernels["python"],
+                                                          inputs.get("python"))
                     if reference_arrays is None and any(isinstance(v, np.ndarray) for v in output.values()):
                         reference_arrays = {k: np.asarray(v) for k, v in reference.items()}
                     mismatch = outputs_equal(reference, output, reference_arrays)
                     if mismatch:
                         errors[name] = mismatch
-                del output
+                    del output
+                    # The checked output's release, timed now; the reference's, once the point is done.
+                    elapsed += _time_release(kept)
+                self.last_call[name] = (elapsed, self._estimate(name, items, length))
+                series.append(elapsed)
+
+        reference_arrays = None
+        if reference_slot is not None:
+            series, slot = reference_slot
+            reference_slot = None
+            kept = [reference]
+            reference = None
+            series[slot] += _time_release(kept)
 
         for strategy in active:
             name = strategy.name
