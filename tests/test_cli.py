@@ -212,3 +212,29 @@ def test_ctrl_c_cancels_the_run_keeps_its_measurements_and_leaves_no_process(db_
     alive = wait_gone(tree, timeout=5)
     assert not alive, f"left running: {[p.cmdline() for p in alive]}"
     assert not psutil.pid_exists(cli.pid) or psutil.Process(cli.pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_run_with_an_unusable_store_leaves_no_measuring_process(tmp_path):
+    # `parbench run` starts its measuring process before opening the store (to overlap their
+    # start-up); when the store is refused, that process must go too.
+    db = tmp_path / "store.sqlite3"
+    db.write_bytes(os.urandom(4096))
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "--db", str(db), "run", "--items", "2", "--length", "5",
+                             "--strategies", "serial"], cwd=tmp_path, env=cli_env(db), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "not a readable parbench store" in stderr
+
+    def measuring_processes_of_that_run():
+        found = []
+        for p in psutil.process_iter(["cmdline"]):
+            cmdline = p.info["cmdline"] or []
+            if "workloads.measuring" in cmdline and str(proc.pid) in cmdline:
+                try:
+                    if p.status() != psutil.STATUS_ZOMBIE:
+                        found.append(p)
+                except psutil.Error:
+                    pass
+        return found
+
+    assert wait_for(lambda: not measuring_processes_of_that_run(), timeout=5), measuring_processes_of_that_run()

@@ -100,14 +100,23 @@ def _spec_from_args(args: argparse.Namespace):
         raise UsageError(f"parbench run: --{exc.field}: {exc.reason}") from None
 
 
+def _boot_measuring_process(spec, *, quiet: bool):
+    """Start the measuring process now, without its sweep: its start-up (a fresh interpreter
+    importing numpy and the engine, about 0.1 s) overlaps opening the store and drawing the
+    progress bar. Not for a sweep that will be refused: nothing starts for that one."""
+    from workloads import estimate
+    from workloads.measuring import SweepProcess
+
+    if not estimate.memory(spec).fits:
+        return None
+    try:
+        return SweepProcess(quiet=quiet)
+    except OSError:
+        return None  # execute() starts one itself and reports why it cannot
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from workloads import export as exporter
-    from workloads.events import CANCELLED, COMPLETED, CallStarted, MeasurementDone, RunStarted
-    from workloads.session import SweepRefused, execute
-
-    from .report import results_table
 
     spec = _spec_from_args(args)
     for path in args.export:
@@ -115,9 +124,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
             exporter.format_for(path)
         except exporter.ExportError as exc:
             raise UsageError(f"parbench run: --export {exc}") from None
+    # First, before the imports below: they take about as long as the measuring process's own.
+    sweep = _boot_measuring_process(spec, quiet=not args.debug)
+    try:
+        from rich.console import Console
+
+        from workloads.events import CANCELLED, COMPLETED, CallStarted, MeasurementDone, RunStarted
+        from workloads.session import SweepRefused, execute
+
+        from .report import results_table
+
+        store = _open_store(args.db)
+    except BaseException:
+        if sweep is not None:
+            sweep.kill()
+        raise
     out = Console()
     err = Console(stderr=True)
-    store = _open_store(args.db)
     progress = None
     if err.is_terminal:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -141,7 +164,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress.update(task, completed=event.calls_done)
 
     try:
-        outcome = execute(spec, store, on_event, quiet=not args.debug)
+        outcome = execute(spec, store, on_event, quiet=not args.debug, sweep=sweep)
     except SweepRefused as exc:
         raise UsageError(f"parbench run: refused: {exc}") from None
     except KeyboardInterrupt:

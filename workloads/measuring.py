@@ -86,7 +86,7 @@ class SweepProcess:
     back over a socket pair wrapped in a multiprocessing `Connection`.
     """
 
-    def __init__(self, spec: SweepSpec, *, start_index: int = 0, quiet: bool = True) -> None:
+    def __init__(self, spec: SweepSpec | None = None, *, start_index: int = 0, quiet: bool = True) -> None:
         ours, theirs = socket.socketpair()
         # Pool workers inherit the measuring process's descriptors: nothing they print may land in
         # the caller's terminal (the app's screen) unless asked for.
@@ -103,8 +103,16 @@ class SweepProcess:
         )
         theirs.close()
         self._conn = Connection(ours.detach())
-        self._conn.send(spec.to_dict())
         self.finished: RunFinished | None = None
+        self.begun = False
+        if spec is not None:
+            self.begin(spec)
+
+    def begin(self, spec: SweepSpec) -> None:
+        """Send the sweep. A process started without one boots (imports numpy and the engine)
+        while the caller opens its store, and waits; closed before this, it exits quietly."""
+        self._conn.send(spec.to_dict())
+        self.begun = True
 
     @property
     def pid(self) -> int:

@@ -33,20 +33,35 @@ def execute(
     *,
     quiet: bool = True,
     on_start: Callable[[int, SweepProcess], None] | None = None,
+    sweep: SweepProcess | None = None,
 ) -> Outcome:
     """Run `spec` to the end (or until `stop` is set) and return how it ended.
 
     Each measurement is committed before the caller hears of it, so what the user has seen is
     always on disk. A KeyboardInterrupt cancels the sweep, records the run as cancelled, and is
-    raised again for the caller to exit on.
+    raised again for the caller to exit on. `sweep` is a measuring process started earlier without
+    a spec, so that its start-up (numpy and the engine) overlaps the caller's; it is killed if the
+    sweep is refused.
     """
     memory = estimate.memory(spec)
     if not memory.fits:
+        if sweep is not None:
+            sweep.kill()
         raise SweepRefused(memory.refusal())
-    run_id = store.start_run(spec)
     try:
-        sweep = SweepProcess(spec, quiet=quiet)
+        run_id = store.start_run(spec)
+    except BaseException:
+        if sweep is not None:
+            sweep.kill()
+        raise
+    try:
+        if sweep is None:
+            sweep = SweepProcess(spec, quiet=quiet)
+        else:
+            sweep.begin(spec)
     except OSError as exc:
+        if sweep is not None:
+            sweep.kill()
         store.finish_run(run_id, FAILED, f"cannot start the measuring process: {exc}")
         return Outcome(run_id, FAILED, f"cannot start the measuring process: {exc}")
     if on_start is not None:
