@@ -1,0 +1,230 @@
+"""The reference measurements parbench is compared against, each run in a fresh interpreter:
+
+    python -m benchmarks.independent NAME '{"json": "params"}'
+
+prints one JSON line. Only the input data and the kernels come from parbench (`workloads.catalog`,
+`workloads.kernels`), so that both sides measure the same work; the timing here is the standard
+library's (`timeit`, `time.perf_counter`), written by hand, with none of parbench's engine.
+Everything timed runs with the garbage collector off, as `timeit` does.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import gc
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+import timeit
+
+
+def _input(params: dict, form: str) -> dict:
+    from workloads import catalog
+
+    return catalog.get(params.get("workload", "squares")).make_input(
+        params["items"], params["length"], params.get("seed", 12345), form)
+
+
+def timeit_loop(params: dict) -> dict:
+    """`timeit.repeat` of the kernel applied in a plain for loop over the input dict, number=1 (each
+    call's output is released inside its timing, as timeit does)."""
+    from workloads import kernels
+
+    form = params["form"]
+    kernel = kernels.squares_numpy if form == "numpy" else kernels.squares_python
+    data = _input(params, form)
+
+    def loop():
+        result = {}
+        for item in data.items():
+            key, value = kernel(item)
+            result[key] = value
+        return result
+
+    warmup = params.get("warmup", 1)
+    times = timeit.repeat(loop, number=1, repeat=warmup + params["repeat"])
+    return {"times_s": times[warmup:], "warmup_times_s": times[:warmup]}
+
+
+def bare_loop(params: dict) -> dict:
+    """A bare for loop timed with `time.perf_counter` around it: no function call, no harness. Its
+    output is dropped before the clock stops, as rebinding it in a script's own loop would."""
+    from workloads.kernels import squares_python
+
+    data = _input(params, "python")
+    warmup = params.get("warmup", 1)
+    times = []
+    for _ in range(warmup + params["repeat"]):
+        gc.disable()
+        start = time.perf_counter()
+        result = {}
+        for item in data.items():
+            key, value = squares_python(item)
+            result[key] = value
+        del result
+        elapsed = time.perf_counter() - start
+        gc.enable()
+        times.append(elapsed)
+    return {"times_s": times[warmup:], "warmup_times_s": times[:warmup]}
+
+
+def _noop(x):
+    return x
+
+
+def warm_pool(params: dict) -> dict:
+    """A warm `ProcessPoolExecutor` (every worker started before timing), then
+    `dict(executor.map(kernel, d.items()))` timed with `time.perf_counter`, its release included."""
+    from workloads.kernels import squares_python
+
+    data = _input(params, "python")
+    workers = params["workers"]
+    warmup = params.get("warmup", 1)
+    times = []
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as executor:
+        list(executor.map(_noop, range(workers * 2)))
+        for _ in range(warmup + params["repeat"]):
+            gc.disable()
+            start = time.perf_counter()
+            result = dict(executor.map(squares_python, data.items(), chunksize=params.get("chunksize", 1)))
+            del result
+            elapsed = time.perf_counter() - start
+            gc.enable()
+            times.append(elapsed)
+    return {"times_s": times[warmup:], "warmup_times_s": times[:warmup]}
+
+
+def _spin_many(start, results, items: int, spin: int) -> None:
+    from workloads.kernels import spin_item
+
+    start.wait()
+    began = time.perf_counter()
+    for i in range(items):
+        spin_item((i, [i]), spin)
+    results.put(time.perf_counter() - began)
+
+
+def _spin_group(processes: int, items: int, spin: int) -> float:
+    """Wall time for `processes` independent processes, released at once, each running the spin
+    kernel over `items` items: from the release to the last one's report."""
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_spin_many, args=(start, results, items, spin)) for _ in range(processes)]
+    for proc in procs:
+        proc.start()
+    time.sleep(0.1)  # every process is waiting on the event
+    began = time.perf_counter()
+    start.set()
+    for _ in procs:
+        results.get()
+    wall = time.perf_counter() - began
+    for proc in procs:
+        proc.join()
+    return wall
+
+
+def ceiling(params: dict) -> dict:
+    """The machine's real parallel ceiling for pure-Python work: N processes running the spin kernel
+    at once against one running it alone, alternated; ceiling = N × alone / together per round."""
+    n, items, spin = params["processes"], params["items"], params["spin"]
+    _spin_group(1, 1, spin)  # warm-up: fork and the kernel's import
+    alone, together = [], []
+    for _ in range(params["rounds"]):
+        alone.append(_spin_group(1, items, spin))
+        together.append(_spin_group(n, items, spin))
+    ratios = [n * a / t for a, t in zip(alone, together)]
+    return {"alone_s": alone, "together_s": together, "ceilings": ratios, "ceiling": statistics.median(ratios)}
+
+
+# The seed's experiments with the seed's own tool -----------------------------------------------
+# Module-level functions: the seed's process pool pickles them by reference.
+
+
+def manipulate_values1(k_v):
+    k, v = k_v
+    time.sleep(0.05)
+    return k, v
+
+
+def manipulate_values2(v):
+    time.sleep(0.05)
+    return v
+
+
+def test_with_process_pool_executor(d):
+    with concurrent.futures.ProcessPoolExecutor() as executor:
+        return dict(executor.map(manipulate_values1, d.items()))
+
+
+def test_simple_for_loop(d):
+    for key, value in d.items():
+        d[key] = manipulate_values2((key, value))
+
+
+def _squares_serial(arguments):
+    from workloads.kernels import squares_python
+
+    python_data, _ = arguments
+    result = {}
+    for item in python_data.items():
+        key, value = squares_python(item)
+        result[key] = value
+    return result
+
+
+def _squares_numpy(arguments):
+    from workloads.kernels import squares_numpy
+
+    _, numpy_data = arguments
+    result = {}
+    for item in numpy_data.items():
+        key, value = squares_numpy(item)
+        result[key] = value
+    return result
+
+
+def simple_benchmark_run(params: dict) -> dict:
+    """The seed's experiment with `simple_benchmark.BenchmarkBuilder`, its estimator set to the
+    median so that both tools report the same statistic. `sleep` is the seed's code as written;
+    `squares` runs the seed's second and third experiments' loops without writing into the input
+    dict (the seed's loop squares its own output again on every repeat), over parbench's input."""
+    from simple_benchmark import BenchmarkBuilder
+
+    b = BenchmarkBuilder(estimator=statistics.median)
+    sizes = params["sizes"]
+    if params["experiment"] == "sleep":
+        b.add_function(alias="processes")(test_with_process_pool_executor)
+        b.add_function(alias="serial")(test_simple_for_loop)
+
+        @b.add_arguments("Number of keys in dict")
+        def argument_provider():
+            for size in sizes:
+                yield size, {i: [i] * params["length"] for i in range(size)}
+    else:
+        b.add_function(alias="serial")(_squares_serial)
+        b.add_function(alias="numpy")(_squares_numpy)
+
+        @b.add_arguments("Number of keys in dict")
+        def argument_provider():
+            for size in sizes:
+                yield size, (_input({**params, "items": size}, "python"), _input({**params, "items": size}, "numpy"))
+
+    result = b.run()
+    timings = {result._function_name(func): list(values) for func, values in result._timings.items()}
+    return {"sizes": list(result._arguments), "timings": timings}
+
+
+NAMES = {
+    "timeit_loop": timeit_loop,
+    "bare_loop": bare_loop,
+    "warm_pool": warm_pool,
+    "ceiling": ceiling,
+    "simple_benchmark": simple_benchmark_run,
+}
+
+if __name__ == "__main__":
+    name, raw = sys.argv[1], sys.argv[2]
+    print(json.dumps(NAMES[name](json.loads(raw))), flush=True)
