@@ -412,3 +412,28 @@ def test_each_call_is_charged_for_releasing_its_output(monkeypatch, warmup):
     for m in measurements(events):
         assert m.ok, m.error
         assert all(t >= 0.02 for t in m.times_s + m.warmup_times_s), (m.strategy, m.times_s, m.warmup_times_s)
+
+
+def test_a_slow_first_call_does_not_decide_how_many_calls_a_repeat_holds(monkeypatch):
+    # A first call that pays for fresh memory can take ten times the steady one; calibrated on
+    # it alone, short calls would be timed one at a time, right after the other strategies.
+    import time as time_module
+
+    from workloads import catalog
+
+    seen: list[int] = []
+
+    def first_slow(self, spec):
+        def kernel(key_value):
+            seen.append(1)
+            if len(seen) <= 4:  # the whole first call (four items): 16 ms of the 20 ms min-time
+                time_module.sleep(0.004)
+            return key_value
+        return kernel
+
+    monkeypatch.setattr(catalog.Workload, "python_kernel", first_slow)
+    spec = tiny_spec("spin", ("serial",), items="4", repeat="2", warmup="1", min_time="0.02")
+    _, events = measure(spec)
+    (m,) = measurements(events)
+    assert m.warmup_times_s[0] >= 0.016  # calibrated on this call alone: 2 calls a repeat
+    assert m.loops > 10
