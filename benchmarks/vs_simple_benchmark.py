@@ -111,7 +111,7 @@ def run(ctx: Context) -> list[Row]:
         ("squares", {"experiment": "squares", "workload": "squares", "length": 100_000, "seed": SEED},
          ["run", "--workload", "squares", "--items", "4..16", "--length", "100000", "--strategies", "serial,numpy",
           "--seed", str(SEED)],
-         [4, 8, 16], {"serial": "serial", "numpy": "numpy"}, ctx.rounds(3, 2)),
+         [4, 8, 16], {"serial": "serial", "numpy": "numpy"}, ctx.rounds(5, 2)),
         (f"sleep {sleep_items}", {"experiment": "sleep", "length": 10_000},
          ["run", "--workload", "sleep", "--items", sleep_items, "--length", "10000", "--sleep-ms", "50",
           "--strategies", "serial,processes"],
