@@ -101,8 +101,8 @@ def point_bytes(spec: SweepSpec, items: int, length: int) -> int:
     """Peak bytes while measuring one point in the measuring process and its pool workers.
 
     Everything a point holds at once: the Python input (and the matrix it is drawn from), serial's
-    output kept as the reference, one more Python-form output beside it, the numpy form's input, output
-    and reference copy, and each pool worker's item, result and their pickles. Freed Python ints
+    output kept as the reference, one more Python-form output beside it, the numpy form's input,
+    output and reference copy, and each pool worker's item, result and their pickles. Freed Python ints
     stay in the allocator's arenas, so the sum is what the process really reaches (checked against
     PSS: 2.6 GB for squares 16 × 1000000 with serial, processes and numpy).
     """

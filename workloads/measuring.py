@@ -104,7 +104,6 @@ class SweepProcess:
         theirs.close()
         self._conn = Connection(ours.detach())
         self.finished: RunFinished | None = None
-        self.begun = False
         if spec is not None:
             self.begin(spec)
 
@@ -112,7 +111,6 @@ class SweepProcess:
         """Send the sweep. A process started without one boots (imports numpy and the engine)
         while the caller opens its store, and waits; closed before this, it exits quietly."""
         self._conn.send(spec.to_dict())
-        self.begun = True
 
     @property
     def pid(self) -> int:

@@ -2,8 +2,9 @@
 
 This is what the measuring process runs. At each point, round k of every strategy runs before
 round k+1 of any (warm-up rounds first), so that a change in the machine's speed hits every
-strategy alike. Only the strategy call sits inside the timed region: building inputs, checking
-outputs and sending events happen outside it.
+strategy alike. Only the strategy call and the release of its output sit inside the timed
+region (calls shorter than the spec's min-time back to back, timed per call): building inputs,
+checking outputs and sending events happen outside it.
 """
 
 from __future__ import annotations
