@@ -48,7 +48,7 @@ def _ceiling(ctx: Context) -> list[Row]:
                       pool="warm", workers=str(workers), repeat="3", warmup="1")
 
     def ceiling() -> float:
-        result = run_independent("ceiling", processes=workers, items=ITEMS_PER_WORKER, spin=SPIN, rounds=2)
+        result = run_independent("ceiling", processes=workers, items=ITEMS_PER_WORKER, spin=SPIN, rounds=4)
         return result["ceiling"]
 
     def parbench() -> tuple[float, float, float]:
