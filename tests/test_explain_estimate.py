@@ -74,3 +74,22 @@ def test_duration_estimate_orders_sweeps_by_their_work():
     assert quick < seed
     assert 64 * 0.05 * 4 <= sleepy < 64 * 0.05 * 4 + 2  # four serial calls of 64 × 50 ms
     assert estimate.format_duration(sleepy).startswith("about")
+
+
+def test_explanation_says_why_numpy_loses_its_lead_as_the_data_grows():
+    # 0.4 ns per element on 3.2 MB, 2.6 ns on 51 MB: memory, not arithmetic, sets the pace.
+    measurements = [
+        _m("serial", 4, (0.033,) * 3, length=100_000), _m("numpy", 4, (0.00015,) * 3, length=100_000),
+        _m("serial", 64, (0.43,) * 3, length=100_000),
+        _m("numpy", 64, (0.017,) * 3, length=100_000, warmup_times_s=(0.06,)),
+    ]
+    text = "\n".join(explain(measurements, workers=2, cpus=2))
+    assert "numpy's time per element grows 7× from items=4, length=100000 (3.2 MB" in text
+    assert "items=64, length=100000 (51.2 MB" in text
+    assert "first call there, on memory not touched before, took 60 ms against 17 ms" in text
+    # Where the per-element time holds steady, nothing is claimed about memory.
+    steady = [
+        _m("serial", 4, (0.033,) * 3, length=100_000), _m("numpy", 4, (0.0003,) * 3, length=100_000),
+        _m("serial", 8, (0.066,) * 3, length=100_000), _m("numpy", 8, (0.0006,) * 3, length=100_000),
+    ]
+    assert "time per element grows" not in "\n".join(explain(steady, workers=2, cpus=2))

@@ -19,6 +19,37 @@ def _by_point(measurements: list[Measurement]) -> dict[tuple[int, int], dict[str
     return points
 
 
+# Below this growth of numpy's time per element across a sweep, it is noise, not memory.
+NUMPY_SLOWDOWN = 3.0
+
+
+def _numpy_memory(points: dict, ordered: list) -> list[str]:
+    """Why numpy's lead shrinks as the data grows: its time per element is set by memory, not by
+    the arithmetic. Quoted only when the sweep shows it (per-element time up `NUMPY_SLOWDOWN`×)."""
+    per_element = {p: points[p]["numpy"].stats.median / max(1, p[0] * p[1]) for p in ordered if "numpy" in points[p]}
+    if len(per_element) < 2:
+        return []
+    small, large = min(per_element, key=lambda p: p[0] * p[1]), max(per_element, key=lambda p: p[0] * p[1])
+    growth = per_element[large] / per_element[small] if per_element[small] > 0 else 0.0
+    if growth < NUMPY_SLOWDOWN:
+        return []
+    first = points[large]["numpy"].warmup_times_s
+    cold = (f" Its first call there, on memory not touched before, took {format_seconds(first[0])} against "
+            f"{format_seconds(points[large]['numpy'].stats.median)} once warm." if first else "")
+    return [
+        f"numpy's time per element grows {growth:.0f}× from items={small[0]}, length={small[1]} "
+        f"({_megabytes(small)} of int64 input, {format_seconds(per_element[small])} per element) to "
+        f"items={large[0]}, length={large[1]} ({_megabytes(large)}, {format_seconds(per_element[large])}): "
+        f"the arithmetic costs the same, the memory does not. Small arrays stay in the CPU's caches from "
+        f"call to call; large ones are read from RAM, and every result array is fresh memory the kernel "
+        f"has to map.{cold} The Python loop pays per object either way, so numpy's lead shrinks."
+    ]
+
+
+def _megabytes(point: tuple[int, int]) -> str:
+    return f"{point[0] * point[1] * 8 / 1e6:.3g} MB"
+
+
 def explain(measurements: list[Measurement], *, workers: int | None = None, cpus: int | None = None) -> list[str]:
     ok = [m for m in measurements if m.ok and m.stats is not None]
     if not ok:
@@ -89,6 +120,8 @@ def explain(measurements: list[Measurement], *, workers: int | None = None, cpus
                 f"against the loop: the arithmetic runs in C over a packed int64 array "
                 f"({format_seconds(numpy.stats.median / max(1, items * length))} per element against "
                 f"{format_seconds(per_item / max(1, length))} in Python).")
+
+    lines.extend(_numpy_memory(points, ordered))
 
     # Where the pool starts to pay, if it does within the sweep.
     crossing = [
