@@ -164,26 +164,24 @@ def test_simple_for_loop(d):
         d[key] = manipulate_values2((key, value))
 
 
+def _squares_loop(data: dict, kernel) -> dict:
+    result = {}
+    for item in data.items():
+        key, value = kernel(item)
+        result[key] = value
+    return result
+
+
 def _squares_serial(arguments):
     from workloads.kernels import squares_python
 
-    python_data, _ = arguments
-    result = {}
-    for item in python_data.items():
-        key, value = squares_python(item)
-        result[key] = value
-    return result
+    return _squares_loop(arguments[0], squares_python)
 
 
 def _squares_numpy(arguments):
     from workloads.kernels import squares_numpy
 
-    _, numpy_data = arguments
-    result = {}
-    for item in numpy_data.items():
-        key, value = squares_numpy(item)
-        result[key] = value
-    return result
+    return _squares_loop(arguments[1], squares_numpy)
 
 
 def simple_benchmark_run(params: dict) -> dict:

@@ -89,6 +89,13 @@ def first_frame(command: list[str], env: dict[str, str], timeout: float = 20.0) 
     return elapsed
 
 
+def _row(figure: str, samples: list[float], bare: list[float], limit: float, what: str = "") -> Row:
+    median = statistics.median(samples)
+    return at_most(figure, median, limit, "{:.3f} s",
+                   context=f"median of {len(samples)}: {fmt_s(median)} (min {fmt_s(min(samples))}, max "
+                           f"{fmt_s(max(samples))}){what}; python -c pass {fmt_s(statistics.median(bare))}")
+
+
 def run(ctx: Context) -> list[Row]:
     env = child_env(ctx.workdir)
     rows: list[Row] = []
@@ -100,24 +107,18 @@ def run(ctx: Context) -> list[Row]:
         for _ in range(runs):
             bare.append(_timed(baseline, env))
             help_.append(_timed([*parbench_command(), "--help"], env))
-        median = statistics.median(help_)
-        rows.append(at_most("6 start-up: parbench --help", median, HELP_LIMIT_S, "{:.3f} s",
-                            context=f"median of {runs}: {fmt_s(median)} (min {fmt_s(min(help_))}, max "
-                                    f"{fmt_s(max(help_))}); python -c pass {fmt_s(statistics.median(bare))}"))
+        rows.append(_row("6 start-up: parbench --help", help_, bare, HELP_LIMIT_S))
     except Exception as exc:
         rows.append(error_row("6 start-up: parbench --help", exc))
     try:
         runs = ctx.rounds(5, 3)
         log(f"startup: the app's first frame under a pseudo-terminal × {runs}")
         bare, frames = [], []
-        for index in range(runs):
+        for _ in range(runs):
             bare.append(_timed(baseline, env))
             frames.append(first_frame([*parbench_command(), "--db", str(ctx.db("startup"))], env))
-        median = statistics.median(frames)
-        rows.append(at_most("6 start-up: app's first frame (80×24 pty)", median, FRAME_LIMIT_S, "{:.3f} s",
-                            context=f"median of {runs}: {fmt_s(median)} (min {fmt_s(min(frames))}, max "
-                                    f"{fmt_s(max(frames))}); process start to the form on screen; "
-                                    f"python -c pass {fmt_s(statistics.median(bare))}"))
+        rows.append(_row("6 start-up: app's first frame (80×24 pty)", frames, bare, FRAME_LIMIT_S,
+                         "; process start to the form on screen"))
     except Exception as exc:
         rows.append(error_row("6 start-up: first frame", exc))
     return rows
