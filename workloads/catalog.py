@@ -66,16 +66,18 @@ class Workload:
         return inputs
 
     def expected(self, items: int, length: int, seed: int, python_kernel: Kernel,
-                 python_data: dict | None = None) -> dict:
+                 inputs: dict[str, dict] | None = None) -> dict:
         """The correct output, for checking strategies when serial is not among them; computed
         without the kernel's deliberate cost where the workload has one, and without the kernels
-        under test. For `squares` it is int64 arrays drawn from the same seeded values: exact (the
-        squares of values under 1000 fit easily), and a numpy-only sweep never builds the Python
-        form (64 × 1e6 Python ints are 2.3 GB and several seconds)."""
+        under test. `inputs` are the point's inputs by form, reused rather than drawn again.
+        For `squares` it is int64 arrays of the same seeded values: exact (the squares of values
+        under 1000 fit easily), and a numpy-only sweep never builds the Python form (64 × 1e6
+        Python ints are 2.3 GB and several seconds)."""
+        inputs = inputs or {}
         if self.name == "squares":
-            return {i: row ** 2 - 13 for i, row in enumerate(self._matrix(items, length, seed))}
-        if python_data is None:
-            python_data = self.make_input(items, length, seed, "python")
+            arrays = inputs.get("numpy") or dict(enumerate(self._matrix(items, length, seed)))
+            return {key: values ** 2 - 13 for key, values in arrays.items()}
+        python_data = inputs.get("python") or self.make_input(items, length, seed, "python")
         if self.name == "sleep":
             return dict(python_data)
         return dict(map(python_kernel, python_data.items()))

@@ -9,6 +9,7 @@ checking outputs and sending events happen outside it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import multiprocessing
@@ -114,6 +115,19 @@ def total_calls(spec: SweepSpec) -> int:
     return len(spec.points()) * len(spec.strategies) * (spec.warmup + spec.repeat)
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """GC off while timing, as timeit does: a collection triggered by the harness's own garbage
+    must not land in a strategy's time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline, loops: int = 1,
                keep: bool = False) -> tuple[float, list]:
     """Seconds per call of `loops` calls back to back, each one's output released inside the timed
@@ -122,37 +136,28 @@ def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline, loop
     With `keep`, one call whose output is handed back, in a one-item list that is its only
     reference: the caller checks it, then times its release with `_time_release` and adds it.
     """
-    # GC off while timing, as timeit does: a collection triggered by the harness's own garbage
-    # must not land in a strategy's time.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    deadline.arm(strategy)
     kept: list = []
-    try:
-        start = time.perf_counter()
-        if keep:
-            kept.append(strategy.call(kernel, data))
-        else:
-            for _ in range(loops):
-                strategy.call(kernel, data)
-        elapsed = time.perf_counter() - start
-    finally:
-        deadline.disarm()
-        if gc_was_enabled:
-            gc.enable()
+    with _gc_paused():
+        deadline.arm(strategy)
+        try:
+            start = time.perf_counter()
+            if keep:
+                kept.append(strategy.call(kernel, data))
+            else:
+                for _ in range(loops):
+                    strategy.call(kernel, data)
+            elapsed = time.perf_counter() - start
+        finally:
+            deadline.disarm()
     return elapsed / (1 if keep else loops), kept
 
 
 def _time_release(kept: list) -> float:
     """Seconds it takes to drop the outputs in `kept` (their only references)."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    start = time.perf_counter()
-    kept.clear()
-    elapsed = time.perf_counter() - start
-    if gc_was_enabled:
-        gc.enable()
-    return elapsed
+    with _gc_paused():
+        start = time.perf_counter()
+        kept.clear()
+        return time.perf_counter() - start
 
 
 def loops_for(call_s: float, min_time: float) -> int:
@@ -339,7 +344,7 @@ class _SweepRunner:
                             reference, reference_slot = output, (series, len(series))
                         else:
                             reference = workload.expected(items, length, spec.seed, self.kernels["python"],
-                                                          inputs.get("python"))
+                                                          inputs)
                     if reference_arrays is None and any(isinstance(v, np.ndarray) for v in output.values()):
                         reference_arrays = {k: np.asarray(v) for k, v in reference.items()}
                     mismatch = outputs_equal(reference, output, reference_arrays)
