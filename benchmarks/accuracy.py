@@ -32,7 +32,6 @@ from .common import (
     within,
 )
 
-NAME = "accuracy"
 
 CASES = (
     # label, strategy, items, length, pool, tolerance, full rounds

@@ -42,7 +42,7 @@ class Context:
 
     def path(self, name: str) -> Path:
         self._dbs += 1
-        stem, dot, suffix = name.rpartition(".")
+        stem, _, suffix = name.rpartition(".")
         return self.workdir / f"{stem}-{self._dbs}.{suffix}"
 
 

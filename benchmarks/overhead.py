@@ -10,7 +10,6 @@ from workloads.spec import build_spec
 
 from .common import Context, Row, at_most, fmt_s, interleave, measurement, median_ratio, parbench_run, run_independent
 
-NAME = "overhead"
 ITEMS, LENGTH = 1024, 10
 REPEAT = 100
 SEED = 12345

@@ -33,7 +33,6 @@ from .common import (
     run_independent,
 )
 
-NAME = "pool_quality"
 SPIN = 600_000
 ITEMS_PER_WORKER = 8
 CEILING_SHARE = 0.9

@@ -26,7 +26,6 @@ import time
 
 from .common import PYTHON, ROOT, Context, Row, at_most, child_env, error_row, fmt_s, log, parbench_command
 
-NAME = "startup"
 HELP_LIMIT_S = 0.3
 FRAME_LIMIT_S = 1.0
 MARKERS = ("Workload", "Strategies")

@@ -17,7 +17,6 @@ from workloads.store import Store
 
 from .common import Context, Row, at_most, fmt_s, log, parbench_cli
 
-NAME = "sweep_efficiency"
 ARGS = ["run", "--workload", "squares", "--items", "4..16", "--length", "1000000",
         "--strategies", "serial,processes,numpy"]
 LIMIT = 1.25

@@ -28,7 +28,6 @@ from pathlib import Path
 
 from .common import Context, Row, at_most, error_row, fmt_s, info, log, percentile, run_module_child
 
-NAME = "ui_live"
 KEY_P95_LIMIT_S = 0.050
 RSS_LIMIT_MB = 150.0
 SIZE = (100, 32)

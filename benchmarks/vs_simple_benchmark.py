@@ -33,7 +33,6 @@ from .common import (
     run_independent,
 )
 
-NAME = "vs_simple_benchmark"
 AGREE = 0.10
 SEED = 12345
 
