@@ -27,3 +27,22 @@ def db_path(tmp_path, monkeypatch) -> Path:
 def children_before() -> set[int]:
     """Pids of this process's descendants before the test (a fork server, a resource tracker)."""
     return {p.pid for p in descendants()}
+
+
+@pytest.fixture(autouse=True)
+def _private_machine_lock(tmp_path_factory, monkeypatch):
+    """A machine lock of the test session's own: tests never wait for a sweep the developer runs."""
+    monkeypatch.setenv("PARBENCH_LOCK", str(tmp_path_factory.getbasetemp() / "measuring.lock"))
+
+
+@pytest.fixture
+def workload_file(tmp_path):
+    """Write a workload file as a user would (in a folder outside the repository); returns its path."""
+    import textwrap
+
+    def write(source: str, name: str = "userloop") -> str:
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return str(path)
+
+    return write

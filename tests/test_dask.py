@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from workloads.events import MeasurementDone
+from workloads.events import MeasurementDone, RunFinished
 from workloads.spec import SpecError, SweepSpec, build_spec
 from workloads.sweep import run_sweep
 
@@ -24,15 +26,18 @@ def test_dask_runs_the_kernel_and_matches_serial(pool):
     assert dask.workers == 2 and dask.pool == pool
 
 
-def test_unreachable_scheduler_is_a_failed_measurement_not_a_crash():
-    spec = SweepSpec(workload="sleep", items=(2,), length=(1,), strategies=("serial", "dask"), repeat=1,
-                     warmup=0, sleep_ms=1, dask_scheduler="tcp://127.0.0.1:9")
+def test_unreachable_scheduler_fails_the_run_once_at_its_start_saying_where_and_why():
+    spec = SweepSpec(workload="sleep", items=(2, 4, 8), length=(1,), strategies=("serial", "dask"), repeat=1,
+                     warmup=0, settings={"sleep_ms": 1}, dask_scheduler="tcp://127.0.0.1:9")
     events = []
-    assert run_sweep(spec, events.append) == "completed"
-    measured = {e.measurement.strategy: e.measurement for e in events if isinstance(e, MeasurementDone)}
-    assert measured["serial"].ok
-    assert measured["dask"].status == "failed"
-    assert measured["dask"].error
+    started = time.monotonic()
+    assert run_sweep(spec, events.append) == "failed"
+    # Once, within a few seconds: not a 10 s timeout at every point.
+    assert time.monotonic() - started < 8
+    assert not [e for e in events if isinstance(e, MeasurementDone)]
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and finished.status == "failed"
+    assert "tcp://127.0.0.1:9" in finished.error and "cannot reach the scheduler" in finished.error
 
 
 @pytest.mark.parametrize("address", ["foo", "tcp://host", "http://host:80", "tcp://:8786", "tcp://h:99999"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,43 +18,49 @@ import psutil
 import pytest
 from helpers import ROOT, cli_env, new_live_descendants, stored_measurements, wait_for
 
-from workloads import catalog
 from workloads.events import MeasurementDone
 from workloads.measurement import Measurement
 from workloads.spec import SweepSpec
 from workloads.store import Store
 from workloads.sweep import run_sweep
 
-def _in_pool_worker() -> bool:
-    return multiprocessing.parent_process() is not None
+EXIT_IN_WORKER_AT_LENGTH_7 = """
+    import multiprocessing
+    import os
+
+    def make_input(items, length, seed):
+        return {i: [i] * length for i in range(items)}
+
+    def kernel(value):
+        # Kills the pool worker that runs it, but only at the first point (length 7).
+        if multiprocessing.parent_process() is not None and len(value) == 7:
+            os._exit(1)
+        return value
+"""
+
+RAISE_ELSEWHERE = """
+    import multiprocessing
+    import threading
+
+    def kernel(value):
+        # Fine in the measuring process's main thread (the probe), refused in a worker or a thread.
+        if multiprocessing.parent_process() is not None or threading.current_thread() is not threading.main_thread():
+            raise ValueError("kernel refused item")
+        return value
+"""
 
 
-def exit_in_worker_at_length_7(key_value):
-    """Kills the pool worker that runs it, but only at the first point (length 7)."""
-    key, value = key_value
-    if _in_pool_worker() and len(value) == 7:
-        os._exit(1)
-    return key, value
-
-
-def raise_in_kernel(key_value):
-    raise ValueError("kernel refused item")
-
-
-def _measure(spec: SweepSpec, monkeypatch=None, kernel=None) -> tuple[list[Measurement], str]:
-    if kernel is not None:
-        monkeypatch.setattr(catalog.Workload, "python_kernel", lambda self, spec: kernel)
-        monkeypatch.setattr(catalog.Workload, "expected", lambda self, data, kernel: dict(data))
+def _measure(spec: SweepSpec) -> tuple[list[Measurement], str]:
     events = []
     status = run_sweep(spec, events.append)
     return [e.measurement for e in events if isinstance(e, MeasurementDone)], status
 
 
 @pytest.mark.parametrize("pool", ["cold", "warm"])
-def test_worker_that_exits_fails_its_point_and_the_next_point_gets_a_fresh_pool(monkeypatch, pool):
-    spec = SweepSpec(workload="sleep", items=(4,), length=(7, 8), strategies=("serial", "processes"),
-                     repeat=2, warmup=1, workers=2, pool=pool, start_method="fork")
-    measured, status = _measure(spec, monkeypatch, exit_in_worker_at_length_7)
+def test_worker_that_exits_fails_its_point_and_the_next_point_gets_a_fresh_pool(workload_file, pool):
+    spec = SweepSpec(workload=workload_file(EXIT_IN_WORKER_AT_LENGTH_7), items=(4,), length=(7, 8),
+                     strategies=("serial", "processes"), repeat=2, warmup=1, workers=2, pool=pool, start_method="fork")
+    measured, status = _measure(spec)
     assert status == "completed"
     by_point = {(m.strategy, m.length): m for m in measured}
     broken = by_point[("processes", 7)]
@@ -64,10 +71,10 @@ def test_worker_that_exits_fails_its_point_and_the_next_point_gets_a_fresh_pool(
     assert len(by_point[("processes", 8)].times_s) == 2
 
 
-def test_kernel_that_raises_is_recorded_with_its_message(monkeypatch):
-    spec = SweepSpec(workload="sleep", items=(2,), length=(3,), strategies=("processes", "threads"),
-                     repeat=1, warmup=0, workers=2, start_method="fork")
-    measured, status = _measure(spec, monkeypatch, raise_in_kernel)
+def test_kernel_that_raises_is_recorded_with_its_message(workload_file):
+    spec = SweepSpec(workload=workload_file(RAISE_ELSEWHERE), items=(2,), length=(3,),
+                     strategies=("processes", "threads"), repeat=1, warmup=0, workers=2, start_method="fork")
+    measured, status = _measure(spec)
     assert status == "completed"
     assert {m.strategy for m in measured} == {"processes", "threads"}
     for m in measured:
@@ -77,7 +84,7 @@ def test_kernel_that_raises_is_recorded_with_its_message(monkeypatch):
 
 def test_worker_killed_from_outside_is_recorded_as_broken_pool():
     spec = SweepSpec(workload="sleep", items=(4,), length=(3,), strategies=("processes",),
-                     repeat=1, warmup=0, workers=2, sleep_ms=400, start_method="fork")
+                     repeat=1, warmup=0, workers=2, settings={"sleep_ms": 400}, start_method="fork")
     me = psutil.Process()
     killed = []
 
@@ -112,7 +119,7 @@ def test_worker_killed_from_outside_is_recorded_as_broken_pool():
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_point_timeout_stops_a_slow_point_and_goes_on(children_before):
     spec = SweepSpec(workload="sleep", items=(1, 8), length=(3,), strategies=("serial", "processes"),
-                     repeat=1, warmup=1, workers=2, sleep_ms=100, point_timeout=1.0, start_method="fork")
+                     repeat=1, warmup=1, workers=2, settings={"sleep_ms": 100}, point_timeout=1.0, start_method="fork")
     start = time.monotonic()
     events = []
     status = run_sweep(spec, events.append)
@@ -244,12 +251,21 @@ def test_killed_app_leaves_no_orphans(tmp_path):
                     pass
             return found
 
+        def runs_stored() -> int:
+            if not db.exists():
+                return 0
+            try:
+                with sqlite3.connect(db, timeout=1.0) as conn:
+                    return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+            except sqlite3.Error:
+                return 0
+
         deadline = time.monotonic() + 30
-        while not measuring_tree() and time.monotonic() < deadline:
+        while not runs_stored() and time.monotonic() < deadline:
             os.write(controller, b"\x12")  # ctrl+r, until the app is up and has started the sweep
             time.sleep(0.5)
         measuring = measuring_tree()
-        assert measuring, "the app did not start a sweep"
+        assert measuring and runs_stored(), "the app did not start a sweep"
         time.sleep(1.0)  # let it start its pool
         tree = list(measuring)
         for process in measuring:

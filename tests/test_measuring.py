@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from helpers import descendants, new_live_descendants, wait_for, wait_gone
-from workloads.events import MeasurementDone, RunFinished, RunStarted
+from workloads.events import MeasurementDone, Probed, RunFinished, RunStarted
 from workloads.session import execute
 from workloads.spec import SweepSpec, build_spec
 from workloads.store import Store
@@ -30,13 +30,13 @@ def test_execute_measures_in_another_process_and_stores_every_measurement(tmp_pa
     events = []
     started = {}
 
-    def on_start(run_id, sweep):
-        started["run_id"] = run_id
+    def on_start(run, sweep):
+        started["run_id"] = run.id
         started["pid"] = sweep.pid
         started["cmdline"] = psutil.Process(sweep.pid).cmdline()
 
     with Store(tmp_path / "store.sqlite3") as store:
-        outcome = execute(spec, store, events.append, on_start=on_start)
+        outcome = execute(spec, store, events.append, on_started=on_start)
         run = store.load_run(outcome.run_id)
         [listed] = store.runs()
 
@@ -48,8 +48,9 @@ def test_execute_measures_in_another_process_and_stores_every_measurement(tmp_pa
     assert run.finished_at is not None
     assert run.spec == spec
 
-    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
-    assert run.machine == events[0].machine
+    assert isinstance(events[0], Probed) and isinstance(events[1], RunStarted)
+    assert isinstance(events[-1], RunFinished)
+    assert run.machine == events[1].machine
     assert run.machine["start_method"] and run.machine["cpu_count"]
     reported = [e.measurement for e in events if isinstance(e, MeasurementDone)]
     assert len(reported) == 8
@@ -82,7 +83,7 @@ def test_stop_cancels_quickly_and_keeps_what_completed(tmp_path, children_before
     measuring_pid = []
     with Store(tmp_path / "store.sqlite3") as store:
         outcome = execute(spec, store, on_event, stop,
-                          on_start=lambda run_id, sweep: measuring_pid.append(sweep.pid))
+                          on_started=lambda run, sweep: measuring_pid.append(sweep.pid))
         returned_at = time.monotonic()
         run = store.load_run(outcome.run_id)
 
@@ -120,11 +121,11 @@ def test_killed_measuring_process_fails_the_run_saying_how(tmp_path, children_be
 
     with Store(tmp_path / "store.sqlite3") as store:
         outcome = execute(spec, store, on_event,
-                          on_start=lambda run_id, sweep: measuring_pid.append(sweep.pid))
+                          on_started=lambda run, sweep: measuring_pid.append(sweep.pid))
         run = store.load_run(outcome.run_id)
         # The next run works.
         after = execute(SweepSpec(workload="sleep", items=(2,), length=(1,), strategies=("serial",),
-                                  repeat=1, warmup=0, sleep_ms=1), store)
+                                  repeat=1, warmup=0, settings={"sleep_ms": 1}), store)
         assert after.status == "completed"
 
     assert outcome.status == "failed"

@@ -33,7 +33,7 @@ def _fixed_measurements() -> list[Measurement]:
 @pytest.fixture
 def app(tmp_path):
     with Store(tmp_path / "store.sqlite3") as store:
-        yield ParbenchApp(store)
+        yield ParbenchApp(store, resident=False, probes=False)
 
 
 async def _show_fixed_run(pilot) -> None:

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from workloads.export import to_markdown
+from workloads.session import ResidentProcess
 from workloads.store import Store, StoreError
 
 from .screens.export_dialog import ExportDialog
@@ -43,13 +44,23 @@ class ParbenchApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, store: Store, **kwargs) -> None:
+    def __init__(self, store: Store, *, resident: bool = True, probes: bool = True, **kwargs) -> None:
+        """`resident`: keep one measuring process for the session; `probes`: measure one item of the
+        workload for the form's estimate (off only where a test wants a screen that never changes)."""
         super().__init__(**kwargs)
         self.store = store
-        self.main_screen = MainScreen(store)
+        # One measuring process for the whole session, booted now so the first ctrl+r starts at once.
+        self.resident = ResidentProcess() if resident else None
+        self.main_screen = MainScreen(store, self.resident, probes=probes)
 
     def on_mount(self) -> None:
+        if self.resident is not None:
+            self.resident.boot()
         self.push_screen(self.main_screen)
+
+    def on_unmount(self) -> None:
+        if self.resident is not None:
+            self.resident.close()
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)

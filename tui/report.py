@@ -2,59 +2,87 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from workloads.export import format_seconds, format_speedup, rows
+from workloads.export import format_interval, format_seconds, format_speedup, rows
 from workloads.store import Run
 
+STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "shared": "yellow",
+                "failed": "bold red", "timeout": "bold red", "n/a": "dim"}
 
-def _speedup_text(value: float | None) -> Text:
+
+def _speedup_text(value: float | None, low: float | None, high: float | None) -> Text:
     if value is None:
         return Text("—", style="dim")
-    style = "green" if value >= 1.1 else "red" if value < 0.9 else ""
+    if low is not None and high is not None and low <= 1.0 <= high:
+        style = "dim"  # within noise
+    else:
+        style = "green" if value >= 1.1 else "red" if value < 0.9 else ""
     return Text(format_speedup(value), style=style)
 
 
+def run_title(run: Run) -> str:
+    title = f"run {run.id if run.id is not None else '(not stored)'}: {run.spec.workload_name()}, {run.status}"
+    if run.status != "completed" and run.error:
+        title += f": {run.error}"
+    return title
+
+
 def results_table(run: Run) -> Group:
-    """The run's table, with each distinct failure reason once below it as a numbered note."""
+    """The run's table, with each distinct reason (a failure, a qualifier) once below it as a note."""
     spec = run.spec
     machine = run.machine
+    rounds = f"{spec.repeat} rounds" if spec.repeat is not None else f"rounds until ±{spec.precision:.0%}"
     table = Table(
-        title=f"run {run.id}: {spec.workload}, {run.status}",
+        title=run_title(run), box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
         caption=f"{machine.get('cpu_count', '?')} CPUs, Python {machine.get('python', '?')}, "
-        f"start method {machine.get('start_method', '?')}, pool {spec.pool}, "
-        f"{spec.repeat} repeats after up to {spec.warmup} warm-up; speedup = median of serial/strategy over paired repeats",
+        f"start method {machine.get('start_method', '?')}, pool {spec.pool}, {rounds} after up to {spec.warmup} "
+        f"warm-up; speedup = geometric mean of per-round serial/strategy, 95% interval; dim = within noise",
     )
-    for name, justify in (("strategy", "left"), ("items", "right"), ("length", "right"), ("median", "right"),
-                          ("min", "right"), ("stdev", "right"), ("speedup", "right"), ("status", "left")):
-        table.add_column(name, justify=justify)
+    table_rows = rows(run.id, run.measurements)
+    worker_sweep = len({r["workers"] for r in table_rows if r["workers"] is not None}) > 1
+    columns = [("strategy", "left"), ("items", "right"), ("length", "right"), ("median", "right"),
+               ("speedup", "right"), ("95% int.", "right"), ("stdev", "right"), ("status", "left")]
+    if worker_sweep:
+        columns.insert(1, ("workers", "right"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)
     notes: dict[str, int] = {}
-    for row in rows(run.id, run.measurements):
-        if row["ok"]:
-            status = Text("noisy", style="yellow") if row["noisy"] else Text("ok", style="dim")
-        else:
-            number = notes.setdefault(row["error"], len(notes) + 1)
-            status = Text(f"{row['status']} [{number}]", style="red" if row["status"] != "n/a" else "dim")
-        table.add_row(
-            row["strategy"], str(row["items"]), str(row["length"]), format_seconds(row["median_s"]),
-            format_seconds(row["min_s"]), format_seconds(row["stdev_s"]), _speedup_text(row["speedup_vs_serial"]),
-            status,
-        )
+    for row in table_rows:
+        label = row["quality"]
+        status = Text(label, style=STATUS_STYLE.get(label, ""))
+        if row["quality_detail"]:
+            number = notes.setdefault(row["quality_detail"], len(notes) + 1)
+            status.append(f" [{number}]")
+        cells = [row["strategy"], str(row["items"]), str(row["length"]), format_seconds(row["median_s"]),
+                 _speedup_text(row["speedup_vs_serial"], row["speedup_low"], row["speedup_high"]),
+                 format_interval(row["speedup_low"], row["speedup_high"]), format_seconds(row["stdev_s"]), status]
+        if worker_sweep:
+            cells.insert(1, str(row["workers"]) if row["workers"] is not None else "")
+        table.add_row(*cells)
     lines = [Text(f"[{number}] {reason}", style="dim") for reason, number in notes.items()]
     return Group(table, *lines)
 
 
+def _sizes(values) -> str:
+    values = list(values)
+    text = ",".join(map(str, values))
+    return text if len(text) <= 9 else f"{values[0]}..{values[-1]}"
+
+
 def history_table(runs: list[Run], counts: dict[int, int]) -> Table:
-    table = Table(title="stored runs (newest first)")
-    for name in ("id", "started (UTC)", "workload", "items", "length", "strategies", "status", "rows"):
-        table.add_column(name)
+    """One line per run at 80 columns: the date without the year and seconds, sizes folded."""
+    table = Table(title="stored runs (newest first)", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
+    for name, justify in (("id", "right"), ("started", "left"), ("workload", "left"), ("items", "right"),
+                          ("length", "right"), ("strat.", "right"), ("status", "left"), ("rows", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
     for run in runs:
         spec = run.spec
         table.add_row(
-            str(run.id), run.started_at.replace("T", " ")[:19], spec.workload,
-            ",".join(map(str, spec.items)), ",".join(map(str, spec.length)), ",".join(spec.strategies),
-            run.status, str(counts.get(run.id, 0)),
+            str(run.id), run.started_at.replace("T", " ")[5:16], spec.workload_name()[:12], _sizes(spec.items),
+            _sizes(spec.length), str(len(spec.strategies)), run.status, str(counts.get(run.id, 0)),
         )
     return table

@@ -2,6 +2,10 @@
 
 They are small on purpose (no input data, no outputs), so that the UI process never holds more than
 what it shows, and a pipe carries them without blocking the measurement.
+
+A sweep's stream: `Refused` alone (nothing was started: a workload that cannot run, a sweep that
+would not fit in memory, another sweep holding the machine with --no-wait), or `Probed`, any number
+of `LockWait`, then `RunStarted` ... `RunFinished`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,44 @@ COMPLETED = "completed"
 CANCELLED = "cancelled"
 FAILED = "failed"
 
+# Why a sweep was refused before it started; the CLI exits 2 for each.
+REFUSED_WORKLOAD = "workload"
+REFUSED_MEMORY = "memory"
+REFUSED_LOCK = "lock"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The sweep did not start and nothing was measured; `reason` says why in one line."""
+
+    kind: str  # REFUSED_WORKLOAD, REFUSED_MEMORY or REFUSED_LOCK
+    reason: str
+
+
+@dataclass(frozen=True)
+class Probed:
+    """One item of the workload was built and measured (`workloads.probe`): the sweep fits."""
+
+    profile: dict
+    peak_bytes: int
+    available_bytes: int
+    seconds: float  # the duration estimate at the fewest rounds
+
+
+@dataclass(frozen=True)
+class LockWait:
+    """Another parbench sweep is measuring on this machine; this one waits for it."""
+
+    holder: str  # "another parbench sweep, pid N, started 13:08, about 40 s left"
+    waited_s: float
+
 
 @dataclass(frozen=True)
 class RunStarted:
     total_points: int
-    total_calls: int  # every strategy call, warm-ups included: the progress bar's 100%
+    total_calls: int  # every strategy call at the fewest rounds, warm-ups included: the progress bar's 100%
     machine: dict
+    shared: bool = False  # measuring alongside another sweep (--ignore-lock while the lock was held)
 
 
 @dataclass(frozen=True)
@@ -37,15 +73,18 @@ class CallStarted:
     items: int
     length: int
     repeat: int
-    repeats: int
+    repeats: int  # the rounds planned so far (adaptive rounds may add some)
     warmup: bool
     calls_done: int
+    workers: int | None = None
+    calls_total: int = 0  # the progress bar's 100% now: adaptive rounds raise it
 
 
 @dataclass(frozen=True)
 class MeasurementDone:
     measurement: Measurement
     calls_done: int
+    calls_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,4 +93,4 @@ class RunFinished:
     error: str = ""
 
 
-Event = RunStarted | PointStarted | CallStarted | MeasurementDone | RunFinished
+Event = Refused | Probed | LockWait | RunStarted | PointStarted | CallStarted | MeasurementDone | RunFinished

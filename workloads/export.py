@@ -9,29 +9,39 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
 
-from .measurement import Measurement, serial_times, speedup_vs_serial
+from .errors import ParbenchError
+from .measurement import Measurement, quality, serial_times, speedup
 from .store import Run
+from .version import parbench_version
 
 COLUMNS = (
     "run_id", "workload", "strategy", "items", "length", "workers", "chunksize", "pool", "repeats",
-    "loops", "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "noisy", "ok", "status", "error",
+    "loops", "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "speedup_low", "speedup_high",
+    "confidence", "noisy", "ok", "status", "quality", "error", "quality_detail", "stop", "precision", "check",
+    "shared",
 )
 FORMATS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
+# The JSON export's own format: `parbench import` refuses a file from a newer one.
+EXPORT_FORMAT = 2
 
 
-class ExportError(Exception):
+class ExportError(ParbenchError):
     pass
 
 
-def rows(run_id: int, measurements: list[Measurement]) -> list[dict]:
+def rows(run_id: int | None, measurements: list[Measurement]) -> list[dict]:
     baselines = serial_times(measurements)
     table = []
     for m in measurements:
         s = m.stats
+        interval = speedup(m, baselines)
+        has_interval = interval is not None and interval.n >= 2 and not math.isnan(interval.low)
+        judged = quality(m)
         table.append({
             "run_id": run_id,
             "workload": m.workload,
@@ -47,11 +57,20 @@ def rows(run_id: int, measurements: list[Measurement]) -> list[dict]:
             "median_s": s.median if s else None,
             "mean_s": s.mean if s else None,
             "stdev_s": s.stdev if s else None,
-            "speedup_vs_serial": speedup_vs_serial(m, baselines),
+            "speedup_vs_serial": interval.estimate if interval is not None else None,
+            "speedup_low": interval.low if has_interval else None,
+            "speedup_high": interval.high if has_interval else None,
+            "confidence": interval.confidence if has_interval else None,
             "noisy": bool(s and s.noisy),
             "ok": m.ok,
             "status": m.status,
+            "quality": judged.label,
             "error": m.error,
+            "quality_detail": judged.detail,
+            "stop": m.stop,
+            "precision": m.precision,
+            "check": m.check,
+            "shared": m.shared,
         })
     return table
 
@@ -68,8 +87,11 @@ def to_csv(run: Run) -> str:
 def to_json(run: Run) -> str:
     measurements = []
     for row, m in zip(rows(run.id, run.measurements), run.measurements):
-        measurements.append({**row, "times_s": list(m.times_s)})
+        measurements.append({**row, "times_s": list(m.times_s), "warmup_times_s": list(m.warmup_times_s),
+                             "costs": m.costs})
     document = {
+        "format": EXPORT_FORMAT,
+        "parbench": parbench_version(),
         "run": {
             "id": run.id,
             "spec": run.spec.to_dict(),
@@ -103,30 +125,45 @@ def format_speedup(value: float | None) -> str:
     return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
 
 
+def format_interval(low: float | None, high: float | None) -> str:
+    """`0.97–1.15`: the interval of a speedup, as compact as its figures allow."""
+    if low is None or high is None:
+        return "—"
+
+    def short(value: float) -> str:
+        return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
+
+    return f"{short(low)}–{short(high)}"
+
+
 def to_markdown(run: Run) -> str:
     spec = run.spec
     machine = run.machine
+    rounds = f"{spec.repeat} rounds" if spec.repeat is not None else \
+        f"rounds until ±{spec.precision:.0%} (3 to {spec.max_rounds})"
     header = (
-        f"**parbench run {run.id}**: `{spec.workload}`, {run.status}; "
+        f"**parbench run {run.id if run.id is not None else '(not stored)'}**: `{spec.workload_name()}`, "
+        f"{run.status}{': ' + run.error if run.error else ''}; "
         f"{machine.get('cpu_count', '?')} CPUs ({machine.get('cpu_model', '?')}), "
         f"Python {machine.get('python', '?')}, numpy {machine.get('numpy', '?')}, "
         f"start method {machine.get('start_method', '?')}; "
-        f"{spec.repeat} repeats after up to {spec.warmup} warm-up, pool {spec.pool}; times per call, "
-        f"releasing its output included, calls under {spec.min_time * 1000:g} ms timed back to back\n\n"
+        f"{rounds} after up to {spec.warmup} warm-up, pool {spec.pool}; times per call, "
+        f"releasing its output included, calls under {spec.min_time * 1000:g} ms timed back to back; "
+        f"speedup = geometric mean of the per-round ratios serial / strategy, with its 95% interval\n\n"
     )
     lines = [
-        "| strategy | items | length | median | min | stdev | speedup | status |",
-        "|---|--:|--:|--:|--:|--:|--:|---|",
+        "| strategy | items | length | workers | median | min | stdev | speedup | 95% interval | status |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows(run.id, run.measurements):
-        status = row["status"] if row["ok"] else f"{row['status']}: {row['error']}"
-        if row["noisy"]:
-            status += " (noisy)"
+        status = row["quality"] + (f": {row['quality_detail']}" if row["quality_detail"] else "")
         status = status.replace("|", "\\|")
         lines.append(
-            f"| {row['strategy']} | {row['items']} | {row['length']} | {format_seconds(row['median_s'])} "
+            f"| {row['strategy']} | {row['items']} | {row['length']} "
+            f"| {row['workers'] if row['workers'] is not None else ''} | {format_seconds(row['median_s'])} "
             f"| {format_seconds(row['min_s'])} | {format_seconds(row['stdev_s'])} "
-            f"| {format_speedup(row['speedup_vs_serial'])} | {status} |"
+            f"| {format_speedup(row['speedup_vs_serial'])} | {format_interval(row['speedup_low'], row['speedup_high'])} "
+            f"| {status} |"
         )
     return header + "\n".join(lines) + "\n"
 

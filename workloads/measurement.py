@@ -1,17 +1,27 @@
 """`Measurement`: what one strategy measured at one sweep point, as it flows from the measuring
-process to the store, the exporters, the CLI table and the app."""
+process to the store, the exporters, the CLI table and the app; and `quality`, the one place that
+says how far to trust it (ok, noisy, one repeat, stopped on the budget, measured alongside another
+sweep, failed, timed out, not applicable)."""
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 
-from .stats import Stats, summarize
+from . import stats
+from .stats import Interval, Stats, summarize
+from .strategies import BASELINE
 
 OK = "ok"
 FAILED = "failed"
 NOT_APPLICABLE = "n/a"
 TIMED_OUT = "timeout"
+
+# Why a point stopped adding rounds.
+STOP_FIXED = "fixed"  # --repeat N: exactly N
+STOP_PRECISION = "precision"  # every interval within the asked precision
+STOP_MAX_ROUNDS = "max rounds"
+STOP_BUDGET = "budget"  # the point's share of the sweep's time budget was spent
 
 
 @dataclass(frozen=True)
@@ -20,7 +30,7 @@ class Measurement:
     strategy: str
     items: int
     length: int
-    workers: int | None  # None for strategies without a pool
+    workers: int | None  # None for strategies without workers
     chunksize: int | None
     pool: str | None
     warmup: int  # warm-up calls actually made (slow points skip them)
@@ -30,6 +40,11 @@ class Measurement:
     error: str = ""
     point_index: int = 0
     loops: int = 1  # calls per timed repeat (short calls run back to back; times_s is per call)
+    stop: str = STOP_FIXED  # why the rounds stopped
+    precision: float | None = None  # the interval's half-width reached, as a share (adaptive rounds)
+    check: str = ""  # how its output was checked, e.g. "exactly equal to serial"
+    shared: bool = False  # measured while another parbench sweep held the machine (--ignore-lock)
+    costs: dict | None = None  # the pool's costs taken apart (workloads.costs), measured outside the timing
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +64,16 @@ class Measurement:
     def point(self) -> tuple[int, int]:
         return (self.items, self.length)
 
+    @property
+    def key(self) -> tuple:
+        """What identifies a row in a run: strategy, workers, items, length."""
+        return (self.strategy, self.workers, self.items, self.length)
+
+    @property
+    def series(self) -> str:
+        """The line this row belongs to on a chart: the strategy, with its workers in a worker sweep."""
+        return self.strategy if self.workers is None else f"{self.strategy}@{self.workers}"
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("stats")
@@ -58,25 +83,70 @@ class Measurement:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Measurement":
-        data = {key: value for key, value in data.items() if key != "stats"}
-        return cls(**data)
+        known = {f.name for f in fields(cls)} - {"stats"}
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
-def serial_times(measurements: list[Measurement]) -> dict[tuple[int, int], tuple[float, ...]]:
+# How far to trust a row ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quality:
+    label: str  # a word that fits a narrow column: ok, noisy, 1 repeat, budget, shared, failed, timeout, n/a
+    detail: str  # the whole reason, for the focused row, exports and notes
+    trusted: bool  # whether its figures can be read as measured (ok, or qualified but measured)
+
+
+def quality(m: Measurement) -> Quality:
+    if m.status == FAILED:
+        return Quality("failed", m.error or "failed", False)
+    if m.status == TIMED_OUT:
+        return Quality("timeout", m.error or "the point ran out of time", False)
+    if m.status == NOT_APPLICABLE:
+        return Quality("n/a", m.error or "does not apply", False)
+    notes = []
+    label = "ok"
+    if m.shared:
+        label = "shared"
+        notes.append("measured while another parbench sweep ran on this machine (--ignore-lock): "
+                     "both measured each other")
+    if m.repeats == 1:
+        label = "1 repeat" if label == "ok" else label
+        notes.append("one timed repeat: no spread and no interval, so noise cannot be told from signal")
+    if m.stop == STOP_BUDGET:
+        label = "budget" if label == "ok" else label
+        reached = f" at ±{m.precision:.1%}" if m.precision is not None else ""
+        notes.append(f"stopped on the time budget{reached} after {m.repeats} rounds")
+    if m.stop == STOP_MAX_ROUNDS:
+        reached = f" at ±{m.precision:.1%}" if m.precision is not None else ""
+        notes.append(f"stopped at the most rounds allowed ({m.repeats}){reached}")
+    if m.stats is not None and m.stats.noisy:
+        label = "noisy" if label == "ok" else label
+        notes.append(f"noisy: its repeats spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the "
+                     "machine's speed changed while measuring; read its figures as ranges")
+    return Quality(label, "; ".join(notes), True)
+
+
+# Speedups ----------------------------------------------------------------------------------------------
+
+
+def serial_times(measurements) -> dict[tuple[int, int], tuple[float, ...]]:
     """Serial's repeat times at each point: the baseline every speedup is taken against."""
-    return {m.point: m.times_s for m in measurements if m.strategy == "serial" and m.ok and m.times_s}
+    return {m.point: m.times_s for m in measurements if m.strategy == BASELINE and m.ok and m.times_s}
 
 
-def speedup_vs_serial(m: Measurement, baselines: dict[tuple[int, int], tuple[float, ...]]) -> float | None:
-    """Serial time over this strategy's time at the same point.
-
-    Repeats are interleaved, so serial's k-th repeat ran right beside this strategy's k-th: the
-    median of those paired ratios cancels a change in machine speed between rounds, which a ratio
-    of two medians does not. Unpaired (different repeat counts), it falls back to the medians.
-    """
+def speedup(m: Measurement, baselines: dict[tuple[int, int], tuple[float, ...]]) -> Interval | None:
+    """Serial's time over this strategy's at the same point, with its interval: the geometric mean
+    of the per-round ratios (rounds are interleaved, so each pairs two calls that ran side by side),
+    or of the two series' geometric means when their rounds do not pair up."""
     base = baselines.get(m.point)
-    if not m.ok or not m.times_s or not base or min(m.times_s) <= 0:
+    if not m.ok or not m.times_s or not base:
         return None
-    if len(base) == len(m.times_s):
-        return statistics.median(b / t for b, t in zip(base, m.times_s))
-    return statistics.median(base) / statistics.median(m.times_s)
+    if m.strategy == BASELINE:
+        return stats.Interval(1.0, math.nan, math.nan, stats.CONFIDENCE, 0)  # itself: no interval to speak of
+    return stats.ratio(base, m.times_s)
+
+
+def speedup_vs_serial(m: Measurement, baselines) -> float | None:
+    interval = speedup(m, baselines)
+    return interval.estimate if interval is not None else None

@@ -5,6 +5,11 @@ process is a fresh interpreter, owns the pools it measures, and sends back only 
 pipe. It leaves the caller's process group, so a Ctrl+C typed at the terminal reaches only the
 caller, which then cancels it; and it watches its parent, so that if the caller is killed it takes
 its pool workers down and exits by itself.
+
+It serves sweeps one after another (the app keeps one resident, booted before the first ctrl+r),
+but never one after running a user's workload: a user's code may leave threads, patched modules or
+a changed file behind, so a process that imported it exits after that sweep and the caller starts
+a fresh one.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Iterator
 
-from .events import CANCELLED, FAILED, Event, RunFinished
+from .events import CANCELLED, COMPLETED, FAILED, Event, Refused, RunFinished
 from .spec import SweepSpec
 
 CANCEL = "cancel"
+QUIT = "quit"
+SWEEP = "sweep"
+PROBE = "probe"
 # How long a cooperative cancel may take before the process tree is killed: the measuring process
 # only notices a cancel between calls, and one call can last much longer than a user will wait.
 CANCEL_GRACE_S = 0.5
@@ -51,11 +60,9 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(4)
 
 
-def _child_main(conn: Connection, parent_pid: int, start_index: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
-
-    from .sweep import describe_error, run_sweep
+def _serve(conn: Connection) -> None:
+    """Run the sweeps the caller sends, one at a time, until it says quit or goes away."""
+    from .sweep import SweepOptions, describe_error, probe_workload, run_sweep
 
     def should_stop() -> bool:
         while conn.poll():
@@ -63,36 +70,63 @@ def _child_main(conn: Connection, parent_pid: int, start_index: int) -> None:
                 return True
         return False
 
+    while True:
+        request = conn.recv()
+        if request == QUIT:
+            return
+        if not isinstance(request, tuple) or request[0] not in (SWEEP, PROBE):
+            continue  # a cancel that arrived after its sweep ended: nothing to stop
+        kind, spec_dict, options_dict, start_index, then_exit = request
+        spec = SweepSpec.from_dict(spec_dict)
+        try:
+            if kind == PROBE:
+                if probe_workload(spec, conn.send, SweepOptions(**options_dict)) is not None:
+                    conn.send(RunFinished(COMPLETED))
+            else:
+                run_sweep(spec, conn.send, should_stop, start_index=start_index, options=SweepOptions(**options_dict))
+        except (BrokenPipeError, EOFError, ConnectionResetError):
+            raise
+        except BaseException as exc:  # report anything, so the caller can store the run as failed
+            conn.send(RunFinished(FAILED, describe_error(exc)))
+        if then_exit or not _is_builtin(spec):
+            return
+
+
+def _is_builtin(spec: SweepSpec) -> bool:
+    from .workload import builtin_names
+
+    return spec.workload in builtin_names()
+
+
+def _child_main(conn: Connection, parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
     try:
-        spec = SweepSpec.from_dict(conn.recv())
-        run_sweep(spec, conn.send, should_stop, start_index=start_index)
+        _serve(conn)
     except (BrokenPipeError, EOFError, ConnectionResetError):
         pass  # the caller is gone; nobody to tell
-    except BaseException as exc:  # report anything, so the caller can store the run as failed
-        try:
-            conn.send(RunFinished(FAILED, describe_error(exc)))
-        except OSError:
-            pass
     finally:
         _kill_children()
         conn.close()
 
 
 class SweepProcess:
-    """A running sweep in its measuring process, seen from the caller.
+    """A measuring process, seen from the caller: start it, send it a sweep, read its events.
 
     The process is a fresh interpreter (`python -m workloads.measuring`), not a multiprocessing
     child: spawn would re-import the caller's `__main__`, whatever script or app that is. Events come
-    back over a socket pair wrapped in a multiprocessing `Connection`.
+    back over a socket pair wrapped in a multiprocessing `Connection`. Started without a sweep, it
+    boots (imports numpy and the engine) while the caller does something else, and waits.
     """
 
-    def __init__(self, spec: SweepSpec | None = None, *, start_index: int = 0, quiet: bool = True) -> None:
+    def __init__(self, spec: SweepSpec | None = None, *, start_index: int = 0, quiet: bool = True,
+                 options: dict | None = None) -> None:
         ours, theirs = socket.socketpair()
         # Pool workers inherit the measuring process's descriptors: nothing they print may land in
         # the caller's terminal (the app's screen) unless asked for.
         sink = subprocess.DEVNULL if quiet else None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workloads.measuring", str(theirs.fileno()), str(os.getpid()), str(start_index)],
+            [sys.executable, "-m", "workloads.measuring", str(theirs.fileno()), str(os.getpid())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=sink,
@@ -104,21 +138,37 @@ class SweepProcess:
         theirs.close()
         self._conn = Connection(ours.detach())
         self.finished: RunFinished | None = None
+        self.busy = False
+        self.exits_after = False
+        self.started_at = time.monotonic()
         if spec is not None:
-            self.begin(spec)
+            self.begin(spec, start_index=start_index, options=options, then_exit=True)
 
-    def begin(self, spec: SweepSpec) -> None:
-        """Send the sweep. A process started without one boots (imports numpy and the engine)
-        while the caller opens its store, and waits; closed before this, it exits quietly."""
-        self._conn.send(spec.to_dict())
+    def begin(self, spec: SweepSpec, *, start_index: int = 0, options: dict | None = None,
+              then_exit: bool = False, probe_only: bool = False) -> None:
+        """Send a sweep (or, with `probe_only`, only the measurement of one item of its workload:
+        `Probed` or `Refused`, then a completed `RunFinished`). With `then_exit`, the process exits
+        after it (a one-shot CLI run); it does anyway after a user's workload."""
+        self.finished = None
+        self.busy = True
+        self.exits_after = then_exit or not _is_builtin(spec)
+        self._conn.send((PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit))
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def reusable(self) -> bool:
+        """Idle, alive, and it will take another sweep."""
+        return not self.busy and not self.exits_after and self.alive
+
     def events(self, poll_s: float = 0.05, stop: threading.Event | None = None) -> Iterator[Event]:
-        """Yield events until the run finishes. If `stop` is set, the sweep is cancelled; if the
-        measuring process dies, a failed `RunFinished` saying how ends the stream."""
+        """Yield events until the sweep finishes (or is refused). If `stop` is set, the sweep is
+        cancelled; if the measuring process dies, a failed `RunFinished` saying how ends the stream."""
         cancel_sent_at: float | None = None
         while self.finished is None:
             if stop is not None and stop.is_set() and cancel_sent_at is None:
@@ -131,7 +181,7 @@ class SweepProcess:
                 self.kill()
                 self.finished = RunFinished(CANCELLED)
                 yield self.finished
-                return
+                break
             try:
                 ready = self._conn.poll(poll_s)
                 event = self._conn.recv() if ready else None
@@ -142,6 +192,8 @@ class SweepProcess:
             if event is not None:
                 if isinstance(event, RunFinished):
                     self.finished = event
+                elif isinstance(event, Refused):
+                    self.finished = RunFinished("refused", event.reason)
                 yield event
                 continue
             if not ready and self.process.poll() is not None:
@@ -150,8 +202,20 @@ class SweepProcess:
                 else:
                     self.finished = RunFinished(FAILED, self._death_reason())
                 yield self.finished
-        if not self._wait(5.0):
+        self.busy = False
+        if self.exits_after and not self._wait(5.0):
             self.kill()
+
+    def close(self) -> None:
+        """Ask an idle process to exit, and wait for it (killing it if it does not)."""
+        if self.alive:
+            try:
+                self._conn.send(QUIT)
+            except OSError:
+                pass
+            if not self._wait(2.0):
+                self.kill()
+        self._conn.close()
 
     def _wait(self, timeout: float) -> bool:
         try:
@@ -168,7 +232,8 @@ class SweepProcess:
             except ValueError:
                 name = f"signal {-code}"
             return f"the measuring process was killed by {name}"
-        return f"the measuring process exited unexpectedly (exit code {code})"
+        return (f"the measuring process exited unexpectedly (exit code {code}); if the workload's code calls "
+                "os._exit or sys.exit, it ended the process")
 
     def kill(self) -> None:
         """Kill the measuring process and every process it started (its pools)."""
@@ -218,9 +283,13 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def options_dict(options) -> dict:
+    return asdict(options)
+
+
 if __name__ == "__main__":
-    fd, parent, first = (int(arg) for arg in sys.argv[1:4])
-    _child_main(Connection(fd), parent, first)
+    fd, parent = (int(arg) for arg in sys.argv[1:3])
+    _child_main(Connection(fd), parent)
     # Everything is sent and every pool is shut down; tearing the interpreter down (tens of MB of
     # modules and arenas, ~50 ms) would only keep the caller waiting to reap this process.
     sys.stdout.flush()

@@ -1,88 +1,290 @@
-"""One sweep from the caller's side: start the measuring process, store what it reports as it
-arrives, and record how the run ended. The CLI and the app both drive sweeps through this."""
+"""One sweep from the caller's side: hand it to a measuring process, keep what it reports, store it
+as it arrives, and say how the run ended. The CLI and the app both drive sweeps through this.
+
+What a run is, in one place (`run_status`): completed (every measurement that applies succeeded),
+partial (completed, with some measurements failed or timed out), failed (nothing measured, or
+something the run depends on failed), or cancelled. The measurements are kept in memory as well as
+in the store, so a store that cannot be written (a full disk, a read-only file, a lock held too
+long, a file deleted under the run) never costs the run's numbers: the sweep goes on, the caller
+still prints and exports them, and `Outcome.store_problem` says what happened to the store.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from . import estimate
-from .events import CANCELLED, FAILED, Event, MeasurementDone, RunFinished, RunStarted
+from .errors import ParbenchError
+from .events import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    Event,
+    MeasurementDone,
+    Probed,
+    Refused,
+    RunFinished,
+    RunStarted,
+)
+from .measurement import NOT_APPLICABLE, Measurement
 from .measuring import SweepProcess
 from .spec import SweepSpec
-from .store import Store
+from .store import Run, Store
+from .sweep import SweepOptions
+
+PARTIAL = "partial"
+REFUSED = "refused"
 
 
-class SweepRefused(Exception):
-    """The sweep was not started (it would not fit in memory); nothing was stored or allocated."""
+class SweepRefused(ParbenchError):
+    """The sweep did not start; nothing was stored or measured. `kind` says why: workload, memory
+    or lock (see `workloads.events`)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
 
 
-@dataclass(frozen=True)
+class SweepInterrupted(ParbenchError):
+    """The caller was interrupted (Ctrl+C, SIGTERM): the run is stored as cancelled with what it
+    measured, and this says which run that is."""
+
+    def __init__(self, run: Run | None, how: str) -> None:
+        super().__init__(how)
+        self.run = run
+        self.how = how
+
+
+@dataclass
 class Outcome:
-    run_id: int
-    status: str
+    run: Run  # every measurement, whether or not the store took it
+    status: str  # completed, partial, failed or cancelled
     error: str = ""
+    store_problem: str = ""  # what went wrong writing the store; "" when every row is stored
+
+    @property
+    def run_id(self) -> int | None:
+        return self.run.id
+
+
+def run_status(finished: RunFinished, measurements: list[Measurement]) -> tuple[str, str]:
+    """What a run is, from how its sweep ended and what it measured; the text says why when it is
+    not plainly completed."""
+    if finished.status == CANCELLED:
+        return CANCELLED, finished.error or "cancelled"
+    if finished.status != COMPLETED:
+        return FAILED, finished.error or "the sweep ended without a result"
+    applicable = [m for m in measurements if m.status != NOT_APPLICABLE]
+    bad = [m for m in applicable if not m.ok]
+    if not applicable:
+        return FAILED, "nothing applied: no strategy of this sweep can run this workload"
+    if not bad:
+        return COMPLETED, ""
+    kinds = {}
+    for m in bad:
+        kinds[m.status] = kinds.get(m.status, 0) + 1
+    detail = ", ".join(f"{count} {'timed out' if status == 'timeout' else status}" for status, count in kinds.items())
+    if len(bad) == len(applicable):
+        return FAILED, f"no measurement succeeded ({detail})"
+    return PARTIAL, f"{len(bad)} of {len(applicable)} measurements did not succeed ({detail})"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class _Recorder:
+    """The run as it arrives, in memory and in the store; a store write that fails is noted once
+    and never stops the sweep."""
+
+    store: Store | None
+    spec: SweepSpec
+    run: Run = None  # type: ignore[assignment]
+    problem: str = ""
+    stored_rows: int = 0
+    identity: tuple | None = None
+    _failed: bool = False
+
+    def __post_init__(self) -> None:
+        self.run = Run(id=None, spec=self.spec, status="running", started_at=_now())
+
+    def _write(self, action: Callable[[], object], what: str):
+        if self.store is None or self._failed:
+            return None
+        try:
+            return action()
+        except (sqlite3.Error, OSError) as exc:
+            self._failed = True
+            self.problem = f"could not write the results store {self.store.path}: {_reason(exc)}"
+            return None
+
+    def started(self, event: RunStarted) -> None:
+        self.run.machine = dict(event.machine)
+        if self.store is not None:
+            self.identity = self.store.identity()
+        run_id = self._write(lambda: self.store.start_run(self.spec, machine=event.machine), "start")
+        self.run.id = run_id
+
+    def measured(self, m: Measurement) -> None:
+        self.run.measurements.append(m)
+        if self.run.id is not None and self._write(lambda: self.store.add_measurement(self.run.id, m), "row") is not None:
+            self.stored_rows += 1
+
+    def finished(self, status: str, error: str) -> None:
+        self.run.status = status
+        self.run.error = error
+        self.run.finished_at = _now()
+        if self.run.id is not None:
+            self._write(lambda: self.store.finish_run(self.run.id, status, error), "finish")
+        if self.store is not None and self.identity is not None and not self.problem:
+            if self.store.identity() != self.identity:
+                self.problem = (f"the results store {self.store.path} was deleted or replaced during the run, "
+                                "so the rows written to it are gone")
+                self.stored_rows = 0
+        if self.problem:
+            self.problem += (f"; {self.stored_rows} earlier row{'s' if self.stored_rows != 1 else ''} of it "
+                             f"{'are' if self.stored_rows != 1 else 'is'} stored")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        lowered = text.lower()
+        if "full" in lowered:
+            return "no space left on device"
+        if "readonly" in lowered or "read-only" in lowered:
+            return "it is read-only"
+        if "locked" in lowered:
+            return "it stayed locked by another process beyond the busy timeout"
+        if "disk i/o" in lowered:
+            return "a disk I/O error (was the file deleted or its disk removed?)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return text or type(exc).__name__
 
 
 def execute(
     spec: SweepSpec,
-    store: Store,
+    store: Store | None,
     on_event: Callable[[Event], None] = lambda event: None,
     stop: threading.Event | None = None,
     *,
     quiet: bool = True,
-    on_start: Callable[[int, SweepProcess], None] | None = None,
+    options: SweepOptions = SweepOptions(),
     sweep: SweepProcess | None = None,
+    on_started: Callable[[Run, SweepProcess], None] | None = None,
 ) -> Outcome:
     """Run `spec` to the end (or until `stop` is set) and return how it ended.
 
-    Each measurement is committed before the caller hears of it, so what the user has seen is
-    always on disk. A KeyboardInterrupt cancels the sweep, records the run as cancelled, and is
-    raised again for the caller to exit on. `sweep` is a measuring process started earlier without
-    a spec, so that its start-up (numpy and the engine) overlaps the caller's; it is killed if the
-    sweep is refused.
+    Each measurement is committed before the caller hears of it, so what the user has seen is on
+    disk (unless the store fails, which `Outcome.store_problem` then says). `SweepRefused` when the
+    sweep never started (nothing stored). A KeyboardInterrupt (or any BaseException the caller
+    raises for a signal) kills the sweep, records the run as cancelled and becomes
+    `SweepInterrupted`, naming the run. `sweep` is a measuring process started earlier (booted in
+    the background, or resident): it is used for this sweep. `on_started` gets the run (filled as
+    measurements arrive) and the measuring process once measuring starts.
     """
-    memory = estimate.memory(spec)
-    if not memory.fits:
-        if sweep is not None:
-            sweep.kill()
-        raise SweepRefused(memory.refusal())
+    recorder = _Recorder(store, spec)
+    own_process = sweep is None
+    if sweep is None:
+        sweep = SweepProcess(quiet=quiet)
     try:
-        run_id = store.start_run(spec)
-    except BaseException:
-        if sweep is not None:
-            sweep.kill()
-        raise
-    try:
-        if sweep is None:
-            sweep = SweepProcess(spec, quiet=quiet)
-        else:
-            sweep.begin(spec)
+        sweep.begin(spec, options=asdict(options), then_exit=own_process)
     except OSError as exc:
-        if sweep is not None:
-            sweep.kill()
-        store.finish_run(run_id, FAILED, f"cannot start the measuring process: {exc}")
-        return Outcome(run_id, FAILED, f"cannot start the measuring process: {exc}")
-    if on_start is not None:
-        on_start(run_id, sweep)
+        sweep.kill()
+        raise SweepRefused("process", f"cannot start the measuring process: {exc}") from None
     finished = RunFinished(FAILED, "the sweep ended without a result")
     try:
         for event in sweep.events(stop=stop):
+            if isinstance(event, Refused):
+                raise SweepRefused(event.kind, event.reason)
             if isinstance(event, RunStarted):
-                store.set_machine(run_id, event.machine)
+                recorder.started(event)
+                if on_started is not None:
+                    on_started(recorder.run, sweep)  # the run as it fills, for a caller that shows it
             elif isinstance(event, MeasurementDone):
-                store.add_measurement(run_id, event.measurement)
+                recorder.measured(event.measurement)
             elif isinstance(event, RunFinished):
                 finished = event
+                if recorder.run.id is None and not recorder.run.machine and event.status == CANCELLED:
+                    # Cancelled before it started (waiting for another sweep): nothing to keep.
+                    recorder.run.status = CANCELLED
+                    on_event(event)
+                    return Outcome(recorder.run, CANCELLED, event.error)
             on_event(event)
-    except KeyboardInterrupt:
-        sweep.kill()
-        store.finish_run(run_id, CANCELLED, "interrupted")
+    except SweepRefused:
         raise
     except BaseException as exc:
         sweep.kill()
-        store.finish_run(run_id, FAILED, f"{type(exc).__name__}: {exc}")
-        raise
-    store.finish_run(run_id, finished.status, finished.error)
-    return Outcome(run_id, finished.status, finished.error)
+        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+        recorder.finished(CANCELLED, how)
+        raise SweepInterrupted(recorder.run, how) from exc
+    status, error = run_status(finished, recorder.run.measurements)
+    recorder.finished(status, error)
+    return Outcome(recorder.run, status, error, recorder.problem)
+
+
+def probe(spec: SweepSpec, sweep: SweepProcess | None = None, *, quiet: bool = True,
+          options: SweepOptions = SweepOptions()) -> Probed | None:
+    """Measure one item of the spec's workload in a measuring process (the one given, or a fresh
+    one): its `Probed` profile, or `SweepRefused` saying why the sweep could not run. Nothing is
+    stored. None when no strategy of the spec applies to the workload."""
+    own_process = sweep is None
+    if sweep is None:
+        sweep = SweepProcess(quiet=quiet)
+    sweep.begin(spec, options=asdict(options), then_exit=own_process, probe_only=True)
+    probed = None
+    for event in sweep.events():
+        if isinstance(event, Refused):
+            raise SweepRefused(event.kind, event.reason)
+        if isinstance(event, Probed):
+            probed = event
+        elif isinstance(event, RunFinished) and event.status != COMPLETED:
+            raise SweepRefused("workload", event.error or "the measuring process stopped")
+    return probed
+
+
+class ResidentProcess:
+    """The app's measuring process, booted before the first sweep and reused by every sweep of the
+    session; replaced after a sweep of a user's workload, a hard cancel, or a death."""
+
+    def __init__(self, quiet: bool = True) -> None:
+        self.quiet = quiet
+        self._process: SweepProcess | None = None
+        self._lock = threading.Lock()
+
+    def boot(self) -> None:
+        """Start one in the background if there is none ready."""
+        with self._lock:
+            if self._process is None or not self._process.reusable():
+                self._process = SweepProcess(quiet=self.quiet)
+
+    def take(self) -> SweepProcess:
+        """A ready process for one sweep (a fresh one if the resident one is gone)."""
+        with self._lock:
+            process = self._process
+            self._process = None
+        if process is None or not process.reusable():
+            process = SweepProcess(quiet=self.quiet)
+        return process
+
+    def give_back(self, process: SweepProcess) -> None:
+        """Keep it for the next sweep if it can serve one; otherwise boot a replacement."""
+        with self._lock:
+            if process.reusable() and self._process is None:
+                self._process = process
+                return
+        if process.alive and not process.busy:
+            process.close()
+        self.boot()
+
+    def close(self) -> None:
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None:
+            process.close()

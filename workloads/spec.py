@@ -1,8 +1,10 @@
-"""What a sweep is: the `SweepSpec` dataclass and the one validator behind the CLI and the app.
+"""What a sweep is: every field a user sets, declared once, and the `SweepSpec` they make.
 
-Every user-typed field goes through `parse_*` here, so the command line and the form reject the
-same inputs with the same words. Nothing in this module imports numpy: it runs on every keystroke
-in the app and before `parbench --help` returns.
+Each `Field` carries its flag, its form label, its default, its help, its parser and when it applies
+(chunksize only with a process pool, the scheduler only with dask, a workload's settings only with
+that workload). The CLI's argparse options, the app's form and the spec's defaults are all generated
+from `FIELDS` and the chosen workload's settings; nothing else declares a field. No numpy and no
+user code here: this runs on every keystroke in the app and before `parbench --help` returns.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
 
-WORKLOADS = ("sleep", "squares", "spin")
-STRATEGIES = ("serial", "processes", "threads", "numpy", "numpy-processes", "dask")
-POOL_STRATEGIES = ("processes", "threads", "numpy-processes")
-PROCESS_STRATEGIES = ("processes", "numpy-processes")
-POOL_MODES = ("cold", "warm")
-START_METHODS = ("fork", "spawn", "forkserver")
-DEFAULT_STRATEGIES = ("serial", "processes", "numpy")
-# Each workload's natural list length: the seed's 10_000 for sleep, a size where the squares loop
-# costs milliseconds, and next to nothing to ship for spin (its cost is the loop, not the data).
-DEFAULT_LENGTH = {"sleep": "10000", "squares": "100000", "spin": "1"}
+from . import strategies as strategy_kinds
+from . import workload as workloads
+from .parsing import (
+    SpecError,
+    parse_choice,
+    parse_duration,
+    parse_float,
+    parse_int,
+    parse_percent,
+    parse_sizes,
+)
 
 # Bounds that keep a typo from becoming a sweep that runs for a week: far above any sane use,
 # low enough that the product of two of them stays an int a machine can reason about.
@@ -29,9 +33,11 @@ MAX_LENGTH = 1 << 32
 MAX_POINTS = 256
 MAX_REPEAT = 1000
 MAX_WORKERS = 512
-MAX_SPIN = 10**10
-MAX_SLEEP_MS = 60_000.0
 MAX_POINT_TIMEOUT = 7 * 24 * 3600.0
+# Adaptive rounds stop here at the latest: past 30 paired rounds an interval narrows by under 2 % a
+# round, and a point that is still that noisy says more about the machine than about the code.
+MAX_ROUNDS = 30
+MIN_ROUNDS = 3
 # A warm-up is skipped only for calls longer than this. Not 1 s: on this VM the first calls that
 # allocate a few hundred MB (squares 16 x 1e6) run up to 2x slower until the allocator holds the
 # memory, so even second-long calls need their warm-up; a 50 ms sleep x 128 has nothing to warm.
@@ -41,112 +47,164 @@ DEFAULT_SKIP_WARMUP_OVER = 5.0
 # steady state (under 1% off over 70 calls) while keeping a sweep of short calls quick.
 DEFAULT_MIN_TIME = 0.02
 MAX_MIN_TIME = 60.0
+POOL_MODES = ("cold", "warm")
+START_METHODS = strategy_kinds.START_METHODS
 
 
-class SpecError(ValueError):
-    """A field the user typed is not valid; `field` names it, the message says why."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.reason = message
+def default_workers() -> int:
+    return os.cpu_count() or 1
 
 
-def _parse_int(text: str, field_name: str, *, low: int, high: int) -> int:
-    cleaned = text.strip().replace("_", "")
-    if not cleaned:
-        raise SpecError(field_name, "is empty")
-    try:
-        value = int(cleaned)
-    except ValueError:
-        raise SpecError(field_name, f"{text.strip()!r} is not a whole number") from None
-    if value < low:
-        raise SpecError(field_name, f"must be at least {low}, got {value}")
-    if value > high:
-        raise SpecError(field_name, f"must be at most {high:,}, got {value:,}")
-    return value
+@dataclass(frozen=True)
+class Scope:
+    """What a field's parser and its `applies` may look at: the workload, the strategies and the
+    values parsed before it."""
+
+    workload: workloads.WorkloadInfo | None = None
+    strategies: tuple[str, ...] = ()
+    values: dict = field(default_factory=dict)
+
+    def kinds(self) -> list[strategy_kinds.StrategyKind]:
+        return [strategy_kinds.KINDS[name] for name in self.strategies if name in strategy_kinds.KINDS]
+
+    @property
+    def pooled(self) -> bool:
+        return any(k.pooled for k in self.kinds())
+
+    @property
+    def process_pool(self) -> bool:
+        return any(k.processes for k in self.kinds())
+
+    @property
+    def dask(self) -> bool:
+        return any(k.cluster for k in self.kinds())
+
+    @property
+    def adaptive(self) -> bool:
+        return self.values.get("repeat", None) is None
 
 
-def parse_sizes(text: str, field_name: str = "items", *, high: int = MAX_ITEMS) -> tuple[int, ...]:
-    """Parse the size grammar: `8`, `4,8,16`, or `4..512` (powers of two, both ends included)."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise SpecError(field_name, "is empty; give a number, a list like 4,8,16 or a range like 4..512")
-    if ".." in cleaned:
-        lo_text, sep, hi_text = cleaned.partition("..")
-        if ".." in hi_text:
-            raise SpecError(field_name, f"{cleaned!r} has more than one '..'")
-        lo = _parse_int(lo_text, field_name, low=1, high=high)
-        hi = _parse_int(hi_text, field_name, low=1, high=high)
-        if lo > hi:
-            raise SpecError(field_name, f"range {lo}..{hi} is reversed; write {hi}..{lo}")
-        for end in (lo, hi):
-            if end & (end - 1):
-                raise SpecError(field_name, f"range ends must be powers of two; {end} is not")
-        sizes: list[int] = []
-        size = lo
-        while size <= hi:
-            sizes.append(size)
-            size *= 2
-        return tuple(sizes)
-    parts = cleaned.split(",")
-    values = [_parse_int(part, field_name, low=1, high=high) for part in parts]
-    if len(values) > MAX_POINTS:
-        raise SpecError(field_name, f"at most {MAX_POINTS} values")
-    return tuple(dict.fromkeys(values))  # keep the user's order, drop repeats
+@dataclass(frozen=True)
+class Field:
+    name: str  # the SweepSpec attribute
+    label: str  # the form's label (at most 9 characters)
+    default: str  # the default, as a user would type it ("" = blank)
+    help: str
+    parse: Callable[[str, Scope], Any]
+    kind: str = "text"  # text, choice, workload or strategies: how the form shows it
+    choices: tuple[str, ...] = ()
+    applies: Callable[[Scope], bool] = lambda scope: True
+    metavar: str | None = None
+    advanced: bool = False  # the form folds it under "more settings"
+    setting: workloads.Setting | None = None  # a workload's setting rather than a sweep field
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def field_name(self) -> str:
+        """How errors name the field: its flag without dashes."""
+        return self.name.replace("_", "-")
 
 
-def parse_strategies(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    names = [part.strip() for part in text.split(",")] if isinstance(text, str) else list(text)
+# Parsers (text, scope) -> value --------------------------------------------------------------------
+
+
+def _workload(text: str, scope: Scope) -> str:
+    return workloads.info(text).ref.text
+
+
+def _items(text: str, scope: Scope) -> tuple[int, ...]:
+    return parse_sizes(text, "items", high=MAX_ITEMS, max_values=MAX_POINTS)
+
+
+def _length(text: str, scope: Scope) -> tuple[int, ...]:
+    if not text.strip():
+        return ((scope.workload.default_length if scope.workload else workloads.FALLBACK_LENGTH),)
+    return parse_sizes(text, "length", high=MAX_LENGTH, max_values=MAX_POINTS)
+
+
+def parse_strategies(text: str | tuple | list, scope: Scope | None = None) -> tuple[str, ...]:
+    names = [part.strip() for part in text.split(",")] if isinstance(text, str) else [str(t).strip() for t in text]
     names = [name for name in names if name]
+    choices = ", ".join(strategy_kinds.NAMES)
     if not names:
-        raise SpecError("strategies", "choose at least one of " + ", ".join(STRATEGIES))
+        raise SpecError("strategies", "choose at least one of " + choices)
     for name in names:
-        if name not in STRATEGIES:
-            raise SpecError("strategies", f"unknown strategy {name!r}; choose from " + ", ".join(STRATEGIES))
+        if name not in strategy_kinds.KINDS:
+            raise SpecError("strategies", f"unknown strategy {name!r}; choose from {choices}")
     return tuple(dict.fromkeys(names))
 
 
-def parse_workload(text: str) -> str:
-    name = text.strip()
-    if name not in WORKLOADS:
-        raise SpecError("workload", f"unknown workload {name!r}; choose from " + ", ".join(WORKLOADS))
-    return name
+def _repeat(text: str, scope: Scope) -> int | None:
+    if text.strip().lower() in ("", "auto"):
+        return None
+    return parse_int(text, "repeat", low=1, high=MAX_REPEAT, words="a whole number or auto")
 
 
-def parse_choice(text: str, field_name: str, choices: tuple[str, ...]) -> str:
-    value = text.strip()
-    if value not in choices:
-        raise SpecError(field_name, f"{value!r} is not one of " + ", ".join(choices))
-    return value
+def _precision(text: str, scope: Scope) -> float:
+    return parse_percent(text, "precision", low=0.1, high=50.0)
 
 
-def parse_chunksize(text: str | int) -> int | str:
-    if isinstance(text, int):
-        text = str(text)
-    if text.strip() == "auto":
+def _budget(text: str, scope: Scope) -> float | None:
+    if text.strip().lower() in ("", "none", "off"):
+        return None
+    return parse_duration(text, "budget", low=1.0, high=MAX_POINT_TIMEOUT)
+
+
+def _warmup(text: str, scope: Scope) -> int:
+    return parse_int(text, "warmup", low=0, high=MAX_REPEAT)
+
+
+def _workers(text: str, scope: Scope) -> tuple[int, ...]:
+    if not text.strip() or text.strip().lower() == "auto":
+        return (default_workers(),)
+    return parse_sizes(text, "workers", high=MAX_WORKERS, max_values=32)
+
+
+def _chunksize(text: str | int, scope: Scope) -> int | str:
+    text = str(text)
+    if text.strip().lower() == "auto":
         return "auto"
-    return _parse_int(text, "chunksize", low=1, high=MAX_ITEMS)
+    return parse_int(text, "chunksize", low=1, high=MAX_ITEMS, words="a whole number or auto")
 
 
-def parse_float(text: str, field_name: str, *, low: float, high: float) -> float:
-    cleaned = text.strip()
-    if not cleaned:
-        raise SpecError(field_name, "is empty")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise SpecError(field_name, f"{cleaned!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise SpecError(field_name, f"{cleaned!r} is not a finite number")
-    if value < low:
-        raise SpecError(field_name, f"must be at least {low:g}, got {value:g}")
-    if value > high:
-        raise SpecError(field_name, f"must be at most {high:g}, got {value:g}")
-    return value
+def _pool(text: str, scope: Scope) -> str:
+    return parse_choice(text, "pool", POOL_MODES)
 
 
-def parse_scheduler(text: str | None) -> str | None:
+def _start_method(text: str, scope: Scope) -> str | None:
+    if text.strip() in ("", "default"):
+        return None
+    return parse_choice(text, "start-method", START_METHODS)
+
+
+def _seed(text: str, scope: Scope) -> int:
+    return parse_int(text, "seed", low=0, high=2**63 - 1)
+
+
+def _point_timeout(text: str, scope: Scope) -> float | None:
+    if text.strip().lower() in ("", "none"):
+        return None
+    return parse_float(text, "point-timeout", low=0.001, high=MAX_POINT_TIMEOUT, unit="s (leave blank for no limit)")
+
+
+def _skip_warmup_over(text: str, scope: Scope) -> float | None:
+    if text.strip().lower() in ("off", "never"):
+        return None
+    if not text.strip():
+        return DEFAULT_SKIP_WARMUP_OVER
+    return parse_float(text, "skip-warmup-over", low=0.0, high=MAX_POINT_TIMEOUT, unit="s")
+
+
+def _min_time(text: str, scope: Scope) -> float:
+    if not text.strip():
+        return DEFAULT_MIN_TIME
+    return parse_float(text, "min-time", low=0.0, high=MAX_MIN_TIME, unit="s")
+
+
+def parse_scheduler(text: str | None, scope: Scope | None = None) -> str | None:
     """A Dask scheduler address (`tcp://host:8786`), or None for a LocalCluster."""
     if text is None or not text.strip() or text.strip() == "local":
         return None
@@ -162,41 +220,145 @@ def parse_scheduler(text: str | None) -> str | None:
     return f"{scheme}://{rest}"
 
 
-def default_workers() -> int:
-    return os.cpu_count() or 1
+def _strategies(text: str, scope: Scope) -> tuple[str, ...]:
+    return parse_strategies(text)
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("workload", "Workload", "squares",
+          "a built-in (" + ", ".join(workloads.builtin_names()) + "), a .py file defining kernel(value), "
+          "or an importable module", _workload, kind="workload", metavar="NAME|FILE.py|MODULE"),
+    Field("strategies", "Strategies", ",".join(strategy_kinds.DEFAULT),
+          "comma-separated, from " + ", ".join(strategy_kinds.NAMES), _strategies, kind="strategies",
+          metavar="LIST"),
+    Field("items", "Items", "4..64", "items per dict: 8, 4,8,16 or 4..512 (powers of two)", _items, metavar="SIZES"),
+    Field("length", "Length", "", "list length per item, same grammar as --items (default: the workload's own)",
+          _length, metavar="SIZES"),
+    Field("repeat", "Repeats", "auto",
+          "timed rounds per point: a number for exactly that many, or auto: at least 3, until --precision",
+          _repeat, metavar="N|auto"),
+    Field("precision", "Precision", "5%",
+          "auto repeats: add rounds until every 95% interval is within ± this", _precision,
+          applies=lambda scope: scope.adaptive, metavar="PCT"),
+    Field("budget", "Budget", "", "auto repeats: the whole sweep's time limit, e.g. 60s or 5m (blank: none)",
+          _budget, applies=lambda scope: scope.adaptive, metavar="DURATION"),
+    Field("workers", "Workers", "", "pool size, or a worker sweep: 2, 1,2,4 or 1..16 (blank: the CPU count)",
+          _workers, applies=lambda scope: scope.pooled, metavar="SIZES"),
+    Field("pool", "Pool", "cold", "cold: the pool is made inside the timing, as the seed; warm: made once before",
+          _pool, kind="choice", choices=POOL_MODES, applies=lambda scope: scope.pooled),
+    Field("chunksize", "Chunk", "1", "map chunksize: N or auto (default: 1, as the seed)", _chunksize,
+          applies=lambda scope: scope.process_pool, metavar="N|auto"),
+    Field("start_method", "Start", "", "how pool workers start: " + ", ".join(START_METHODS)
+          + " (blank: the platform's default)", _start_method, kind="choice", choices=("", *START_METHODS),
+          applies=lambda scope: scope.process_pool, metavar="METHOD"),
+    Field("dask_scheduler", "Scheduler", "", "dask: a scheduler such as tcp://host:8786 (blank: a LocalCluster "
+          "of --workers)", parse_scheduler, applies=lambda scope: scope.dask, metavar="ADDRESS"),
+    Field("warmup", "Warm-up", "1", "untimed warm-up calls per point", _warmup, advanced=True, metavar="N"),
+    Field("seed", "Seed", "12345", "random seed of the input data", _seed, advanced=True, metavar="N"),
+    Field("point_timeout", "Timeout", "", "seconds a point may take before it is stopped and recorded as timed "
+          "out (blank: no limit)", _point_timeout, advanced=True, metavar="SECONDS"),
+    Field("min_time", "Min time", "0.02", "seconds a timed repeat lasts at least: shorter calls run back to back "
+          "and are reported per call (0: one call per repeat)", _min_time, advanced=True, metavar="SECONDS"),
+    Field("skip_warmup_over", "No w-up >", "5", "no warm-up for a strategy whose calls take longer than this many "
+          "seconds (off: always warm up)", _skip_warmup_over, advanced=True, metavar="SECONDS|off"),
+)
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+
+
+def setting_field(setting: workloads.Setting) -> Field:
+    """A workload's setting as a field of its own: a flag, a form row, its parser."""
+    bounds = ""
+    if setting.low is not None or setting.high is not None:
+        bounds = f" ({setting.low if setting.low is not None else ''}..{setting.high if setting.high is not None else ''})"
+    return Field(setting.name, setting.form_label[:9], setting.default_text, (setting.help or setting.name) + bounds,
+                 lambda text, scope: setting.parse(text), metavar=type(setting.default).__name__.upper(),
+                 setting=setting)
+
+
+def fields_for(workload: workloads.WorkloadInfo | None) -> tuple[Field, ...]:
+    """The sweep's fields, with the workload's settings after the workload."""
+    extra = tuple(setting_field(s) for s in workload.settings) if workload is not None else ()
+    return FIELDS[:1] + extra + FIELDS[1:]
+
+
+def field_named(name: str, workload: workloads.WorkloadInfo | None = None) -> Field | None:
+    """The field with this attribute name or error name (`point_timeout` or `point-timeout`)."""
+    wanted = name.replace("-", "_")
+    return next((f for f in fields_for(workload) if f.name == wanted), None)
+
+
+# The spec -------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SweepSpec:
     """Everything that determines a sweep; stored with the run so it can be repeated exactly."""
 
-    workload: str = "squares"
+    workload: str = "squares"  # a built-in's name, a file's absolute path, or a module's dotted name
+    settings: dict = field(default_factory=dict)  # the workload's settings, by name
     items: tuple[int, ...] = (4, 8, 16, 32, 64)
     length: tuple[int, ...] = (100_000,)
-    strategies: tuple[str, ...] = DEFAULT_STRATEGIES
-    repeat: int = 3
+    strategies: tuple[str, ...] = strategy_kinds.DEFAULT
+    repeat: int | None = None  # None: adaptive, until `precision` (at least MIN_ROUNDS)
+    precision: float = 0.05
+    budget: float | None = None  # seconds for the whole sweep (adaptive rounds only)
     warmup: int = 1
-    workers: int = field(default_factory=default_workers)
+    workers: tuple[int, ...] = field(default_factory=lambda: (default_workers(),))
     chunksize: int | str = 1
     pool: str = "cold"
     start_method: str | None = None  # None: the platform's default, resolved in the measuring process
-    sleep_ms: float = 50.0
-    spin: int = 600_000  # about 50 ms per item here, the seed's per-item cost
     seed: int = 12345
     point_timeout: float | None = None  # seconds a point may take before it is stopped
     skip_warmup_over: float | None = DEFAULT_SKIP_WARMUP_OVER  # no warm-up for calls longer than this
     min_time: float = DEFAULT_MIN_TIME  # seconds a timed repeat lasts at least; 0: one call each
     dask_scheduler: str | None = None  # None: a LocalCluster of `workers` processes
 
+    def __post_init__(self) -> None:
+        # Typed loosely by callers (a list from JSON, one int of workers): always tuples here.
+        for name in ("items", "length", "strategies"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        workers = self.workers
+        object.__setattr__(self, "workers", (workers,) if isinstance(workers, int) else tuple(workers))
+        object.__setattr__(self, "settings", dict(self.settings))
+
     def points(self) -> list[tuple[int, int]]:
         """The sweep's (items, length) points, in the order they are measured."""
         return [(items, length) for items in self.items for length in self.length]
 
+    @property
+    def adaptive(self) -> bool:
+        return self.repeat is None
+
+    @property
+    def max_rounds(self) -> int:
+        return self.repeat if self.repeat is not None else MAX_ROUNDS
+
+    @property
+    def min_rounds(self) -> int:
+        return self.repeat if self.repeat is not None else MIN_ROUNDS
+
+    def variants(self) -> list[tuple[str, int | None]]:
+        """Every (strategy, workers) measured at each point: a pooled strategy once per worker count."""
+        result = []
+        for name in self.strategies:
+            kind = strategy_kinds.KINDS[name]
+            if kind.pooled:
+                result.extend((name, w) for w in self.workers)
+            else:
+                result.append((name, None))
+        return result
+
+    def workload_name(self) -> str:
+        """What a user reads: the built-in's name, the file's stem, the module's name."""
+        text = self.workload
+        if text.endswith(".py"):
+            return os.path.basename(text)[:-3]
+        return text
+
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["items"] = list(self.items)
-        data["length"] = list(self.length)
-        data["strategies"] = list(self.strategies)
+        for key in ("items", "length", "strategies", "workers"):
+            data[key] = list(getattr(self, key))
         return data
 
     def to_json(self) -> str:
@@ -204,82 +366,110 @@ class SweepSpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SweepSpec":
+        data = dict(data)
+        # Runs stored before workloads carried their own settings kept the built-ins' knobs at the top.
+        settings = dict(data.get("settings") or {})
+        for legacy, workload in (("sleep_ms", "sleep"), ("spin", "spin")):
+            if legacy in data and data.get("workload") == workload:
+                settings.setdefault(legacy, data[legacy])
+        data["settings"] = settings
         known = {f.name for f in fields(cls)}
-        kwargs = {key: value for key, value in data.items() if key in known}
-        for key in ("items", "length", "strategies"):
-            if key in kwargs:
-                kwargs[key] = tuple(kwargs[key])
-        return cls(**kwargs)
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
-# Every field the user types, with its parser: the CLI's flags and the app's inputs go through these.
-FIELD_PARSERS = {
-    "workload": parse_workload,
-    "items": lambda text: parse_sizes(text, "items", high=MAX_ITEMS),
-    "length": lambda text: parse_sizes(text, "length", high=MAX_LENGTH),
-    "strategies": parse_strategies,
-    "repeat": lambda text: _parse_int(text, "repeat", low=1, high=MAX_REPEAT),
-    "warmup": lambda text: _parse_int(text, "warmup", low=0, high=MAX_REPEAT),
-    "workers": lambda text: default_workers() if text is None or text.strip() in ("", "auto")
-    else _parse_int(text, "workers", low=1, high=MAX_WORKERS),
-    "chunksize": parse_chunksize,
-    "pool": lambda text: parse_choice(text, "pool", POOL_MODES),
-    "start_method": lambda text: None if text is None or text.strip() in ("", "default")
-    else parse_choice(text, "start-method", START_METHODS),
-    "sleep_ms": lambda text: parse_float(text, "sleep-ms", low=0.0, high=MAX_SLEEP_MS),
-    "spin": lambda text: _parse_int(text, "spin", low=1, high=MAX_SPIN),
-    "seed": lambda text: _parse_int(text, "seed", low=0, high=2**63 - 1),
-    "point_timeout": lambda text: None if text is None or text.strip() in ("", "none", "0")
-    else parse_float(text, "point-timeout", low=0.001, high=MAX_POINT_TIMEOUT),
-    "dask_scheduler": lambda text: parse_scheduler(text),
-    "skip_warmup_over": lambda text: None if text is not None and text.strip() in ("off", "never")
-    else DEFAULT_SKIP_WARMUP_OVER if text is None or not text.strip()
-    else parse_float(text, "skip-warmup-over", low=0.0, high=MAX_POINT_TIMEOUT),
-    "min_time": lambda text: DEFAULT_MIN_TIME if text is None or not text.strip()
-    else parse_float(text, "min-time", low=0.0, high=MAX_MIN_TIME),
-}
+# Building a spec from what the user typed ----------------------------------------------------------------
 
 
-def parse_field(name: str, text):
-    """Parse one field's text; raises `SpecError` naming the field."""
-    return FIELD_PARSERS[name](text)
+@dataclass(frozen=True)
+class Validation:
+    """Every field's verdict at once, for the form: the spec, or the reason for each bad field."""
+
+    spec: SweepSpec | None
+    errors: dict[str, str]  # field name -> reason
+    notes: dict[str, str]  # field name -> what a blank or unusual value means
+    workload: workloads.WorkloadInfo | None
+    applies: dict[str, bool]  # field name -> whether it means anything for this spec
+
+
+def validate(texts: dict[str, Any]) -> Validation:
+    """Parse every field's text (a missing or None text takes the field's default). Collects every
+    error rather than stopping at the first, so the form can mark them all."""
+    errors: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def text_of(f: Field) -> str:
+        value = texts.get(f.name)
+        if value is None:
+            return f.default
+        if isinstance(value, (tuple, list)):
+            return ",".join(map(str, value))
+        return str(value)
+
+    info = None
+    try:
+        info = workloads.info(text_of(FIELD_BY_NAME["workload"]))
+        values["workload"] = info.ref.text
+    except SpecError as exc:
+        errors["workload"] = exc.reason
+    try:
+        values["strategies"] = parse_strategies(text_of(FIELD_BY_NAME["strategies"]))
+    except SpecError as exc:
+        errors["strategies"] = exc.reason
+    scope = Scope(info, values.get("strategies", ()), values)
+    applies: dict[str, bool] = {}
+    settings: dict[str, Any] = {}
+    for f in fields_for(info):
+        if f.name in ("workload", "strategies"):
+            applies[f.name] = True
+            continue
+        try:
+            value = f.parse(text_of(f), scope)
+        except SpecError as exc:
+            errors[f.name] = exc.reason
+            continue
+        if f.setting is not None:
+            settings[f.name] = value
+        else:
+            values[f.name] = value
+    for f in fields_for(info):
+        if f.name not in applies:
+            applies[f.name] = f.applies(scope)
+    if not text_of(FIELD_BY_NAME["workers"]).strip():
+        notes["workers"] = f"blank: {default_workers()} (the CPU count)"
+    if info is not None and not text_of(FIELD_BY_NAME["length"]).strip():
+        notes["length"] = f"blank: {info.default_length} ({info.name}'s own)"
+    if "items" in values and "length" in values and len(values["items"]) * len(values["length"]) > MAX_POINTS:
+        errors["length"] = (f"items × length gives {len(values['items']) * len(values['length'])} points, "
+                            f"at most {MAX_POINTS}")
+    if info is not None and "strategies" in values:
+        useless = [name for name in values["strategies"]
+                   if strategy_kinds.KINDS[name].form == "numpy" and not info.has_numpy]
+        if useless and len(useless) == len(values["strategies"]):
+            errors["strategies"] = f"{info.name} has no numpy form (no kernel_numpy), so " + " and ".join(useless) \
+                                   + " cannot run; choose another strategy too"
+    spec = None
+    if not errors:
+        spec = SweepSpec(settings=settings, **values)
+    return Validation(spec, errors, notes, info, applies)
+
+
+def build_spec(**texts) -> SweepSpec:
+    """Turn the text of every field given (by attribute name, settings included) into a
+    `SweepSpec`, or raise `SpecError` for the first bad field. Fields not given take their default;
+    without a length, the workload's own."""
+    result = validate(texts)
+    if result.errors:
+        name, reason = next(iter(result.errors.items()))
+        f = field_named(name, result.workload)
+        raise SpecError(f.field_name if f else name, reason)
+    known = {f.name for f in fields_for(result.workload)}
+    unknown = [name for name, value in texts.items() if name not in known and value is not None]
+    if unknown:
+        raise SpecError(unknown[0].replace("_", "-"), f"is not a setting of {result.workload.name}")
+    return result.spec
 
 
 def check_points(items: tuple[int, ...], length: tuple[int, ...]) -> None:
     if len(items) * len(length) > MAX_POINTS:
         raise SpecError("length", f"items × length gives {len(items) * len(length)} points, at most {MAX_POINTS}")
-
-
-def build_spec(
-    *,
-    workload: str = "squares",
-    items: str = "4..64",
-    length: str | None = None,
-    strategies: str | tuple[str, ...] = DEFAULT_STRATEGIES,
-    repeat: str = "3",
-    warmup: str = "1",
-    workers: str | None = None,
-    chunksize: str = "1",
-    pool: str = "cold",
-    start_method: str | None = None,
-    sleep_ms: str = "50",
-    spin: str = "600000",
-    seed: str = "12345",
-    point_timeout: str | None = None,
-    skip_warmup_over: str | None = None,
-    dask_scheduler: str | None = None,
-    min_time: str | None = None,
-) -> SweepSpec:
-    """Turn the text of every field into a `SweepSpec`, or raise `SpecError` for the first bad field.
-    Without a length, the workload's own default is used."""
-    if length is None:
-        length = DEFAULT_LENGTH.get(workload.strip(), DEFAULT_LENGTH["squares"])
-    texts = dict(
-        workload=workload, items=items, length=length, strategies=strategies, repeat=repeat, warmup=warmup,
-        workers=workers, chunksize=chunksize, pool=pool, start_method=start_method, sleep_ms=sleep_ms,
-        spin=spin, seed=seed, point_timeout=point_timeout, skip_warmup_over=skip_warmup_over,
-        dask_scheduler=dask_scheduler, min_time=min_time,
-    )
-    values = {name: parse_field(name, text) for name, text in texts.items()}
-    check_points(values["items"], values["length"])
-    return SweepSpec(**values)

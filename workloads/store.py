@@ -14,10 +14,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ParbenchError
 from .measurement import Measurement
 from .spec import SweepSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RUNNING = "running"
 INTERRUPTED = "interrupted"
 
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT NOT NULL DEFAULT '',
     owner_pid INTEGER,
     spec TEXT NOT NULL,
-    machine TEXT NOT NULL DEFAULT '{}'
+    machine TEXT NOT NULL DEFAULT '{}',
+    import_key TEXT UNIQUE
 );
 CREATE TABLE IF NOT EXISTS measurements (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,11 +41,33 @@ CREATE TABLE IF NOT EXISTS measurements (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS measurements_run ON measurements(run_id);
+CREATE TABLE IF NOT EXISTS preferences (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS machines (
+    identity TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    ceiling REAL,
+    measured_at TEXT
+);
 """
+# What each older schema needs to become this one; applied in order, in one transaction.
+_MIGRATIONS = {
+    1: """
+ALTER TABLE runs ADD COLUMN import_key TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS runs_import_key ON runs(import_key);
+CREATE TABLE IF NOT EXISTS preferences (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS machines (identity TEXT PRIMARY KEY, data TEXT NOT NULL, ceiling REAL, measured_at TEXT);
+""",
+}
 
 
-class StoreError(Exception):
-    """The store file cannot be used; the message says why and how to go on."""
+class StoreError(ParbenchError):
+    """The store file cannot be used; the message says why and how to go on. `unwritable` is set
+    when the file is a parbench store (or none yet) that this process cannot write: a sweep can
+    still run and keep its numbers in memory and in its exports."""
+
+    def __init__(self, message: str, *, unwritable: bool = False) -> None:
+        super().__init__(message)
+        self.unwritable = unwritable
 
 
 def default_path() -> Path:
@@ -73,7 +97,7 @@ def _pid_alive(pid: int | None) -> bool:
 
 @dataclass
 class Run:
-    id: int
+    id: int | None  # None for a run the store could not take (its numbers live in memory)
     spec: SweepSpec
     status: str
     started_at: str
@@ -104,6 +128,15 @@ class Store:
             # Schema first: switching to WAL rewrites the header of a file that may not be ours.
             self._check_schema()
             self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            self._close_quietly()
+            text = str(exc).lower()
+            if any(word in text for word in ("readonly", "read-only", "unable to open", "disk", "locked")):
+                raise StoreError(f"cannot write the store at {self.path}: {exc}", unwritable=True) from None
+            raise StoreError(
+                f"{self.path} is not a readable parbench store ({exc}); it was left untouched. "
+                "Move it aside, or pass --db (or set PARBENCH_DB) to use another file."
+            ) from None
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise StoreError(
@@ -112,7 +145,7 @@ class Store:
             ) from None
         except OSError as exc:
             self._close_quietly()
-            raise StoreError(f"cannot open the store at {self.path}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot open the store at {self.path}: {exc.strerror or exc}", unwritable=True) from None
 
     def _close_quietly(self) -> None:
         if self._db is not None:
@@ -124,14 +157,28 @@ class Store:
         if "meta" in tables:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row[0]) if row else None
-            if version != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"schema version {version}, this parbench reads {SCHEMA_VERSION}")
-            return
+            if version == SCHEMA_VERSION:
+                return
+            if version in _MIGRATIONS:
+                with self._db:
+                    for step in range(version, SCHEMA_VERSION):
+                        self._db.executescript(_MIGRATIONS[step])
+                    self._db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+                return
+            raise sqlite3.DatabaseError(f"schema version {version}, this parbench reads {SCHEMA_VERSION}")
         if tables:
             raise sqlite3.DatabaseError("it holds tables that are not parbench's")
         with self._db:
             self._db.executescript(_SCHEMA)
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def identity(self) -> tuple[int, int] | None:
+        """The store file's device and inode: a run notices when its store was deleted or replaced."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_dev, stat.st_ino)
 
     def close(self) -> None:
         self._db.close()
@@ -142,11 +189,11 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def start_run(self, spec: SweepSpec) -> int:
+    def start_run(self, spec: SweepSpec, machine: dict | None = None) -> int:
         with self._db:
             cursor = self._db.execute(
-                "INSERT INTO runs (started_at, status, owner_pid, spec) VALUES (?, ?, ?, ?)",
-                (_now(), RUNNING, os.getpid(), spec.to_json()),
+                "INSERT INTO runs (started_at, status, owner_pid, spec, machine) VALUES (?, ?, ?, ?, ?)",
+                (_now(), RUNNING, os.getpid(), spec.to_json(), json.dumps(machine or {})),
             )
         return int(cursor.lastrowid)
 
@@ -195,6 +242,35 @@ class Store:
 
     def measurement_counts(self) -> dict[int, int]:
         return dict(self._db.execute("SELECT run_id, COUNT(*) FROM measurements GROUP BY run_id"))
+
+    # Preferences: the app's last settings, the workload files used before ----------------------
+
+    def preference(self, key: str, default=None):
+        row = self._db.execute("SELECT value FROM preferences WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return default
+
+    def set_preference(self, key: str, value) -> None:
+        with self._db:
+            self._db.execute("INSERT INTO preferences (key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, json.dumps(value)))
+
+    # Machines: what was measured once per machine (its parallel ceiling) ------------------------
+
+    def machine_ceiling(self, identity: str) -> float | None:
+        row = self._db.execute("SELECT ceiling FROM machines WHERE identity=?", (identity,)).fetchone()
+        return row[0] if row else None
+
+    def set_machine_ceiling(self, identity: str, machine: dict, ceiling: float) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO machines (identity, data, ceiling, measured_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(identity) DO UPDATE SET data=excluded.data, ceiling=excluded.ceiling, "
+                "measured_at=excluded.measured_at", (identity, json.dumps(machine), ceiling, _now()))
 
     def last_run_id(self) -> int | None:
         row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()

@@ -1,10 +1,15 @@
 """The sweep runner: measures every strategy at every point, interleaved, and streams events.
 
-This is what the measuring process runs. At each point, round k of every strategy runs before
-round k+1 of any (warm-up rounds first), so that a change in the machine's speed hits every
-strategy alike. Only the strategy call and the release of its output sit inside the timed
-region (calls shorter than the spec's min-time back to back, timed per call): building inputs,
-checking outputs and sending events happen outside it.
+This is what the measuring process runs. Before the first point it loads the workload and measures
+one item of it (`workloads.probe`: the memory guard and the estimate), then takes the machine lock
+(`workloads.lock`). At each point, round k of every strategy runs before round k+1 of any (warm-up
+rounds first), so that a change in the machine's speed hits every strategy alike. With a fixed
+`--repeat` a point runs exactly that many rounds; otherwise rounds are added until every strategy's
+interval is within the asked precision (at least 3, at most `MAX_ROUNDS`, within the sweep's budget).
+
+Only the strategy call and the release of its output sit inside the timed region (calls shorter
+than the spec's min-time back to back, timed per call): building inputs, checking outputs and
+sending events happen outside it.
 """
 
 from __future__ import annotations
@@ -12,33 +17,58 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-import multiprocessing
 import signal
 import threading
 import time
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
-from . import catalog, estimate, machine
+from . import estimate, machine, stats
+from . import workload as workloads
+from .errors import PoolBroken, RunAborted
 from .events import (
     CANCELLED,
     COMPLETED,
+    FAILED,
+    REFUSED_LOCK,
+    REFUSED_MEMORY,
+    REFUSED_WORKLOAD,
     CallStarted,
     Event,
+    LockWait,
     MeasurementDone,
     PointStarted,
+    Probed,
+    Refused,
     RunFinished,
     RunStarted,
 )
-from .measurement import FAILED, NOT_APPLICABLE, OK, TIMED_OUT, Measurement
+from .loader import LoadedWorkload, Reference, describe_exception
+from .lock import POLL_S, MachineLock
+from .measurement import (
+    FAILED as MEASUREMENT_FAILED,
+    NOT_APPLICABLE,
+    OK,
+    STOP_BUDGET,
+    STOP_FIXED,
+    STOP_MAX_ROUNDS,
+    STOP_PRECISION,
+    TIMED_OUT,
+    Measurement,
+)
+from .probe import Profile, profile
 from .spec import SweepSpec
-from .strategies import Strategy, build
-
+from .strategies import BASELINE, KINDS, Runner, RunnerConfig, StrategyKind, default_start_method
+from .workload import WorkloadError
 
 # A bound on a calibration gone wrong (a call timed at ~0 s): never loop forever.
 MAX_LOOPS = 1_000_000
+# How often a waiting sweep says it still waits.
+LOCK_REPORT_S = 1.0
+
+LOCK_WAIT = "wait"
+LOCK_NO_WAIT = "no-wait"
+LOCK_IGNORE = "ignore"
 
 
 class Cancelled(Exception):
@@ -49,8 +79,16 @@ class PointTimeout(Exception):
     """Raised in the measuring process's main thread when a point's time budget runs out."""
 
 
+@dataclass(frozen=True)
+class SweepOptions:
+    """How a sweep meets the world around it, beyond what it measures."""
+
+    lock: str = LOCK_WAIT  # wait for another sweep, fail at once (no-wait), or measure anyway (ignore)
+    available_bytes: int | None = None  # memory the guard may plan with (None: what is available now)
+
+
 class _Deadline:
-    """Interrupts the call in flight when the point's budget runs out.
+    """Interrupts the call in flight when the point's time runs out.
 
     SIGALRM's handler runs in the main thread between bytecodes and interrupts a sleep or a lock
     wait, so it stops a Python loop, a sleeping kernel, or a wait on a pool; for a pool it kills
@@ -70,12 +108,12 @@ class _Deadline:
     def expired(self) -> bool:
         return self.end is not None and time.perf_counter() >= self.end
 
-    def arm(self, strategy: Strategy) -> None:
+    def arm(self, runner: Runner) -> None:
         if not self.usable or self.end is None:
             return
 
         def on_alarm(signum, frame):
-            strategy.kill_workers()
+            runner.kill_workers()
             raise PointTimeout
 
         signal.signal(signal.SIGALRM, on_alarm)
@@ -88,31 +126,9 @@ class _Deadline:
 
 def describe_error(exc: BaseException) -> str:
     """One line a user can act on; a broken pool says which worker died and how."""
-    if isinstance(exc, BrokenProcessPool):
-        return f"BrokenProcessPool: {getattr(exc, 'worker_exit', 'a worker process died')}, breaking the pool"
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def outputs_equal(reference: dict, output: dict, reference_arrays: dict | None = None) -> str:
-    """Empty when `output` matches `reference`; otherwise the first difference, in words."""
-    if output is None:
-        return "strategy returned nothing"
-    if set(output) != set(reference):
-        return f"returned keys differ from serial ({len(output)} vs {len(reference)} keys)"
-    for key, expected in reference.items():
-        got = output[key]
-        if isinstance(got, np.ndarray) or isinstance(expected, np.ndarray):
-            expected_array = reference_arrays[key] if reference_arrays is not None else np.asarray(expected)
-            if not np.array_equal(expected_array, np.asarray(got)):
-                return f"output for key {key} differs from serial"
-        elif got != expected:
-            return f"output for key {key} differs from serial"
-    return ""
-
-
-def total_calls(spec: SweepSpec) -> int:
-    return len(spec.points()) * len(spec.strategies) * (spec.warmup + spec.repeat)
+    if isinstance(exc, SystemExit):
+        return f"the kernel called sys.exit({exc.code!r})"
+    return describe_exception(exc) if not isinstance(exc, (PoolBroken, WorkloadError)) else str(exc)
 
 
 @contextlib.contextmanager
@@ -128,7 +144,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline, loops: int = 1,
+def _time_call(runner: Runner, data: dict, deadline: _Deadline, loops: int = 1,
                keep: bool = False) -> tuple[float, list]:
     """Seconds per call of `loops` calls back to back, each one's output released inside the timed
     region, as `timeit` and simple_benchmark count it (freeing a big output is part of its cost).
@@ -138,14 +154,14 @@ def _time_call(strategy: Strategy, kernel, data: dict, deadline: _Deadline, loop
     """
     kept: list = []
     with _gc_paused():
-        deadline.arm(strategy)
+        deadline.arm(runner)
         try:
             start = time.perf_counter()
             if keep:
-                kept.append(strategy.call(kernel, data))
+                kept.append(runner.call(data))
             else:
                 for _ in range(loops):
-                    strategy.call(kernel, data)
+                    runner.call(data)
             elapsed = time.perf_counter() - start
         finally:
             deadline.disarm()
@@ -172,205 +188,456 @@ def loops_for(call_s: float, min_time: float) -> int:
     return min(MAX_LOOPS, math.ceil(min_time / max(call_s, 1e-7)))
 
 
+def total_calls(spec: SweepSpec) -> int:
+    """Every strategy call at the fewest rounds, warm-ups included."""
+    return len(spec.points()) * len(spec.variants()) * (spec.warmup + spec.min_rounds)
+
+
+# One sweep ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Variant:
+    """One strategy with one worker count: a line on the charts, a row at every point."""
+
+    name: str
+    kind: StrategyKind
+    workers: int | None
+    runner: Runner | None  # None where the workload has no form for it (numpy on sleep)
+
+
+class _Sweep:
+    def __init__(self, spec: SweepSpec, workload: LoadedWorkload, start_method: str, emit, should_stop,
+                 profile_: Profile | None, shared: bool) -> None:
+        self.spec = spec
+        self.workload = workload
+        self.emit = emit
+        self.should_stop = should_stop
+        self.profile = profile_
+        self.shared = shared
+        self.calls_done = 0
+        self.calls_total = total_calls(spec)
+        self.started = time.perf_counter()
+        self.budget_end = self.started + spec.budget if spec.budget is not None else None
+        # Each variant's latest call: (seconds it took, what the estimate said), to skip
+        # warm-ups that would buy nothing.
+        self.last_call: dict[str, tuple[float, float]] = {}
+        self.variants: list[_Variant] = []
+        upload = str(workload.ref.path) if workload.ref.kind == "file" else None
+        for name, workers in spec.variants():
+            kind = KINDS[name]
+            runner = None
+            if kind.form in workload.forms:
+                config = RunnerConfig(
+                    kernel=workload.kernel_of(kind.form), item_call=workload.item_call(kind.form),
+                    workers=workers or 1, chunksize=spec.chunksize, warm=spec.pool == "warm",
+                    start_method=start_method, dask_scheduler=spec.dask_scheduler, upload=upload)
+                runner = kind.make_runner(config)
+            self.variants.append(_Variant(name, kind, workers, runner))
+        # Serial first: its output is the reference the others are checked against, and the
+        # baseline of every speedup.
+        self.variants.sort(key=lambda v: not v.kind.baseline)
+
+    def check(self) -> None:
+        checked: set[str] = set()
+        for variant in self.variants:
+            if variant.runner is not None and variant.name not in checked:
+                checked.add(variant.name)
+                variant.runner.check()
+
+    def close(self) -> None:
+        for variant in self.variants:
+            if variant.runner is not None:
+                variant.runner.close()
+
+    def estimate(self, variant: _Variant, items: int, length: int) -> float:
+        if self.profile is None:
+            return 0.0
+        return estimate.call_seconds(self.spec, self.profile, variant.name, items, length, variant.workers,
+                                     machine.usable_cpus())
+
+    def point_deadline(self, index: int) -> float | None:
+        """When this point should stop adding rounds: its share of what is left of the budget."""
+        if self.budget_end is None:
+            return None
+        remaining_points = len(self.spec.points()) - index
+        return time.perf_counter() + max(0.0, self.budget_end - time.perf_counter()) / max(1, remaining_points)
+
+
+class _Series:
+    """One variant's calls at one point, and the measurement they make."""
+
+    def __init__(self, variant: _Variant, warmups: int) -> None:
+        self.variant = variant
+        self.runner = variant.runner
+        self.warmups = warmups
+        self.times: list[float] = []
+        self.warmup_times: list[float] = []
+        self.loops = 1
+        self.calibrated = False
+        self.checked = False
+        self.error = ""
+        self.check_how = ""
+
+    @property
+    def name(self) -> str:
+        return self.variant.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.variant.name}@{self.variant.workers}"
+
+    @property
+    def live(self) -> bool:
+        return not self.error
+
+
+class _Point:
+    """One point of the sweep: its inputs, its reference output, and a loop that schedules rounds."""
+
+    def __init__(self, sweep: _Sweep, index: int, items: int, length: int) -> None:
+        self.sweep = sweep
+        self.spec = sweep.spec
+        self.index = index
+        self.items = items
+        self.length = length
+        self.reference: Reference | None = None
+        # Where serial's checked call went, to add the release of its output (the reference for
+        # every other strategy) once nothing needs it.
+        self.reference_slot: tuple[list[float], int] | None = None
+        self.timed_out = ""
+        self.stop = STOP_FIXED
+        self.series = [_Series(v, self._warmups(v)) for v in sweep.variants if v.runner is not None]
+        self.not_applicable = [v for v in sweep.variants if v.runner is None]
+
+    def _warmups(self, variant: _Variant) -> int:
+        """Warm-ups worth doing: none once a call takes over `skip_warmup_over` seconds, where a
+        warm-up would only add its whole length to the wait for little gain (see
+        `spec.DEFAULT_SKIP_WARMUP_OVER`). The estimate's guess for this point, corrected by how
+        far off it was at this variant's previous point."""
+        spec = self.spec
+        if spec.skip_warmup_over is None or spec.warmup == 0:
+            return spec.warmup
+        expected = self.sweep.estimate(variant, self.items, self.length)
+        key = f"{variant.name}@{variant.workers}"
+        if key in self.sweep.last_call:
+            measured, estimated = self.sweep.last_call[key]
+            if estimated > 0:
+                expected *= measured / estimated
+            elif measured > 0:
+                expected = measured
+        return 0 if expected > spec.skip_warmup_over else spec.warmup
+
+    def _measurement(self, variant: _Variant, series: _Series | None, status: str, error: str) -> Measurement:
+        spec = self.spec
+        kind = variant.kind
+        precision = None
+        if series is not None and status == OK:
+            interval = self._interval(series)
+            precision = interval.relative_half_width if interval is not None and interval.n >= 2 else None
+        return Measurement(
+            workload=spec.workload_name(), strategy=variant.name, items=self.items, length=self.length,
+            workers=variant.workers if kind.pooled else None,
+            # ThreadPoolExecutor.map ignores chunksize: recording one would suggest it mattered.
+            chunksize=(series.runner.chunksize if series is not None and kind.processes else None),
+            pool=spec.pool if kind.pooled else None,
+            warmup=len(series.warmup_times) if series else 0,
+            times_s=tuple(series.times) if series else (),
+            warmup_times_s=tuple(series.warmup_times) if series else (),
+            status=status, error=error, point_index=self.index, loops=series.loops if series else 1,
+            stop=self.stop if status == OK else STOP_FIXED, precision=precision,
+            check=series.check_how if series is not None and status == OK else "",
+            shared=self.sweep.shared,
+        )
+
+    def _emit(self, m: Measurement) -> None:
+        self.sweep.emit(MeasurementDone(m, self.sweep.calls_done, self.sweep.calls_total))
+
+    def _interval(self, series: _Series) -> stats.Interval | None:
+        """The interval a series' precision is judged by: a speedup's against serial (paired
+        rounds), or serial's own time."""
+        baseline = next((s for s in self.series if s.variant.kind.baseline and s.live and s.times), None)
+        if baseline is None or series is baseline or len(baseline.times) != len(series.times):
+            return stats.time_interval(series.times)
+        return stats.paired_ratio(baseline.times, series.times)
+
+    def _stop_reason(self, rounds: int, point_end: float | None) -> str | None:
+        spec = self.spec
+        live = [s for s in self.series if s.live]
+        if not spec.adaptive:
+            return STOP_FIXED if rounds >= spec.repeat else None
+        if not live:
+            return STOP_PRECISION
+        if rounds < spec.min_rounds:
+            return None
+        if stats.precise_enough([self._interval(s) for s in live], spec.precision):
+            return STOP_PRECISION
+        if rounds >= spec.max_rounds:
+            return STOP_MAX_ROUNDS
+        if point_end is not None and time.perf_counter() >= point_end:
+            return STOP_BUDGET
+        return None
+
+    def run(self) -> None:
+        sweep = self.sweep
+        spec = self.spec
+        for variant in self.not_applicable:
+            sweep.calls_done += spec.warmup + spec.min_rounds
+        if not self.series:
+            self._emit_not_applicable()
+            return
+        calls_at_start = sweep.calls_done
+        forms = {s.variant.kind.form for s in self.series}
+        try:
+            inputs = sweep.workload.make_inputs(self.items, self.length, spec.seed, forms)
+        except (Exception, SystemExit) as exc:  # the workload's make_input failed here: this point fails
+            sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + spec.min_rounds)
+            for series in self.series:
+                self._emit(self._measurement(series.variant, series, MEASUREMENT_FAILED, describe_error(exc)))
+            self._emit_not_applicable()
+            return
+        for series in self.series:
+            try:
+                series.runner.prepare(self.items)
+            except Exception as exc:  # a pool that cannot even start is that strategy's failure
+                series.error = describe_error(exc)
+                series.runner.reset()
+        deadline = _Deadline(spec.point_timeout)
+        deadline.start()
+        point_end = sweep.point_deadline(self.index)
+        planned = spec.min_rounds
+        rounds_done = 0
+        round_index = 0
+        while True:
+            warm = round_index < spec.warmup
+            if not warm:
+                reason = self._stop_reason(rounds_done, point_end)
+                if reason is not None or self.timed_out:
+                    self.stop = reason or STOP_FIXED
+                    break
+                if rounds_done >= planned:
+                    planned += 1
+                    sweep.calls_total += len(self.series)
+            for series in self.series:
+                self._one_call(series, inputs, round_index, warm, deadline, planned)
+            if not warm:
+                rounds_done += 1
+            round_index += 1
+        # Calls planned but never made (a failure, a timeout, a skipped warm-up) still count as done.
+        sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + planned)
+        self._release_reference()
+        for series in self.series:
+            if series.error:
+                m = self._measurement(series.variant, series, MEASUREMENT_FAILED, series.error)
+            elif self.timed_out:
+                m = self._measurement(series.variant, series, TIMED_OUT,
+                                      f"{self.timed_out}; {len(series.times)} timed repeats done")
+            else:
+                m = self._measurement(series.variant, series, OK, "")
+            self._emit(m)
+        self._emit_not_applicable()
+
+    def _emit_not_applicable(self) -> None:
+        for variant in self.not_applicable:
+            self._emit(self._measurement(variant, None, NOT_APPLICABLE,
+                                         f"{self.sweep.workload.ref.name} has no numpy form (no kernel_numpy)"))
+
+    def _one_call(self, series: _Series, inputs: dict, round_index: int, warm: bool, deadline: _Deadline,
+                  planned: int) -> None:
+        sweep = self.sweep
+        spec = self.spec
+        name = series.name
+        skipped_warmup = warm and round_index >= series.warmups
+        if series.error or self.timed_out or skipped_warmup:
+            return
+        if sweep.should_stop():
+            raise Cancelled
+        if deadline.expired():
+            self.timed_out = f"point stopped after {spec.point_timeout:g} s, before {name} round {round_index + 1}"
+            return
+        sweep.emit(CallStarted(
+            name, self.items, self.length,
+            repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
+            repeats=series.warmups if warm else planned, warmup=warm, calls_done=sweep.calls_done,
+            workers=series.variant.workers, calls_total=sweep.calls_total,
+        ))
+        data = inputs[series.variant.kind.form]
+        first = not series.checked
+        try:
+            if not first and series.loops > 1:
+                # One untimed call first: the block is timed in steady state, not right after
+                # another strategy has churned the caches. It also calibrates the block better
+                # than the first call did: that one paid for fresh memory (7 ms where the steady
+                # call takes 0.9 ms, numpy 16 × 100000).
+                settle_s, _ = _time_call(series.runner, data, deadline)
+                if not series.calibrated:  # once: every block of the point holds as many calls
+                    series.calibrated = True
+                    series.loops = max(series.loops, loops_for(settle_s, spec.min_time))
+            elapsed, kept = _time_call(series.runner, data, deadline,
+                                       loops=1 if first else series.loops, keep=first)
+        except PointTimeout:
+            self.timed_out = f"point stopped after {spec.point_timeout:g} s, in a {name} call"
+            series.runner.reset()
+            sweep.calls_done += 1
+            return
+        except (Exception, SystemExit) as exc:
+            series.error = describe_error(exc)
+            series.runner.reset()
+            sweep.calls_done += 1
+            return
+        sweep.calls_done += 1
+        timings = series.warmup_times if warm else series.times
+        if first:
+            series.checked = True
+            series.loops = loops_for(elapsed, spec.min_time)
+            output = kept[0]
+            if self.reference is None:
+                if series.variant.kind.baseline:
+                    self.reference = Reference(output, BASELINE)
+                    self.reference_slot = (timings, len(timings))
+                else:
+                    try:
+                        expected = sweep.workload.expected(inputs, self.items, self.length, spec.seed)
+                    except Exception as exc:
+                        series.error = f"the reference output could not be computed: {describe_error(exc)}"
+                        kept.clear()
+                        return
+                    self.reference = Reference(expected, "the workload's reference output")
+            mismatch, how = self.reference.check(sweep.workload, output)
+            if mismatch:
+                series.error = mismatch
+            else:
+                series.check_how = f"{how}, against {self.reference.against}" if how else ""
+            del output
+            # The checked output's release, timed now; the reference's, once the point is done.
+            elapsed += _time_release(kept)
+        sweep.last_call[series.key] = (elapsed, sweep.estimate(series.variant, self.items, self.length))
+        timings.append(elapsed)
+
+    def _release_reference(self) -> None:
+        reference, self.reference = self.reference, None
+        if reference is None:
+            return
+        output = reference.output
+        reference.release()
+        if self.reference_slot is not None:
+            timings, slot = self.reference_slot
+            self.reference_slot = None
+            kept = [output]
+            del output
+            if slot < len(timings):
+                timings[slot] += _time_release(kept)
+
+
+# The whole run -------------------------------------------------------------------------------------------
+
+
+def _load(spec: SweepSpec) -> LoadedWorkload:
+    try:
+        ref = workloads.resolve(spec.workload)
+        info = workloads.describe(ref)
+    except (workloads.SpecError, WorkloadError) as exc:
+        raise WorkloadError(getattr(exc, "reason", None) or str(exc)) from None
+    settings = {s.name: spec.settings.get(s.name, s.default) for s in info.settings}
+    return LoadedWorkload(ref, settings)
+
+
+def _wait_for_lock(lock: MachineLock, options: SweepOptions, emit, should_stop, expected_s: float) -> bool | None:
+    """Take the machine lock: True when held, False when measuring without it (--ignore-lock and
+    another sweep holds it), None when refused (--no-wait). Raises Cancelled if stopped while waiting."""
+    if lock.try_acquire(expected_s):
+        return True
+    if options.lock == LOCK_IGNORE:
+        return False
+    if options.lock == LOCK_NO_WAIT:
+        emit(Refused(REFUSED_LOCK, f"{lock.holder()} is measuring on this machine (--no-wait)"))
+        return None
+    began = time.monotonic()
+    reported = -LOCK_REPORT_S
+    while not lock.try_acquire(expected_s):
+        waited = time.monotonic() - began
+        if waited - reported >= LOCK_REPORT_S:
+            emit(LockWait(lock.holder(), waited))
+            reported = waited
+        if should_stop():
+            raise Cancelled
+        time.sleep(POLL_S)
+    return True
+
+
+def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
+                   options: SweepOptions = SweepOptions()) -> tuple[LoadedWorkload, Profile | None] | None:
+    """Load the workload and measure one item of it: emits `Probed` (the sweep fits) and returns
+    both, or emits `Refused` (a workload that cannot run, a sweep too big) and returns None."""
+    try:
+        workload = _load(spec)
+        forms = tuple(f for f in workload.forms if any(KINDS[name].form == f for name in spec.strategies))
+        if not forms:
+            return workload, None
+        ships = any(KINDS[name].ships for name in spec.strategies)
+        available = options.available_bytes or estimate.available_memory()
+        measured = profile(workload, spec.length, spec.seed, forms, ships=ships, max_items=max(spec.items),
+                           available_bytes=int(available * estimate.SAFE_SHARE), timeout=spec.point_timeout)
+    except WorkloadError as exc:
+        emit(Refused(REFUSED_WORKLOAD, str(exc)))
+        return None
+    memory = estimate.memory(spec, measured, available)
+    if not memory.fits:
+        emit(Refused(REFUSED_MEMORY, memory.refusal()))
+        return None
+    emit(Probed(measured.to_dict(), memory.peak_bytes, available,
+                estimate.duration_seconds(spec, measured, machine.usable_cpus())))
+    return workload, measured
+
+
 def run_sweep(
     spec: SweepSpec,
     emit: Callable[[Event], None],
     should_stop: Callable[[], bool] = lambda: False,
     *,
     start_index: int = 0,
+    options: SweepOptions = SweepOptions(),
+    lock: MachineLock | None = None,
 ) -> str:
-    """Measure the whole sweep, emitting events; returns the final status."""
-    start_method = spec.start_method or multiprocessing.get_start_method()
-    runner = _SweepRunner(spec, start_method, emit, should_stop)
-    emit(RunStarted(len(spec.points()), total_calls(spec), machine.describe(start_method)))
+    """Measure the whole sweep, emitting events; returns the final status ("refused" when it never
+    started)."""
+    start_method = spec.start_method or default_start_method()
+    probed = probe_workload(spec, emit, options)
+    if probed is None:
+        return "refused"
+    workload, measured_profile = probed
+
+    lock = lock or MachineLock()
+    expected = estimate.duration_seconds(spec, measured_profile) if measured_profile else 60.0
     try:
-        for index, (items, length) in enumerate(spec.points()):
+        held = _wait_for_lock(lock, options, emit, should_stop, expected)
+    except Cancelled:
+        emit(RunFinished(CANCELLED, "cancelled while waiting for another sweep"))
+        return CANCELLED
+    if held is None:
+        return "refused"
+    sweep = _Sweep(spec, workload, start_method, emit, should_stop, measured_profile, shared=not held)
+    try:
+        emit(RunStarted(len(spec.points()), sweep.calls_total, machine.describe(start_method), shared=not held))
+        try:
+            sweep.check()
+        except RunAborted as exc:
+            emit(RunFinished(FAILED, str(exc)))
+            return FAILED
+        points = spec.points()
+        for index, (items, length) in enumerate(points):
             if index < start_index:
                 continue
             emit(PointStarted(index, items, length))
-            runner.measure_point(index, items, length)
+            _Point(sweep, index, items, length).run()
+            done = index + 1
+            elapsed = time.perf_counter() - sweep.started
+            lock.update(elapsed / done * (len(points) - done))
     except Cancelled:
         emit(RunFinished(CANCELLED))
         return CANCELLED
     finally:
-        runner.close()
+        sweep.close()
+        lock.release()
     emit(RunFinished(COMPLETED))
     return COMPLETED
-
-
-class _SweepRunner:
-    def __init__(self, spec: SweepSpec, start_method: str, emit, should_stop) -> None:
-        self.spec = spec
-        self.workload = catalog.get(spec.workload)
-        self.strategies = build(spec, start_method)
-        self.kernels = {"python": self.workload.python_kernel(spec), "numpy": self.workload.numpy_kernel(spec)}
-        self.emit = emit
-        self.should_stop = should_stop
-        self.calls_done = 0
-        # Each strategy's latest call: (seconds it took, what the estimate said), to skip
-        # warm-ups that would buy nothing.
-        self.last_call: dict[str, tuple[float, float]] = {}
-
-    def close(self) -> None:
-        for strategy in self.strategies:
-            strategy.close()
-
-    def warmups_for(self, strategy: Strategy, items: int, length: int) -> int:
-        """Warm-ups worth doing: none once a call takes over `skip_warmup_over` seconds, where a
-        warm-up would only add its whole length to the wait for little gain (see
-        `spec.DEFAULT_SKIP_WARMUP_OVER`). The estimate's guess for this point, corrected by how
-        far off it was at this strategy's previous point."""
-        spec = self.spec
-        if spec.skip_warmup_over is None or spec.warmup == 0:
-            return spec.warmup
-        expected = self._estimate(strategy.name, items, length)
-        if strategy.name in self.last_call:
-            measured, estimated = self.last_call[strategy.name]
-            if estimated > 0:
-                expected *= measured / estimated
-        return 0 if expected > spec.skip_warmup_over else spec.warmup
-
-    def _estimate(self, name: str, items: int, length: int) -> float:
-        return estimate.call_seconds(self.spec, name, items, length, machine.usable_cpus())
-
-    def measure_point(self, index: int, items: int, length: int) -> None:
-        spec = self.spec
-        workload = self.workload
-
-        def measurement(strategy: Strategy, status=OK, error="") -> Measurement:
-            pooled = strategy.uses_pool
-            return Measurement(
-                workload=spec.workload, strategy=strategy.name, items=items, length=length,
-                workers=spec.workers if pooled else None,
-                # ThreadPoolExecutor.map ignores chunksize: recording one would suggest it mattered.
-                chunksize=strategy.chunksize if getattr(strategy, "processes", False) and status != NOT_APPLICABLE
-                else None,
-                pool=spec.pool if pooled else None,
-                warmup=len(warmup_times.get(strategy.name, ())), times_s=tuple(times.get(strategy.name, ())),
-                warmup_times_s=tuple(warmup_times.get(strategy.name, ())),
-                status=status, error=error, point_index=index, loops=loops.get(strategy.name, 1),
-            )
-
-        rounds = spec.warmup + spec.repeat
-        times: dict[str, list[float]] = {}
-        warmup_times: dict[str, list[float]] = {}
-        loops: dict[str, int] = {}
-        active: list[Strategy] = []
-        for strategy in self.strategies:
-            if strategy.form == "numpy" and not workload.has_numpy:
-                self.calls_done += rounds
-                self.emit(MeasurementDone(
-                    measurement(strategy, NOT_APPLICABLE, f"{spec.workload} has no numpy form"), self.calls_done))
-            else:
-                active.append(strategy)
-        if not active:
-            return
-
-        inputs = workload.make_inputs(items, length, spec.seed, {strategy.form for strategy in active})
-        for strategy in active:
-            times[strategy.name] = []
-            warmup_times[strategy.name] = []
-        warmups = {s.name: self.warmups_for(s, items, length) for s in active}
-        errors: dict[str, str] = {}
-        checked: set[str] = set()
-        reference: dict | None = None
-        reference_arrays: dict | None = None
-        # Where serial's checked call went, to add the release of its output (the reference for
-        # every other strategy) once nothing needs it.
-        reference_slot: tuple[list[float], int] | None = None
-        kernel_of = {s.name: self.kernels[s.form] for s in active}
-        calibrated: set[str] = set()
-
-        for strategy in active:
-            try:
-                strategy.prepare(items)
-            except Exception as exc:  # a pool that cannot even start is that strategy's failure
-                errors[strategy.name] = describe_error(exc)
-                strategy.reset()
-
-        deadline = _Deadline(spec.point_timeout)
-        deadline.start()
-        timed_out = ""
-        for round_index in range(rounds):
-            warm = round_index < spec.warmup
-            for strategy in active:
-                name = strategy.name
-                skipped_warmup = warm and round_index >= warmups[name]
-                if name in errors or timed_out or skipped_warmup:
-                    self.calls_done += 1
-                    continue
-                if self.should_stop():
-                    raise Cancelled
-                if deadline.expired():
-                    timed_out = f"point stopped after {spec.point_timeout:g} s, before {name} round {round_index + 1}"
-                    self.calls_done += 1
-                    continue
-                self.emit(CallStarted(
-                    name, items, length,
-                    repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
-                    repeats=warmups[name] if warm else spec.repeat, warmup=warm, calls_done=self.calls_done,
-                ))
-                first = name not in checked
-                try:
-                    if not first and loops[name] > 1:
-                        # One untimed call first: the block is timed in steady state, not right
-                        # after another strategy has churned the caches. It also calibrates the
-                        # block better than the first call did: that one paid for fresh memory
-                        # (7 ms where the steady call takes 0.9 ms, numpy 16 × 100000).
-                        settle_s, _ = _time_call(strategy, kernel_of[name], inputs[strategy.form], deadline)
-                        if name not in calibrated:  # once: every block of the point holds as many calls
-                            calibrated.add(name)
-                            loops[name] = max(loops[name], loops_for(settle_s, spec.min_time))
-                    elapsed, kept = _time_call(strategy, kernel_of[name], inputs[strategy.form], deadline,
-                                               loops=1 if first else loops[name], keep=first)
-                except PointTimeout:
-                    timed_out = f"point stopped after {spec.point_timeout:g} s, in a {name} call"
-                    strategy.reset()
-                    self.calls_done += 1
-                    continue
-                except Exception as exc:
-                    errors[name] = describe_error(exc)
-                    strategy.reset()
-                    self.calls_done += 1
-                    continue
-                self.calls_done += 1
-                series = (warmup_times if warm else times)[name]
-                if first:
-                    checked.add(name)
-                    loops[name] = loops_for(elapsed, spec.min_time)
-                    output = kept[0]
-                    if reference is None:
-                        if name == "serial":
-                            reference, reference_slot = output, (series, len(series))
-                        else:
-                            reference = workload.expected(items, length, spec.seed, self.kernels["python"],
-                                                          inputs)
-                    if reference_arrays is None and any(isinstance(v, np.ndarray) for v in output.values()):
-                        reference_arrays = {k: np.asarray(v) for k, v in reference.items()}
-                    mismatch = outputs_equal(reference, output, reference_arrays)
-                    if mismatch:
-                        errors[name] = mismatch
-                    del output
-                    # The checked output's release, timed now; the reference's, once the point is done.
-                    elapsed += _time_release(kept)
-                self.last_call[name] = (elapsed, self._estimate(name, items, length))
-                series.append(elapsed)
-
-        reference_arrays = None
-        if reference_slot is not None:
-            series, slot = reference_slot
-            reference_slot = None
-            kept = [reference]
-            reference = None
-            series[slot] += _time_release(kept)
-
-        for strategy in active:
-            name = strategy.name
-            if name in errors:
-                m = measurement(strategy, FAILED, errors[name])
-            elif timed_out:
-                m = measurement(strategy, TIMED_OUT,
-                                f"{timed_out}; {len(times[name])} of {spec.repeat} repeats done")
-            else:
-                m = measurement(strategy)
-            self.emit(MeasurementDone(m, self.calls_done))

@@ -1,8 +1,8 @@
 """The main screen: set-up form on the left; progress and results (table, charts, why) on the right.
 
 A sweep runs in a thread worker that only waits on the measuring process's events and posts them
-here as messages; all measuring happens in that separate process, so the UI stays responsive while
-every core is busy.
+here as messages; all measuring happens in that separate process (the app's resident one, booted
+at start), so the UI stays responsive while every core is busy.
 """
 
 from __future__ import annotations
@@ -18,13 +18,26 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from workloads.events import CallStarted, Event, MeasurementDone, PointStarted, RunFinished, RunStarted
-from workloads.session import Outcome, SweepRefused, execute
+from workloads.estimate import format_bytes, format_duration
+from workloads.events import (
+    CallStarted,
+    Event,
+    LockWait,
+    MeasurementDone,
+    PointStarted,
+    Probed,
+    RunFinished,
+    RunStarted,
+)
+from workloads.probe import Profile
+from workloads.session import Outcome, ResidentProcess, SweepInterrupted, SweepRefused, execute, probe
 from workloads.spec import SweepSpec
 from workloads.store import Run, Store
 
 from ..widgets.results_view import ResultsView
 from ..widgets.setup_form import SetupForm
+
+FORM_PREFERENCE = "form"
 
 
 class SweepEvent(Message):
@@ -33,17 +46,36 @@ class SweepEvent(Message):
         self.event = event
 
 
-class SweepStarted(Message):
-    def __init__(self, run_id: int) -> None:
-        super().__init__()
-        self.run_id = run_id
-
-
 class SweepEnded(Message):
-    def __init__(self, outcome: Outcome | None, error: str = "") -> None:
+    def __init__(self, outcome: Outcome | None, error: str = "", run: Run | None = None) -> None:
         super().__init__()
         self.outcome = outcome
         self.error = error
+        self.run = run
+
+
+class ProbeDone(Message):
+    def __init__(self, key: tuple, profile: Profile | None, error: str = "") -> None:
+        super().__init__()
+        self.key = key
+        self.profile = profile
+        self.error = error
+
+
+def status_text(outcome: Outcome, kept: int) -> str:
+    """The run's status line: what it is, in words that never overstate it."""
+    run_id = outcome.run.id if outcome.run.id is not None else "(not stored)"
+    if outcome.status == "completed":
+        text = f"Run {run_id} completed: {kept} rows. ctrl+e exports."
+    elif outcome.status == "partial":
+        text = f"Run {run_id} completed with failures: {outcome.error}."
+    elif outcome.status == "cancelled":
+        text = f"Run {run_id} cancelled: {kept} completed rows kept."
+    else:
+        text = f"Run {run_id} failed: {outcome.error}"
+    if outcome.store_problem:
+        text += f" Not all stored: {outcome.store_problem}; ctrl+e still exports it."
+    return text
 
 
 class MainScreen(Screen[None]):
@@ -51,10 +83,12 @@ class MainScreen(Screen[None]):
         Binding("escape", "cancel_sweep", "Cancel", tooltip="cancel the running sweep"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, resident: ResidentProcess | None = None, *, probes: bool = True) -> None:
         super().__init__()
         self.store = store
-        self.run_id: int | None = None
+        self.resident = resident
+        self.probes = probes
+        self.run: Run | None = None  # the run shown: the one running, or the last one
         self._stop: threading.Event | None = None
         self._worker: Worker | None = None
 
@@ -74,11 +108,20 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False  # until there is a sweep to show
+        saved = self.store.preference(FORM_PREFERENCE) if self.store is not None else None
+        if isinstance(saved, dict):
+            try:
+                self.query_one(SetupForm).set_texts(saved)
+            except Exception:  # a saved form from another version: start from the defaults
+                self.query_one(SetupForm).set_texts(self.query_one(SetupForm).defaults())
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "cancel_sweep":
             return True if self.running else None  # shown (greyed) only while it means something
         return True
+
+    def _status(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)
 
     # Starting and stopping -------------------------------------------------------------------
 
@@ -86,49 +129,73 @@ class MainScreen(Screen[None]):
         if self.running:
             self.notify("a sweep is already running; escape cancels it", severity="warning")
             return
-        state = self.query_one(SetupForm).revalidate()
+        form = self.query_one(SetupForm)
+        state = form.revalidate()
         if state.spec is None:
-            fields = ", ".join(state.errors)
-            self.query_one("#status", Static).update(f"Not started: fix {fields} first.")
-            self.notify(f"cannot run: fix {fields}", severity="error")
+            labels = [self._label(name) for name in state.errors]
+            self._status(f"Not started: fix {', '.join(labels)} first.")
+            self.notify(f"cannot run: fix {', '.join(labels)}", severity="error")
             return
         if state.refusal:
-            self.query_one("#status", Static).update(f"Not started: {state.refusal}")
-            self.notify("refused: the sweep would not fit in memory", severity="error")
+            self._status(f"Not started: {state.refusal}")
+            self.notify("refused: " + state.refusal, severity="error")
             return
+        if self.store is not None:
+            try:
+                self.store.set_preference(FORM_PREFERENCE, form.texts())
+            except Exception:
+                pass  # remembering the form is a courtesy; a store problem shows with the run
         self.start(state.spec)
+
+    def _label(self, name: str) -> str:
+        from workloads.spec import field_named
+
+        f = field_named(name, self.query_one(SetupForm).state.workload)
+        return f.label if f is not None else name
 
     def start(self, spec: SweepSpec) -> None:
         self._stop = threading.Event()
         results = self.query_one(ResultsView)
-        results.pool_workers = spec.workers
+        results.pool_workers = max(spec.workers)
         results.clear_results()
+        self.run = None
+        form = self.query_one(SetupForm)
+        form.estimate_paused = "estimate: after the running sweep (nothing else measures meanwhile)"
         progress = self.query_one(ProgressBar)
         progress.update(total=None, progress=0)
         progress.display = True
-        self.query_one("#status", Static).update("Starting the measuring process…")
+        self._status("Measuring one item of the workload…")
         self._worker = self._run(spec, self._stop)
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="sweep", exit_on_error=False)
     def _run(self, spec: SweepSpec, stop: threading.Event) -> None:
+        process = self.resident.take() if self.resident is not None else None
         try:
-            outcome = execute(
-                spec, self.store, lambda event: self.post_message(SweepEvent(event)), stop,
-                on_start=lambda run_id, _process: self.post_message(SweepStarted(run_id)),
-            )
+            outcome = execute(spec, self.store, lambda event: self.post_message(SweepEvent(event)), stop,
+                              sweep=process, on_started=self._started)
         except SweepRefused as exc:
-            self.post_message(SweepEnded(None, str(exc)))
+            self.post_message(SweepEnded(None, f"refused: {exc.reason}"))
             return
-        except Exception as exc:  # shown inline; the run is already stored as failed
+        except SweepInterrupted as exc:
+            self.post_message(SweepEnded(None, f"interrupted: {exc.how}", exc.run))
+            return
+        except Exception as exc:  # shown inline
             self.post_message(SweepEnded(None, f"{type(exc).__name__}: {exc}"))
             return
+        finally:
+            if self.resident is not None and process is not None:
+                self.resident.give_back(process)
         self.post_message(SweepEnded(outcome))
+
+    def _started(self, run: Run, process) -> None:
+        """From the sweep's thread: the run being filled, so that it can be exported mid-sweep."""
+        self.run = run
 
     def action_cancel_sweep(self) -> None:
         if self.running and self._stop is not None:
             self._stop.set()
-            self.query_one("#status", Static).update("Cancelling: stopping the measuring process and its pool…")
+            self._status("Cancelling: stopping the measuring process and its pool…")
 
     async def stop_and_wait(self) -> None:
         """Cancel a running sweep and wait until its processes are gone (for quitting)."""
@@ -145,54 +212,92 @@ class MainScreen(Screen[None]):
     def _on_sweep_event(self, message: SweepEvent) -> None:
         event = message.event
         progress = self.query_one(ProgressBar)
-        status = self.query_one("#status", Static)
         results = self.query_one(ResultsView)
-        if isinstance(event, RunStarted):
+        if isinstance(event, Probed):
+            self._status(f"One item measured: peak ~{format_bytes(event.peak_bytes)}, "
+                         f"{format_duration(event.seconds)}.")
+        elif isinstance(event, LockWait):
+            self._status(f"Waiting: {event.holder}. escape cancels.")
+        elif isinstance(event, RunStarted):
             progress.update(total=event.total_calls, progress=0)
             results.cpus = event.machine.get("usable_cpus") or event.machine.get("cpu_count")
-            status.update(f"Run {self.run_id}: {event.total_points} points, {event.total_calls} calls")
+            self._status(f"Measuring: {event.total_points} points, {event.total_calls} calls"
+                         + (" (alongside another sweep)" if event.shared else ""))
         elif isinstance(event, PointStarted):
-            status.update(f"Point {event.index + 1}: items={event.items} length={event.length}")
+            self._status(f"Point {event.index + 1}: items={event.items} length={event.length}")
         elif isinstance(event, CallStarted):
-            progress.update(progress=event.calls_done)
-            kind = "warm-up" if event.warmup else "repeat"
-            status.update(f"{event.strategy} · items={event.items} length={event.length} · "
-                          f"{kind} {event.repeat}/{event.repeats}")
+            progress.update(total=event.calls_total or progress.total, progress=event.calls_done)
+            kind = "warm-up" if event.warmup else "round"
+            workers = f"×{event.workers} " if event.workers else ""
+            self._status(f"{event.strategy} {workers}· items={event.items} length={event.length} · "
+                         f"{kind} {event.repeat}/{event.repeats}")
         elif isinstance(event, MeasurementDone):
-            progress.update(progress=event.calls_done)
+            progress.update(total=event.calls_total or progress.total, progress=event.calls_done)
             results.add_measurement(event.measurement)
         elif isinstance(event, RunFinished):
             if progress.total is not None and event.status == "completed":
                 progress.update(progress=progress.total)
 
-    @on(SweepStarted)
-    def _on_sweep_started(self, message: SweepStarted) -> None:
-        self.run_id = message.run_id
-
     @on(SweepEnded)
     def _on_sweep_ended(self, message: SweepEnded) -> None:
-        status = self.query_one("#status", Static)
+        form = self.query_one(SetupForm)
+        form.estimate_paused = ""
         outcome = message.outcome
         if outcome is None:
-            status.update(f"Not started: {message.error}")
+            self.run = message.run
+            self._status(f"Not started: {message.error}" if message.run is None else f"Run {message.error}")
             self.notify(message.error, severity="error")
         else:
-            self.run_id = outcome.run_id
-            kept = len(self.query_one(ResultsView).measurements)
-            if outcome.status == "completed":
-                status.update(f"Run {outcome.run_id} completed: {kept} rows stored. ctrl+e exports.")
-            elif outcome.status == "cancelled":
-                status.update(f"Run {outcome.run_id} cancelled: the {kept} completed rows are kept.")
-            else:
-                status.update(f"Run {outcome.run_id} failed: {outcome.error}")
-                self.notify(f"run failed: {outcome.error}", severity="error")
+            self.run = outcome.run
+            kept = len(outcome.run.measurements)
+            self._status(status_text(outcome, kept))
+            if outcome.status != "completed":
+                self.notify(f"run {outcome.status}: {outcome.error}",
+                            severity="error" if outcome.status == "failed" else "warning")
+            if outcome.store_problem:
+                self.notify(outcome.store_problem, severity="error", timeout=10)
         self.refresh_bindings()
+        form.revalidate()
 
     @on(SetupForm.RunRequested)
     def _form_run(self) -> None:
         self.action_run_sweep()
 
+    # The estimate's one measured item -------------------------------------------------------------
+
+    @on(SetupForm.ProbeWanted)
+    def _probe_wanted(self, message: SetupForm.ProbeWanted) -> None:
+        form = self.query_one(SetupForm)
+        if self.running or message.key in form.probing or not self.probes:
+            return
+        form.probing.add(message.key)
+        self._probe(message.spec, message.key)
+
+    @work(thread=True, group="probe", exit_on_error=False)
+    def _probe(self, spec: SweepSpec, key: tuple) -> None:
+        from workloads.workload import builtin_names
+
+        # A user's file runs in a process of its own, so the resident one never imports it.
+        process = self.resident.take() if self.resident is not None and spec.workload in builtin_names() else None
+        try:
+            probed = probe(spec, process)
+        except SweepRefused as exc:
+            self.post_message(ProbeDone(key, None, exc.reason))
+            return
+        except Exception as exc:
+            self.post_message(ProbeDone(key, None, f"{type(exc).__name__}: {exc}"))
+            return
+        finally:
+            if process is not None:
+                self.resident.give_back(process)
+        self.post_message(ProbeDone(key, Profile.from_dict(probed.profile) if probed else None))
+
+    @on(ProbeDone)
+    def _probe_done(self, message: ProbeDone) -> None:
+        self.query_one(SetupForm).set_profile(message.key, message.profile, message.error)
+
     # What the app's global actions act on ----------------------------------------------------
 
     def current_run(self) -> Run | None:
-        return self.store.load_run(self.run_id) if self.run_id is not None else None
+        """The run on screen, from memory: what the user sees is what exports, stored or not."""
+        return self.run

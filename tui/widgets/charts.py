@@ -14,11 +14,11 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from workloads.measurement import Measurement, serial_times, speedup_vs_serial
+from workloads.strategies import KINDS
 
 # One marker per strategy, so lines stay apart without colour (a monochrome SSH terminal).
-MARKERS = {"serial": "o", "processes": "x", "threads": "+", "numpy": "*", "numpy-processes": "#"}
-COLORS = {"serial": "blue", "processes": "red", "threads": "magenta", "numpy": "green",
-          "numpy-processes": "orange"}
+MARKERS = {name: kind.marker for name, kind in KINDS.items()}
+COLORS = {name: kind.color for name, kind in KINDS.items()}
 
 Series = dict[str, list[tuple[float, float]]]
 
@@ -139,7 +139,7 @@ class SpeedupChart(SweepChart):
         baselines = serial_times(self.measurements)
         series: Series = {}
         for m in self.measurements:
-            if m.strategy == "serial":
+            if KINDS[m.strategy].baseline:
                 continue
             value = speedup_vs_serial(m, baselines)
             if value is not None:

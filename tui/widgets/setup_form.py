@@ -1,59 +1,35 @@
-"""The set-up form: every field of a sweep, validated as it is typed by the engine's own parsers.
+"""The set-up form: every field of a sweep, generated from the engine's field declarations
+(`workloads.spec`) and the chosen workload's own settings, validated as it is typed by the same
+parsers the command line uses.
 
-A field's reason sits right under it; the estimate under the form says how much memory and time the
-sweep would take, and refuses (with the figure) one that would not fit in memory.
+A field's reason sits right under it; a field that means nothing for this sweep (chunksize without
+a process pool, the scheduler without dask, sleep-ms for another workload) is hidden. The estimate
+under the form says how much memory and time the sweep would take, from one item of the workload
+measured in the measuring process (`ProbeWanted` asks the screen for it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.suggester import Suggester
+from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
 from workloads import estimate
-from workloads.spec import (
-    DEFAULT_LENGTH,
-    DEFAULT_STRATEGIES,
-    POOL_MODES,
-    STRATEGIES,
-    WORKLOADS,
-    SpecError,
-    SweepSpec,
-    check_points,
-    default_workers,
-    parse_field,
-)
+from workloads import workload as workloads
+from workloads.probe import Profile
+from workloads.spec import FIELDS, Field, SweepSpec, Validation, fields_for, validate
+from workloads.strategies import DEFAULT, KINDS
 
-# First start: a sweep that means something and finishes in about 15 s on 2 cores.
-DEFAULTS = {
-    "items": "4..64",
-    "length": "100000",
-    "repeat": "3",
-    "workers": str(default_workers()),
-    "chunksize": "1",
-    "sleep_ms": "50",
-    "spin": "600000",
-    "point_timeout": "",
-    "dask_scheduler": "",
-}
-# (field, label, tooltip) of the typed fields, in form order.
-TEXT_FIELDS = (
-    ("items", "Items", "items per dict: 8, 4,8,16 or 4..512 (powers of two)"),
-    ("length", "Length", "list length per item: same grammar as items"),
-    ("repeat", "Repeats", "timed repeats per point"),
-    ("workers", "Workers", "pool size"),
-    ("chunksize", "Chunk", "map chunksize: a number or auto"),
-    ("sleep_ms", "Sleep ms", "sleep workload: milliseconds per item"),
-    ("spin", "Spin", "spin workload: loop iterations per item"),
-    ("point_timeout", "Timeout", "seconds a point may take before it is stopped (blank: no limit)"),
-    ("dask_scheduler", "Scheduler", "dask: tcp://host:8786 of a running cluster (blank: a LocalCluster)"),
-)
-# Fields that only mean something for one workload.
-WORKLOAD_ONLY = {"sleep_ms": "sleep", "spin": "spin"}
+from .strategy_picker import StrategyPicker
+
+FILE_CHOICE = "__file__"
+START_DEFAULT = "default"
 
 
 @dataclass(frozen=True)
@@ -61,144 +37,302 @@ class FormState:
     spec: SweepSpec | None
     errors: dict[str, str]
     refusal: str = ""
+    workload: workloads.WorkloadInfo | None = None
 
     @property
     def runnable(self) -> bool:
         return self.spec is not None and not self.refusal
 
 
+def profile_key(spec: SweepSpec) -> tuple:
+    """What a measured item stays valid for: the workload (and its file's contents), its settings
+    and which strategies' forms were measured."""
+    ref = workloads.resolve(spec.workload)
+    forms = tuple(sorted({KINDS[name].form for name in spec.strategies}))
+    ships = any(KINDS[name].ships for name in spec.strategies)
+    return (spec.workload, ref.source_hash(), tuple(sorted(spec.settings.items())), forms, ships)
+
+
+class PathSuggester(Suggester):
+    """Completes a path to a folder or a .py file as it is typed."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        typed = Path(value).expanduser()
+        folder, stem = (typed, "") if value.endswith("/") else (typed.parent, typed.name)
+        try:
+            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                           if p.name.startswith(stem) and not p.name.startswith(".") and (p.is_dir() or p.suffix == ".py"))
+        except OSError:
+            return None
+        if not names:
+            return None
+        prefix = value[: len(value) - len(stem)] if stem else value
+        return prefix + names[0]
+
+
+def _choice_value(f: Field, text: str) -> str:
+    return START_DEFAULT if f.name == "start_method" and not text else text
+
+
 class SetupForm(VerticalScroll):
     """Keeps `state` (the spec, or the reasons there is none) in step with the fields; posts
-    `RunRequested` when the user submits a field or presses Run."""
+    `RunRequested` when the user submits a field or presses Run, and `ProbeWanted` when the
+    estimate needs one item of the workload measured."""
 
     class RunRequested(Message):
         pass
 
+    class ProbeWanted(Message):
+        def __init__(self, spec: SweepSpec, key: tuple) -> None:
+            super().__init__()
+            self.spec = spec
+            self.key = key
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = FormState(None, {})
+        self.profiles: dict[tuple, Profile] = {}
+        self.probing: set[tuple] = set()
+        self.probe_errors: dict[tuple, str] = {}
+        self.estimate_paused = ""  # why no item can be measured now (a sweep is running)
+        self._settings_of: str | None = None
+
+    # Layout ------------------------------------------------------------------------------------
+
+    def _row(self, f: Field, value: str | None = None) -> list:
+        """A field's row (its label and input) and the line under it for its reason; built without
+        `compose`'s context managers, so that a workload's settings can be mounted later."""
+        widget_id = self._widget_id(f)
+        if f.kind == "choice":
+            widget = Select([(choice or START_DEFAULT, _choice_value(f, choice)) for choice in f.choices],
+                            value=_choice_value(f, f.default if value is None else value), allow_blank=False,
+                            compact=True, id=widget_id)
+        else:
+            widget = Input(f.default if value is None else value, id=widget_id, compact=True, select_on_focus=False)
+        widget.tooltip = f.help
+        return [Horizontal(Label(f.label, classes="label"), widget, classes="field", id=f"{widget_id}-row"),
+                Static("", id=f"{widget_id}-error", classes="error")]
+
+    @staticmethod
+    def _widget_id(f: Field) -> str:
+        return f"setting-{f.name}" if f.setting is not None else f.name
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field"):
             yield Label("Workload", classes="label")
-            yield Select([(name, name) for name in WORKLOADS], value="squares", allow_blank=False,
-                         compact=True, id="workload")
+            choices = [(name, name) for name in workloads.builtin_names()] + [("a .py file…", FILE_CHOICE)]
+            yield Select(choices, value="squares", allow_blank=False, compact=True, id="workload")
+        with Horizontal(classes="field", id="workload_path-row"):
+            yield Label("File", classes="label")
+            path_input = Input("", id="workload_path", compact=True, placeholder="path/to/loop.py or module",
+                               suggester=PathSuggester())
+            path_input.tooltip = "a .py file defining kernel(value), or an importable module; → completes the path"
+            yield path_input
+        yield Static("", id="workload-summary")
+        yield Static("", id="workload-error", classes="error")
         yield Label("Strategies", classes="section")
-        yield SelectionList[str](
-            *[(name, name, name in DEFAULT_STRATEGIES) for name in STRATEGIES], id="strategies", compact=True
-        )
+        yield StrategyPicker(DEFAULT, id="strategies")
         yield Static("", id="strategies-error", classes="error")
-        for name, label, tooltip in TEXT_FIELDS:
-            with Horizontal(classes="field", id=f"{name}-row"):
-                yield Label(label, classes="label")
-                field_input = Input(DEFAULTS[name], id=name, compact=True, select_on_focus=False)
-                field_input.tooltip = tooltip
-                yield field_input
-            yield Static("", id=f"{name}-error", classes="error")
-        with Horizontal(classes="field"):
-            yield Label("Pool", classes="label")
-            yield Select([(mode, mode) for mode in POOL_MODES], value="cold", allow_blank=False,
-                         compact=True, id="pool")
+        yield Vertical(id="settings")
+        for f in FIELDS[2:]:
+            if not f.advanced:
+                yield from self._row(f)
+        with Collapsible(title="More settings", collapsed=True, id="more"):
+            for f in FIELDS[2:]:
+                if f.advanced:
+                    yield from self._row(f)
         yield Static("", id="estimate")
-        yield Button("Run  ctrl+r", id="run", variant="primary", compact=True)
+        with Horizontal(id="form-buttons"):
+            yield Button("Run ^r", id="run", variant="primary", compact=True)
+            yield Button("Defaults", id="defaults", compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#workload_path-row").display = False
+        self._sync_settings()
         self.revalidate()
 
+    # Reading and writing the fields ----------------------------------------------------------
+
+    def _workload_text(self) -> str:
+        choice = self.query_one("#workload", Select).value
+        if choice == FILE_CHOICE:
+            return self.query_one("#workload_path", Input).value.strip()
+        return str(choice)
+
+    def _info(self) -> workloads.WorkloadInfo | None:
+        try:
+            return workloads.info(self._workload_text())
+        except workloads.SpecError:
+            return None
+
     def texts(self) -> dict[str, str]:
-        values = {name: self.query_one(f"#{name}", Input).value for name, _, _ in TEXT_FIELDS}
-        values["workload"] = str(self.query_one("#workload", Select).value)
-        values["pool"] = str(self.query_one("#pool", Select).value)
-        values["strategies"] = ",".join(self.query_one("#strategies", SelectionList).selected)
+        values: dict[str, str] = {"workload": self._workload_text(),
+                                  "strategies": ",".join(self.query_one(StrategyPicker).selected)}
+        for f in fields_for(self._info()):
+            if f.name in values:
+                continue
+            widgets = self.query(f"#{self._widget_id(f)}")
+            if not widgets:
+                continue
+            widget = widgets.first()
+            value = str(widget.value)
+            values[f.name] = "" if (f.name == "start_method" and value == START_DEFAULT) else value
         return values
 
     def set_texts(self, values: dict[str, str]) -> None:
-        """Fill the form (from a stored run's spec, or a test)."""
-        for name, value in values.items():
-            if name in ("workload", "pool"):
-                self.query_one(f"#{name}", Select).value = value
-            elif name == "strategies":
-                selection = self.query_one("#strategies", SelectionList)
-                selection.deselect_all()
-                for strategy in value.split(","):
-                    if strategy:
-                        selection.select(strategy)
+        """Fill the form (the last settings, a stored run's spec, the defaults, a test)."""
+        workload = values.get("workload")
+        if workload is not None:
+            if workload in workloads.builtin_names():
+                self.query_one("#workload", Select).value = workload
             else:
-                self.query_one(f"#{name}", Input).value = value
+                self.query_one("#workload", Select).value = FILE_CHOICE
+                self.query_one("#workload_path", Input).value = workload
+            self._sync_settings(values)
+        for name, value in values.items():
+            if name == "workload":
+                continue
+            if name == "strategies":
+                self.query_one(StrategyPicker).set_selected([s for s in str(value).split(",") if s])
+                continue
+            f = next((f for f in fields_for(self._info()) if f.name == name), None)
+            if f is None:
+                continue
+            widgets = self.query(f"#{self._widget_id(f)}")
+            if widgets:
+                widgets.first().value = _choice_value(f, str(value)) if f.kind == "choice" else str(value)
         self.revalidate()
+
+    def defaults(self) -> dict[str, str]:
+        return {"workload": "squares", "strategies": ",".join(DEFAULT),
+                **{f.name: f.default for f in FIELDS[2:]}}
+
+    def _sync_settings(self, values: dict[str, str] | None = None) -> None:
+        """The chosen workload's own settings, as rows of their own."""
+        info = self._info()
+        key = info.ref.token if info is not None else None
+        if key == self._settings_of:
+            return
+        self._settings_of = key
+        container = self.query_one("#settings", Vertical)
+        container.remove_children()
+        if info is None:
+            return
+        rows = []
+        for f in fields_for(info):
+            if f.setting is not None:
+                rows.extend(self._row(f, (values or {}).get(f.name)))
+        if rows:
+            container.mount_all(rows)
+
+    # Validation --------------------------------------------------------------------------------
 
     def revalidate(self) -> FormState:
         texts = self.texts()
-        workload = texts["workload"]
-        values: dict = {}
-        errors: dict[str, str] = {}
-        for name, text in texts.items():
-            if WORKLOAD_ONLY.get(name, workload) != workload:
-                continue
-            try:
-                values[name] = parse_field(name, text)
-            except SpecError as exc:
-                errors[name] = exc.reason
-        if "items" in values and "length" in values:
-            try:
-                check_points(values["items"], values["length"])
-            except SpecError as exc:
-                errors["length"] = exc.reason
-        spec = None
-        memory = None
+        result = validate(texts)
+        picker = self.query_one(StrategyPicker)
+        info = result.workload
+        picker.set_unavailable({name: f"{info.name} has no numpy form (no kernel_numpy)"
+                                for name, kind in KINDS.items() if info is not None and kind.form == "numpy"
+                                and not info.has_numpy})
         refusal = ""
-        if not errors:
-            spec = SweepSpec(**values)
-            memory = estimate.memory(spec)
-            if not memory.fits:
-                refusal = memory.refusal()
-        self._show(texts, errors, spec, memory, refusal)
-        self.state = FormState(spec, errors, refusal)
+        memory = None
+        profile = None
+        if result.spec is not None:
+            key = profile_key(result.spec)
+            profile = self.profiles.get(key)
+            if key in self.probe_errors:
+                refusal = self.probe_errors[key]
+            elif profile is not None:
+                memory = estimate.memory(result.spec, profile)
+                if not memory.fits:
+                    refusal = memory.refusal()
+            elif key not in self.probing and not self.estimate_paused:
+                self.post_message(self.ProbeWanted(result.spec, key))
+        self._show(result, memory, profile, refusal)
+        self.state = FormState(result.spec, result.errors, refusal, info)
         return self.state
 
-    def _show(self, texts: dict[str, str], errors: dict[str, str], spec: SweepSpec | None,
-              memory: estimate.MemoryEstimate | None, refusal: str) -> None:
-        workload = texts["workload"]
-        for name, only in WORKLOAD_ONLY.items():
-            shown = only == workload
-            self.query_one(f"#{name}-row").display = shown
-            self.query_one(f"#{name}-error").display = shown
-        dask = "dask" in texts["strategies"].split(",")
-        self.query_one("#dask_scheduler-row").display = dask
-        self.query_one("#dask_scheduler-error").display = dask
-        for name in [n for n, _, _ in TEXT_FIELDS] + ["strategies"]:
-            label = self.query_one(f"#{name}-error", Static)
-            label.update(errors.get(name, ""))
-            label.set_class(name in errors, "shown")
+    def _show(self, result: Validation, memory, profile: Profile | None, refusal: str) -> None:
+        info = result.workload
+        file_chosen = self.query_one("#workload", Select).value == FILE_CHOICE
+        self.query_one("#workload_path-row").display = file_chosen
+        summary = self.query_one("#workload-summary", Static)
+        summary.update(info.summary if info is not None and file_chosen else "")
+        summary.display = bool(file_chosen and info is not None and info.summary)
+        for f in fields_for(info):
+            widget_id = self._widget_id(f)
+            rows = self.query(f"#{widget_id}-row")
+            shown = result.applies.get(f.name, True)
+            if rows:
+                rows.first().display = shown
+            labels = self.query(f"#{widget_id}-error")
+            if not labels:
+                continue
+            label = labels.first()
+            error = result.errors.get(f.name, "")
+            note = result.notes.get(f.name, "") if not error else ""
+            label.update(error or note)
+            label.set_class(bool(error), "shown")
+            label.set_class(bool(note), "note")
+            label.display = shown and bool(error or note)
         estimate_label = self.query_one("#estimate", Static)
+        spec = result.spec
         if refusal:
             estimate_label.update(f"refused: {refusal}")
             estimate_label.set_class(True, "refused")
-        elif spec is None or memory is None:
+        elif spec is None:
             estimate_label.update("fix the fields marked above to run")
             estimate_label.set_class(True, "refused")
+        elif profile is None or memory is None:
+            estimate_label.update(self.estimate_paused or "measuring one item of the workload for the estimate…")
+            estimate_label.set_class(False, "refused")
         else:
             points = len(spec.points())
+            variants = len(spec.variants())
             estimate_label.update(
-                f"{points} point{'s' if points != 1 else ''} × {len(spec.strategies)} strategies; "
-                f"input ~{estimate.format_bytes(estimate.input_bytes(spec))}, "
-                f"peak ~{estimate.format_bytes(memory.peak_bytes)}; "
-                f"{estimate.format_duration(estimate.duration_seconds(spec))}"
+                f"{points} point{'s' if points != 1 else ''} × {variants} strateg{'ies' if variants != 1 else 'y'}; "
+                f"input ~{estimate.format_bytes(memory.input_bytes)}, peak ~{estimate.format_bytes(memory.peak_bytes)}; "
+                f"{estimate.describe_duration(spec, profile)}"
             )
             estimate_label.set_class(False, "refused")
         self.query_one("#run", Button).disabled = spec is None or bool(refusal)
 
+    # Events --------------------------------------------------------------------------------------
+
+    def set_profile(self, key: tuple, profile: Profile | None, error: str = "") -> None:
+        """The screen's answer to `ProbeWanted`."""
+        self.probing.discard(key)
+        if profile is not None:
+            self.profiles[key] = profile
+            self.probe_errors.pop(key, None)
+        elif error:
+            self.probe_errors[key] = error
+        self.revalidate()
+
     @on(Select.Changed, "#workload")
     def _workload_changed(self, event: Select.Changed) -> None:
-        # Follow the workload's natural length unless the user typed one of their own.
-        length = self.query_one("#length", Input)
-        if length.value in DEFAULT_LENGTH.values():
-            length.value = DEFAULT_LENGTH.get(str(event.value), length.value)
-        self._field_changed(event)
+        event.stop()
+        self._sync_settings()
+        if event.value == FILE_CHOICE:
+            self.query_one("#workload_path-row").display = True
+            self.query_one("#workload_path", Input).focus()
+        self.revalidate()
+
+    @on(Input.Changed, "#workload_path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._sync_settings()
+        self.revalidate()
 
     @on(Input.Changed)
-    @on(Select.Changed, "#pool")
-    @on(SelectionList.SelectedChanged)
+    @on(Select.Changed)
+    @on(StrategyPicker.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()
         self.revalidate()
@@ -208,3 +342,9 @@ class SetupForm(VerticalScroll):
     def _run(self, event: Message) -> None:
         event.stop()
         self.post_message(self.RunRequested())
+
+    @on(Button.Pressed, "#defaults")
+    def _defaults(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.set_texts(self.defaults())
+        self.notify("form reset to the defaults", timeout=2)

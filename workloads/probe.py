@@ -1,0 +1,218 @@
+"""One item of a workload, measured before its sweep: its size in memory and pickled, and the time
+its kernel takes, at a small length and, when that is safe, at the sweep's largest.
+
+Scaled to the sweep's points, that is the memory guard (a sweep that would not fit is refused before
+anything big is allocated) and the duration estimate, for any workload, built-in or user's. Building
+the item also checks the workload end to end before a run is stored: it imports, `make_input`
+returns a dict, the kernel runs, and its values and results pickle when a pool has to ship them.
+Runs in the measuring process (it executes the workload's code).
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import threading
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass
+
+from .loader import LoadedWorkload, describe_exception
+from .workload import WorkloadError
+
+# The small length every probe starts at: cheap to build whatever the sweep's lengths are.
+SMALL_LENGTH = 1000
+# One item at the sweep's largest length is built only if it takes less than this share of the
+# memory available: the probe must never be what exhausts the machine.
+LARGE_ITEM_SHARE = 0.02
+# A kernel call that takes longer than this is not repeated untraced: its traced time will do.
+SLOW_CALL_S = 1.0
+# A probe's kernel call that has not returned after this long (or the point timeout, if longer)
+# stops the run, saying so.
+PROBE_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A quantity of one item as a function of its length: fixed + per_length × length."""
+
+    fixed: float
+    per_length: float
+
+    def at(self, length: int) -> float:
+        return max(0.0, self.fixed + self.per_length * length)
+
+    @classmethod
+    def fit(cls, samples: list[tuple[int, float]]) -> "Linear":
+        samples = sorted(samples)
+        if len(samples) == 1 or samples[0][0] == samples[-1][0]:
+            length, value = samples[-1]
+            return cls(0.0, value / max(1, length))  # one length: assume it grows with the length
+        (l1, v1), (l2, v2) = samples[0], samples[-1]
+        slope = max(0.0, (v2 - v1) / (l2 - l1))
+        return cls(max(0.0, v2 - slope * l2), slope)
+
+
+@dataclass(frozen=True)
+class FormProfile:
+    """One item in one form (Python lists or numpy arrays)."""
+
+    input_bytes: Linear  # the value in memory
+    output_bytes: Linear  # the kernel's result in memory
+    pickled_in: Linear  # bytes a pool ships to a worker
+    pickled_out: Linear  # bytes it ships back
+    work_s: Linear  # the kernel's time on the item
+    ship_s: Linear  # pickling and unpickling the value and the result, once each way
+    cpu_share: float  # CPU time over wall time of the kernel: 0 for a sleep, 1 for a Python loop
+
+
+@dataclass(frozen=True)
+class Profile:
+    forms: dict[str, FormProfile]
+    build_peak: Linear  # the most memory building one item took at once (all forms)
+    lengths: tuple[int, ...]  # the lengths measured
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Profile":
+        forms = {name: FormProfile(**{key: (Linear(**value) if isinstance(value, dict) else value)
+                                      for key, value in form.items()})
+                 for name, form in data["forms"].items()}
+        return cls(forms, Linear(**data["build_peak"]), tuple(data["lengths"]))
+
+
+class _Alarm:
+    """Interrupts a kernel call that does not return (main thread only, as SIGALRM is)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.usable = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.usable:
+            def on_alarm(signum, frame):
+                raise TimeoutError
+
+            self._previous = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.usable:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+
+
+def _pickled(value, what: str) -> bytes:
+    try:
+        return pickle.dumps(value)
+    except Exception as exc:
+        raise WorkloadError(f"{what} is a {type(value).__name__} that cannot be pickled for a process pool "
+                            f"({describe_exception(exc)}); return plain data: numbers, strings, lists, dicts, "
+                            "numpy arrays") from None
+
+
+def _call(kernel, value, name: str, length: int, timeout: float):
+    try:
+        with _Alarm(timeout):
+            return kernel(value)
+    except TimeoutError:
+        raise WorkloadError(f"{name} did not return within {timeout:g} s on one item of length {length} "
+                            "(raise --point-timeout to allow more)") from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except WorkloadError:
+        raise
+    except BaseException as exc:
+        raise WorkloadError(f"{name} failed on one item of length {length}: {describe_exception(exc)}") from None
+
+
+def _measure(workload: LoadedWorkload, length: int, seed: int, forms: tuple[str, ...], ships: bool,
+             timeout: float) -> tuple[dict[str, dict], float]:
+    samples: dict[str, dict] = {}
+    build_peak = 0
+    tracemalloc.start()
+    try:
+        for form in forms:
+            base, _ = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            inputs = workload.make_inputs(1, length, seed, (form,))
+            built, peak = tracemalloc.get_traced_memory()
+            build_peak = max(build_peak, peak - base)
+            value = next(iter(inputs[form].values()))
+            name = "kernel" if form == "python" else "kernel_numpy"
+            before, _ = tracemalloc.get_traced_memory()
+            start = time.perf_counter()
+            result = _call(workload.kernel_of(form), value, name, length, timeout)
+            traced_s = time.perf_counter() - start
+            after, _ = tracemalloc.get_traced_memory()
+            samples[form] = {"value": value, "result": result, "input_bytes": max(0, built - base),
+                             "output_bytes": max(0, after - before), "traced_s": traced_s}
+    finally:
+        tracemalloc.stop()
+    for form, sample in samples.items():
+        name = "kernel" if form == "python" else "kernel_numpy"
+        value, result = sample["value"], sample["result"]
+        if sample["traced_s"] < SLOW_CALL_S:  # tracemalloc slows allocation: time it again without
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = _call(workload.kernel_of(form), value, name, length, timeout)
+            sample["work_s"] = time.perf_counter() - wall
+            sample["cpu_s"] = time.process_time() - cpu
+        else:
+            sample["work_s"] = sample["traced_s"]
+            sample["cpu_s"] = sample["traced_s"]
+        pickled_in = _pickled(value, "make_input's value" if form == "python" else "make_input_numpy's value") \
+            if ships else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        pickled_out = _pickled(result, f"{name}'s result") if ships else b""
+        start = time.perf_counter()
+        pickle.loads(pickled_in)
+        pickle.dumps(value)
+        if pickled_out:
+            pickle.loads(pickled_out)
+            pickle.dumps(result)
+        sample["ship_s"] = time.perf_counter() - start
+        sample["pickled_in"] = len(pickled_in)
+        sample["pickled_out"] = len(pickled_out)
+        del sample["value"], sample["result"]
+    return samples, build_peak
+
+
+def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms: tuple[str, ...], *,
+            ships: bool, max_items: int, available_bytes: int, timeout: float | None = None) -> Profile:
+    """Measure one item at a small length, and at the largest of `lengths` when one item there takes
+    under `LARGE_ITEM_SHARE` of the memory available (judged from the small one, so a billion-element
+    item is never built). `WorkloadError` for a workload that cannot run, in one line."""
+    timeout = max(PROBE_TIMEOUT_S, timeout or 0.0)
+    # Once untraced first: the first build pays for what the workload sets up once (numpy's random
+    # generator, caches, lazy imports), which is no item's size.
+    workload.make_inputs(1, 1, seed, forms)
+    small = max(1, min(min(lengths), SMALL_LENGTH))
+    largest = max(lengths)
+    measured: dict[int, tuple[dict[str, dict], float]] = {small: _measure(workload, small, seed, forms, ships, timeout)}
+    one_item_large = sum(Linear.fit([(small, s["input_bytes"] + s["output_bytes"])]).at(largest)
+                         for s in measured[small][0].values())
+    if largest > small and one_item_large < LARGE_ITEM_SHARE * available_bytes:
+        slow = any(s["work_s"] >= SLOW_CALL_S for s in measured[small][0].values())
+        if not slow:
+            measured[largest] = _measure(workload, largest, seed, forms, ships, timeout)
+    if len(measured) == 1 and largest > small:
+        # Too big (or too slow) to build at the sweep's length: a second small length gives the
+        # fixed part, so the scaling is not taken from one point.
+        second = min(largest, small * 4)
+        measured[second] = _measure(workload, second, seed, forms, ships, timeout)
+
+    def fit(form: str, key: str) -> Linear:
+        return Linear.fit([(length, samples[form][key]) for length, (samples, _) in measured.items()])
+
+    profiles = {}
+    for form in forms:
+        longest = measured[max(measured)][0][form]
+        cpu_share = min(1.0, longest["cpu_s"] / longest["work_s"]) if longest["work_s"] > 0 else 1.0
+        profiles[form] = FormProfile(
+            input_bytes=fit(form, "input_bytes"), output_bytes=fit(form, "output_bytes"),
+            pickled_in=fit(form, "pickled_in"), pickled_out=fit(form, "pickled_out"), work_s=fit(form, "work_s"),
+            ship_s=fit(form, "ship_s"), cpu_share=cpu_share)
+    build_peak = Linear.fit([(length, peak) for length, (_, peak) in measured.items()])
+    return Profile(profiles, build_peak, tuple(sorted(measured)))
