@@ -10,7 +10,8 @@ from rich.text import Text
 from workloads.export import format_interval, format_seconds, format_speedup, rows
 from workloads.store import Run
 
-STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "shared": "yellow",
+STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "rounds": "yellow",
+                "shared": "yellow",
                 "failed": "bold red", "timeout": "bold red", "n/a": "dim"}
 
 

@@ -92,7 +92,7 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Quality:
-    label: str  # a word that fits a narrow column: ok, noisy, 1 repeat, budget, shared, failed, timeout, n/a
+    label: str  # a word that fits a narrow column: ok, noisy, 1 repeat, budget, rounds, shared, failed, timeout, n/a
     detail: str  # the whole reason, for the focused row, exports and notes
     trusted: bool  # whether its figures can be read as measured (ok, or qualified but measured)
 
@@ -113,13 +113,14 @@ def quality(m: Measurement) -> Quality:
     if m.repeats == 1:
         label = "1 repeat" if label == "ok" else label
         notes.append("one timed repeat: no spread and no interval, so noise cannot be told from signal")
+    # Generic words (the interval column says how far each row got), so that a table's notes
+    # group rows that stopped the same way.
     if m.stop == STOP_BUDGET:
         label = "budget" if label == "ok" else label
-        reached = f" at ±{m.precision:.1%}" if m.precision is not None else ""
-        notes.append(f"stopped on the time budget{reached} after {m.repeats} rounds")
+        notes.append("stopped on the time budget before its interval reached the asked precision")
     if m.stop == STOP_MAX_ROUNDS:
-        reached = f" at ±{m.precision:.1%}" if m.precision is not None else ""
-        notes.append(f"stopped at the most rounds allowed ({m.repeats}){reached}")
+        label = "rounds" if label == "ok" else label
+        notes.append("stopped at the most rounds allowed before its interval reached the asked precision")
     if m.stats is not None and m.stats.noisy:
         label = "noisy" if label == "ok" else label
         notes.append(f"noisy: its repeats spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the "

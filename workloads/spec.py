@@ -34,9 +34,9 @@ MAX_POINTS = 256
 MAX_REPEAT = 1000
 MAX_WORKERS = 512
 MAX_POINT_TIMEOUT = 7 * 24 * 3600.0
-# Adaptive rounds stop here at the latest: past 30 paired rounds an interval narrows by under 2 % a
+# Adaptive rounds stop here at the latest: past 20 paired rounds an interval narrows by under 3 % a
 # round, and a point that is still that noisy says more about the machine than about the code.
-MAX_ROUNDS = 30
+MAX_ROUNDS = 20
 MIN_ROUNDS = 3
 # A warm-up is skipped only for calls longer than this. Not 1 s: on this VM the first calls that
 # allocate a few hundred MB (squares 16 x 1e6) run up to 2x slower until the allocator holds the

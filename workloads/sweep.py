@@ -353,10 +353,13 @@ class _Point:
     def _emit(self, m: Measurement) -> None:
         self.sweep.emit(MeasurementDone(m, self.sweep.calls_done, self.sweep.calls_total))
 
+    def _baseline(self) -> _Series | None:
+        return next((s for s in self.series if s.variant.kind.baseline and s.live and s.times), None)
+
     def _interval(self, series: _Series) -> stats.Interval | None:
         """The interval a series' precision is judged by: a speedup's against serial (paired
-        rounds), or serial's own time."""
-        baseline = next((s for s in self.series if s.variant.kind.baseline and s.live and s.times), None)
+        rounds), or, without serial beside it, its own time."""
+        baseline = self._baseline()
         if baseline is None or series is baseline or len(baseline.times) != len(series.times):
             return stats.time_interval(series.times)
         return stats.paired_ratio(baseline.times, series.times)
@@ -370,7 +373,11 @@ class _Point:
             return STOP_PRECISION
         if rounds < spec.min_rounds:
             return None
-        if stats.precise_enough([self._interval(s) for s in live], spec.precision):
+        # The answer is the ratios: with serial measured, each strategy's paired speedup decides
+        # (serial's own time swings with the machine's speed, which pairing cancels and more
+        # rounds would not narrow); serial alone decides by its time.
+        judged = [s for s in live if s is not self._baseline()] or live
+        if stats.precise_enough([self._interval(s) for s in judged], spec.precision):
             return STOP_PRECISION
         if rounds >= spec.max_rounds:
             return STOP_MAX_ROUNDS
