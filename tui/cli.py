@@ -7,8 +7,9 @@ import: numpy, Textual and the measuring parts load only for the command that ne
 `parbench --help` answers at once.
 
 Exit codes: 0 a completed run (or command); 1 a failed run (nothing measured, or the run itself
-failed); 2 bad usage or a sweep refused before it started (nothing stored); 3 a run completed with
-some measurements failed or timed out; 130 cancelled with Ctrl+C; 143 stopped by SIGTERM.
+failed), or a run the results store could not keep (the table and exports still hold it); 2 bad
+usage or a sweep refused before it started (nothing stored); 3 a run completed with some
+measurements failed or timed out; 130 cancelled with Ctrl+C; 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -209,13 +210,13 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
         except StoreError as exc:
             if not exc.unwritable:
                 raise
-            store, store_note = None, f"{exc}; the table and the exports hold this run; nothing of it is stored"
+            store, store_note = None, f"{exc}; the table above and the exports hold this run; nothing of it is stored"
     except BaseException:
         if sweep is not None:
             sweep.kill()
         raise
     out = Console()
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # a message is one line, however long: scripts grep it
     progress = CliProgress(err)
     lock = LOCK_IGNORE if args.ignore_lock else LOCK_NO_WAIT if args.no_wait else LOCK_WAIT
     try:
@@ -249,7 +250,10 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
                   markup=False, highlight=False)
     problem = outcome.store_problem or store_note
     if problem:
-        err.print(f"parbench: {problem}", markup=False, highlight=False)
+        held = "the table above and the exports hold this run" if args.export else "the table above holds this run"
+        err.print(f"parbench: {problem}; {held}" if outcome.store_problem else f"parbench: {problem}",
+                  markup=False, highlight=False)
+        code = code or EXIT_FAILED
     if outcome.status != "completed":
         err.print(f"parbench: run {run.id if run.id is not None else '(not stored)'} {outcome.status}: "
                   f"{outcome.error}", markup=False, highlight=False)

@@ -37,6 +37,19 @@ def lock_path() -> Path:
     return Path("/tmp") / f"parbench-{os.getuid()}-measuring.lock"
 
 
+def _command(pid: int) -> str:
+    """What the holder's caller is, in a word: `parbench run`, or the app."""
+    try:
+        import psutil
+
+        words = psutil.Process(pid).cmdline()
+    except Exception:
+        return ""
+    if "run" in words:
+        return "parbench run"
+    return "the parbench app" if any("tui" in w or w.endswith("parbench") for w in words) else ""
+
+
 class MachineLock:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or lock_path()
@@ -67,7 +80,9 @@ class MachineLock:
         """Say how long this sweep expects to go on, for whoever waits."""
         if self._fd is None:
             return
-        info = {"pid": os.getpid(), "started": self._started,
+        # The caller's pid (the `parbench run` or the app a user sees), not the measuring process's.
+        info = {"pid": os.getppid(), "measuring_pid": os.getpid(), "command": _command(os.getppid()),
+                "started": self._started,
                 "expected_end": time.time() + remaining_s if remaining_s is not None else None}
         data = json.dumps(info).encode()
         try:
@@ -94,7 +109,7 @@ class MachineLock:
             info = {}
         parts = ["another parbench sweep"]
         if info.get("pid"):
-            parts.append(f"pid {info['pid']}")
+            parts.append(f"{info['command']}, pid {info['pid']}" if info.get("command") else f"pid {info['pid']}")
         if info.get("started"):
             parts.append("started " + dt.datetime.fromtimestamp(info["started"]).strftime("%H:%M"))
         end = info.get("expected_end")

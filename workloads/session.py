@@ -113,14 +113,16 @@ class _Recorder:
     def __post_init__(self) -> None:
         self.run = Run(id=None, spec=self.spec, status="running", started_at=_now())
 
-    def _write(self, action: Callable[[], object], what: str):
-        if self.store is None or self._failed:
+    def _write(self, action: Callable[[], object], what: str, *, after_failure: bool = False):
+        if self.store is None or (self._failed and not after_failure):
             return None
         try:
-            return action()
+            result = action()
+            return True if result is None else result
         except (sqlite3.Error, OSError) as exc:
-            self._failed = True
-            self.problem = f"could not write the results store {self.store.path}: {_reason(exc)}"
+            if not self._failed:
+                self._failed = True
+                self.problem = f"could not write the results store {self.store.path}: {_reason(exc)}"
             return None
 
     def started(self, event: RunStarted) -> None:
@@ -140,7 +142,12 @@ class _Recorder:
         self.run.error = error
         self.run.finished_at = _now()
         if self.run.id is not None:
-            self._write(lambda: self.store.finish_run(self.run.id, status, error), "finish")
+            # Even after a failed write: if the store takes this one, the run reads as what it is,
+            # with the reason its later rows are missing, rather than as interrupted.
+            stored_error = error if not self.problem else "; ".join(filter(None, [error, "not all rows stored: "
+                                                                                    + self.problem]))
+            self._write(lambda: self.store.finish_run(self.run.id, status, stored_error), "finish",
+                        after_failure=True)
         if self.store is not None and self.identity is not None and not self.problem:
             if self.store.identity() != self.identity:
                 self.problem = (f"the results store {self.store.path} was deleted or replaced during the run, "
@@ -221,7 +228,7 @@ def execute(
         raise
     except BaseException as exc:
         sweep.kill()
-        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+        how = "cancelled with Ctrl+C" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
         recorder.finished(CANCELLED, how)
         raise SweepInterrupted(recorder.run, how) from exc
     status, error = run_status(finished, recorder.run.measurements)

@@ -118,13 +118,18 @@ class Run:
         }
 
 
+# How long a write waits for another process holding the store's lock (two sweeps' callers, an
+# app and a CLI) before it counts as failed.
+BUSY_TIMEOUT_S = 10.0
+
+
 class Store:
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = Path(path) if path is not None else default_path()
         self._db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False)
             # Schema first: switching to WAL rewrites the header of a file that may not be ours.
             self._check_schema()
             self._db.execute("PRAGMA journal_mode=WAL")
