@@ -188,6 +188,23 @@ def loops_for(call_s: float, min_time: float) -> int:
     return min(MAX_LOOPS, math.ceil(min_time / max(call_s, 1e-7)))
 
 
+def stop_reason(spec: SweepSpec, rounds: int, intervals: list, past_deadline: bool) -> str | None:
+    """Why a point stops adding rounds after `rounds` timed ones, or None to add another: exactly
+    `--repeat` rounds; otherwise at least MIN_ROUNDS, then when every interval is within the
+    precision, at the most rounds allowed, or when the point's share of the budget is spent."""
+    if not spec.adaptive:
+        return STOP_FIXED if rounds >= spec.repeat else None
+    if rounds < spec.min_rounds:
+        return None
+    if stats.precise_enough(intervals, spec.precision):
+        return STOP_PRECISION
+    if rounds >= spec.max_rounds:
+        return STOP_MAX_ROUNDS
+    if past_deadline:
+        return STOP_BUDGET
+    return None
+
+
 def total_calls(spec: SweepSpec) -> int:
     """Every strategy call at the fewest rounds, warm-ups included."""
     return len(spec.points()) * len(spec.variants()) * (spec.warmup + spec.min_rounds)
@@ -365,25 +382,16 @@ class _Point:
         return stats.paired_ratio(baseline.times, series.times)
 
     def _stop_reason(self, rounds: int, point_end: float | None) -> str | None:
-        spec = self.spec
         live = [s for s in self.series if s.live]
-        if not spec.adaptive:
-            return STOP_FIXED if rounds >= spec.repeat else None
         if not live:
-            return STOP_PRECISION
-        if rounds < spec.min_rounds:
-            return None
+            return STOP_PRECISION if self.spec.adaptive else STOP_FIXED
         # The answer is the ratios: with serial measured, each strategy's paired speedup decides
         # (serial's own time swings with the machine's speed, which pairing cancels and more
         # rounds would not narrow); serial alone decides by its time.
         judged = [s for s in live if s is not self._baseline()] or live
-        if stats.precise_enough([self._interval(s) for s in judged], spec.precision):
-            return STOP_PRECISION
-        if rounds >= spec.max_rounds:
-            return STOP_MAX_ROUNDS
-        if point_end is not None and time.perf_counter() >= point_end:
-            return STOP_BUDGET
-        return None
+        intervals = [self._interval(s) for s in judged] if self.spec.adaptive else []
+        past_deadline = point_end is not None and time.perf_counter() >= point_end
+        return stop_reason(self.spec, rounds, intervals, past_deadline)
 
     def run(self) -> None:
         sweep = self.sweep
