@@ -2,8 +2,9 @@
 
     python -m benchmarks.independent NAME '{"json": "params"}'
 
-prints one JSON line. Only the input data and the kernels come from parbench (`workloads.catalog`,
-`workloads.kernels`), so that both sides measure the same work; the timing here is the standard
+prints one JSON line. Only the input data and the kernels come from parbench (the built-in workload
+files in `workloads/builtin/`, their inputs built by `workloads.loader`), so that both sides measure
+the same work; the timing here is the standard
 library's (`timeit`, `time.perf_counter`), written by hand, with none of parbench's engine.
 Everything timed runs with the garbage collector off, as `timeit` does.
 """
@@ -21,26 +22,34 @@ import timeit
 
 
 def _input(params: dict, form: str) -> dict:
-    from workloads import catalog
+    from workloads.loader import LoadedWorkload
+    from workloads.workload import resolve
 
-    return catalog.get(params.get("workload", "squares")).make_input(
-        params["items"], params["length"], params.get("seed", 12345), form)
+    workload = LoadedWorkload(resolve(params.get("workload", "squares")), params.get("settings", {}))
+    return workload.make_inputs(params["items"], params["length"], params.get("seed", 12345), (form,))[form]
+
+
+def _squares_item(key_value):
+    """The seed's `manipulate_values1`: the kernel over one (key, value) pair, for a pool's map."""
+    from workloads.builtin.squares import kernel
+
+    key, value = key_value
+    return key, kernel(value)
 
 
 def timeit_loop(params: dict) -> dict:
     """`timeit.repeat` of the kernel applied in a plain for loop over the input dict, number=1 (each
     call's output is released inside its timing, as timeit does)."""
-    from workloads import kernels
+    from workloads.builtin import squares
 
     form = params["form"]
-    kernel = kernels.squares_numpy if form == "numpy" else kernels.squares_python
+    kernel = squares.kernel_numpy if form == "numpy" else squares.kernel
     data = _input(params, form)
 
     def loop():
         result = {}
-        for item in data.items():
-            key, value = kernel(item)
-            result[key] = value
+        for key, value in data.items():
+            result[key] = kernel(value)
         return result
 
     warmup = params.get("warmup", 1)
@@ -51,7 +60,7 @@ def timeit_loop(params: dict) -> dict:
 def bare_loop(params: dict) -> dict:
     """A bare for loop timed with `time.perf_counter` around it: no function call, no harness. Its
     output is dropped before the clock stops, as rebinding it in a script's own loop would."""
-    from workloads.kernels import squares_python
+    from workloads.builtin.squares import kernel
 
     data = _input(params, "python")
     warmup = params.get("warmup", 1)
@@ -60,9 +69,8 @@ def bare_loop(params: dict) -> dict:
         gc.disable()
         start = time.perf_counter()
         result = {}
-        for item in data.items():
-            key, value = squares_python(item)
-            result[key] = value
+        for key, value in data.items():
+            result[key] = kernel(value)
         del result
         elapsed = time.perf_counter() - start
         gc.enable()
@@ -77,8 +85,6 @@ def _noop(x):
 def warm_pool(params: dict) -> dict:
     """A warm `ProcessPoolExecutor` (every worker started before timing), then
     `dict(executor.map(kernel, d.items()))` timed with `time.perf_counter`, its release included."""
-    from workloads.kernels import squares_python
-
     data = _input(params, "python")
     workers = params["workers"]
     warmup = params.get("warmup", 1)
@@ -88,7 +94,7 @@ def warm_pool(params: dict) -> dict:
         for _ in range(warmup + params["repeat"]):
             gc.disable()
             start = time.perf_counter()
-            result = dict(executor.map(squares_python, data.items(), chunksize=params.get("chunksize", 1)))
+            result = dict(executor.map(_squares_item, data.items(), chunksize=params.get("chunksize", 1)))
             del result
             elapsed = time.perf_counter() - start
             gc.enable()
@@ -97,12 +103,12 @@ def warm_pool(params: dict) -> dict:
 
 
 def _spin_many(start, results, items: int, spin: int) -> None:
-    from workloads.kernels import spin_item
+    from workloads.builtin.spin import kernel
 
     start.wait()
     began = time.perf_counter()
     for i in range(items):
-        spin_item((i, [i]), spin)
+        kernel([i], spin)
     results.put(time.perf_counter() - began)
 
 
@@ -166,22 +172,21 @@ def test_simple_for_loop(d):
 
 def _squares_loop(data: dict, kernel) -> dict:
     result = {}
-    for item in data.items():
-        key, value = kernel(item)
-        result[key] = value
+    for key, value in data.items():
+        result[key] = kernel(value)
     return result
 
 
 def _squares_serial(arguments):
-    from workloads.kernels import squares_python
+    from workloads.builtin.squares import kernel
 
-    return _squares_loop(arguments[0], squares_python)
+    return _squares_loop(arguments[0], kernel)
 
 
 def _squares_numpy(arguments):
-    from workloads.kernels import squares_numpy
+    from workloads.builtin.squares import kernel_numpy
 
-    return _squares_loop(arguments[1], squares_numpy)
+    return _squares_loop(arguments[1], kernel_numpy)
 
 
 def simple_benchmark_run(params: dict) -> dict:

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
 
     began = time.perf_counter()
-    from workloads import catalog, machine, strategies, sweep
+    from workloads import loader, machine, strategies, sweep
     from workloads.spec import build_spec
     imports = time.perf_counter() - began
 
@@ -48,13 +48,14 @@ def main() -> None:
 
         setattr(owner, name, timed)
 
-    wrap(catalog.Workload, "make_inputs", "building inputs (make_inputs)")
-    wrap(catalog.Workload, "expected", "expected output without serial (expected)")
-    wrap(sweep, "outputs_equal", "checking outputs (outputs_equal)")
+    wrap(loader.LoadedWorkload, "make_inputs", "building inputs (make_inputs)")
+    wrap(loader.LoadedWorkload, "expected", "expected output without serial (expected)")
+    wrap(loader.Reference, "check", "checking outputs (Reference.check)")
+    wrap(sweep, "profile", "measuring one item first (probe.profile)")
     wrap(machine, "describe", "describing the machine")
     wrap(sweep, "_time_call", "timed calls incl. gc toggles (_time_call)")
-    wrap(strategies.PoolStrategy, "prepare", "starting warm pools (prepare)")
-    wrap(strategies.PoolStrategy, "close", "closing pools")
+    wrap(strategies.PoolRunner, "prepare", "starting warm pools (prepare)")
+    wrap(strategies.PoolRunner, "close", "closing pools")
 
     spec = build_spec(workload=args.workload, items=args.items, length=args.length, strategies=args.strategies)
     measurements = []
@@ -76,11 +77,12 @@ def main() -> None:
     if args.free:
         import gc
 
-        from workloads import kernels
+        from workloads.workload import resolve
 
         items = max(spec.items)
-        data = catalog.get(spec.workload).make_input(items, max(spec.length), spec.seed, "python")
-        output = dict(map(kernels.squares_python, data.items())) if spec.workload == "squares" else dict(data)
+        workload = loader.LoadedWorkload(resolve(spec.workload), spec.settings)
+        data = workload.make_inputs(items, max(spec.length), spec.seed, ("python",))["python"]
+        output = {key: workload.kernel(value) for key, value in data.items()}
         gc.disable()
         start = time.perf_counter()
         del output

@@ -25,9 +25,15 @@ def lock_path() -> Path:
     override = os.environ.get(LOCK_ENV)
     if override:
         return Path(override)
-    from platformdirs import user_cache_dir, user_runtime_dir
+    from platformdirs import user_cache_dir
 
-    for folder in (user_runtime_dir("parbench", appauthor=False), user_cache_dir("parbench", appauthor=False)):
+    # The runtime folder when the session has one (platformdirs warns, and invents a /tmp folder,
+    # when XDG_RUNTIME_DIR is unset, as over a bare SSH login); else the cache folder.
+    folders = []
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        folders.append(os.path.join(os.environ["XDG_RUNTIME_DIR"], "parbench"))
+    folders.append(user_cache_dir("parbench", appauthor=False))
+    for folder in folders:
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
             if os.access(folder, os.W_OK):
