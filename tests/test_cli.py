@@ -35,7 +35,7 @@ def test_run_prints_its_table_and_exits_0(finished_run):
     db, _, result = finished_run
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert "run 1: squares, completed" in result.stdout
+    assert "**parbench run 1**: `squares`, completed" in result.stdout  # a pipe gets Markdown
     for strategy in ("serial", "threads", "numpy"):
         assert strategy in result.stdout
     with Store(db) as store:
@@ -67,7 +67,7 @@ def test_run_writes_every_export_that_reads_back(finished_run):
 
 def test_history_lists_the_run(finished_run):
     db, _, _ = finished_run
-    result = run_cli("history", db=db)
+    result = run_cli("history", "--format", "table", db=db)
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if " 1 " in line and "squares" in line]
     assert "completed" in line and "2,4" in line
