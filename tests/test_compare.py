@@ -272,3 +272,33 @@ def test_an_unknown_format_names_the_choices():
 def test_a_pipe_gets_markdown_a_terminal_the_box_table():
     assert formats.default_format(stdout_is_terminal=False) == formats.MARKDOWN
     assert formats.default_format(stdout_is_terminal=True) == formats.TABLE
+
+
+# The test's error rates (the README's table) ------------------------------------------------------------
+
+
+def _lognormal(rng, n, scale=1.0, sigma=0.03):
+    return [scale * math.exp(rng.gauss(0.0, sigma)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("repeats", [3, 5])
+def test_welch_on_logs_keeps_its_false_alarm_rate(repeats):
+    import random
+
+    rng = random.Random(20260509)
+    trials = 1500
+    alarms = sum(stats.classify(stats.unpaired_ratio(_lognormal(rng, repeats), _lognormal(rng, repeats)),
+                                higher_is=stats.SLOWER) != stats.WITHIN_NOISE for _ in range(trials))
+    # 95% intervals: about 5% false alarms. A normal (z) interval instead of Student's t would
+    # give 12 to 19% with 3 repeats a side (Welch's 2 to 4 degrees of freedom).
+    assert alarms / trials < 0.075
+
+
+def test_welch_on_logs_finds_a_real_slowdown_with_three_repeats():
+    import random
+
+    rng = random.Random(7)
+    trials = 500
+    found = sum(stats.classify(stats.unpaired_ratio(_lognormal(rng, 3, 1.2), _lognormal(rng, 3)),
+                               higher_is=stats.SLOWER) == stats.SLOWER for _ in range(trials))
+    assert found / trials > 0.95
