@@ -161,7 +161,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     compare = sub.add_parser(
         "compare", help="compare runs: B (C, ...) against A, point by point, with significance",
         description="For every strategy at every point measured in both runs: the two medians, the ratio B/A of "
-                    "the times with its 95%% interval (Welch t on the logs of the repeats) and a mark: faster, "
+                    "the times with its 95% interval (Welch t on the logs of the repeats) and a mark: faster, "
                     "slower, within noise (the interval contains 1) or same (significant, under --min-change). "
                     "Exit: 0 compared, 1 --fail-if-slower found a slower row, 2 bad usage.")
     compare.add_argument("runs", nargs="+", metavar="RUN",
@@ -177,7 +177,8 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     importing = sub.add_parser("import", help="store runs exported with 'parbench export RUN x.json' "
                                               "(from another machine); a file imported before is not added again")
-    importing.add_argument("files", nargs="+", metavar="FILE.json")
+    importing.add_argument("files", nargs="+", metavar="FILE.json",
+                           help="a run exported as JSON; several files are all checked before any is stored")
     importing.add_argument("--db", default=argparse.SUPPRESS, help="results store")
     return parser
 
