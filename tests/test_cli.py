@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import platform
 import signal
 import sqlite3
 import subprocess
@@ -71,7 +72,8 @@ def test_history_lists_the_run(finished_run):
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if " 1 " in line and "squares" in line]
     assert "completed" in line and "2,4" in line
-    assert line.split()[-3] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-4] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-1] == platform.node()[:10]  # the host it was measured on
 
 
 def test_history_of_an_empty_store_says_so(db_path):

@@ -88,16 +88,19 @@ def _sizes(values) -> str:
 
 
 def history_table(runs: list[Run], counts: dict[int, int]) -> Table:
-    """One line per run at 80 columns: the date without the year and seconds, sizes folded."""
+    """One line per run at 80 columns: the date without the year and seconds, sizes folded, the host
+    the run was measured on (imported runs say so)."""
     table = Table(title="stored runs (newest first)", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
     for name, justify in (("id", "right"), ("started", "left"), ("workload", "left"), ("items", "right"),
-                          ("length", "right"), ("strat.", "right"), ("status", "left"), ("rows", "right")):
+                          ("length", "right"), ("strat.", "right"), ("status", "left"), ("rows", "right"),
+                          ("host", "left")):
         table.add_column(name, justify=justify, no_wrap=True)
     for run in runs:
         spec = run.spec
+        host = str(run.machine.get("hostname", ""))[:10] + (" (imp.)" if run.imported else "")
         table.add_row(
             str(run.id), run.started_at.replace("T", " ")[5:16], spec.workload_name()[:12], _sizes(spec.items),
-            _sizes(spec.length), str(len(spec.strategies)), run.status, str(counts.get(run.id, 0)),
+            _sizes(spec.length), str(len(spec.strategies)), run.status, str(counts.get(run.id, 0)), host,
         )
     return table
 
