@@ -302,3 +302,17 @@ def test_welch_on_logs_finds_a_real_slowdown_with_three_repeats():
     found = sum(stats.classify(stats.unpaired_ratio(_lognormal(rng, 3, 1.2), _lognormal(rng, 3)),
                                higher_is=stats.SLOWER) == stats.SLOWER for _ in range(trials))
     assert found / trials > 0.95
+
+
+def test_a_control_row_that_moved_warns_that_the_machine_changed():
+    a = run([m(items=4), m("processes", 4)], pool="cold")
+    steady = run([m(items=4), m("processes", 4, times=scaled(BASE, 0.5))], run_id=2, pool="warm")
+    assert compare(a, steady).warnings == ()
+    moved = run([m(items=4, times=scaled(BASE, 0.8)), m("processes", 4, times=scaled(BASE, 0.5))], run_id=3,
+                pool="warm")
+    [warning] = compare(a, moved).warnings
+    assert warning.startswith("serial changed (0.80× at 1 point(s)) though only pool settings differ")
+    # Serial is no control when the code or interpreter differs: it may really have changed.
+    other_python = run([m(items=4, times=scaled(BASE, 0.8)), m("processes", 4)], run_id=4,
+                       machine={**MACHINE, "python": "3.13.0"})
+    assert compare(a, other_python).warnings == ()

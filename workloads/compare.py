@@ -22,6 +22,7 @@ from .importer import fingerprint
 from .measurement import Measurement
 from .stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
 from .store import Run
+from .strategies import KINDS
 
 MIN_CHANGE = 0.05  # a change under 5 % is "same", however significant
 ONLY_A = "only in A"
@@ -41,6 +42,10 @@ MACHINE_FIELDS = (
 # and the start method used is the machine's (the spec's may be blank: the platform's default).
 _SPEC_SHOWN_ELSEWHERE = {"workload", "settings", "start_method"}
 NOT_RECORDED = "not recorded"
+# Differences that only change how a pool runs: a strategy without workers (serial, numpy) runs the
+# same code either way, so its rows are a control of the machine between the two runs.
+POOL_ONLY = {("spec", "pool"), ("spec", "workers"), ("spec", "chunksize"), ("spec", "start-method"),
+             ("spec", "dask-scheduler"), ("machine", "start method")}
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,22 @@ def differences(a: Run, b: Run) -> list[Difference]:
     return found
 
 
+def control_warning(rows: list[Row], found: list[Difference], label_a: str, label_b: str) -> str | None:
+    """When only pool settings differ, strategies without a pool should not change: if they did
+    (significantly), the machine ran at another speed in one run, and every ratio carries that."""
+    if not found or any((d.group, d.name) not in POOL_ONLY for d in found):
+        return None
+    controls = [row for row in rows if row.a is not None and row.b is not None and row.strategy in KINDS
+                and not KINDS[row.strategy].pooled and row.mark in (FASTER, SLOWER)]
+    if not controls:
+        return None
+    ratios = sorted(row.ratio.estimate for row in controls)
+    names = ", ".join(dict.fromkeys(row.strategy for row in controls))
+    spread = f"{ratios[0]:.2f}×" if len(ratios) == 1 else f"{ratios[0]:.2f}× to {ratios[-1]:.2f}×"
+    return (f"{names} changed ({spread} at {len(controls)} point(s)) though only pool settings differ: the machine "
+            f"ran at another speed during {label_a} or {label_b}, and every ratio carries that too")
+
+
 def _same_run(a: Run, b: Run) -> bool:
     """One run twice: by content, since ids are per store (run 1 here is not run 1 of an export)."""
     return a is b or fingerprint(a) == fingerprint(b)
@@ -249,10 +270,14 @@ def compare(a: Run, b: Run, *, label_a: str | None = None, label_b: str | None =
     if noisy:
         warnings.append(f"{' and '.join(noisy)} measured alongside another parbench sweep (--ignore-lock): "
                         "both sweeps slowed each other")
+    found = differences(a, b)
+    control = control_warning(rows, found, label_a, label_b)
+    if control:
+        warnings.append(control)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.mark] = counts.get(row.mark, 0) + 1
-    return Comparison(a, b, label_a, label_b, tuple(rows), tuple(differences(a, b)), tuple(warnings), min_change,
+    return Comparison(a, b, label_a, label_b, tuple(rows), tuple(found), tuple(warnings), min_change,
                       same, by_workers=by_workers, counts=counts)
 
 
