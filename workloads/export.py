@@ -157,7 +157,9 @@ def to_markdown(run: Run) -> str:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows(run.id, run.measurements):
-        status = row["quality"] + (f": {row['quality_detail']}" if row["quality_detail"] else "")
+        detail = row["quality_detail"]
+        # A detail that starts with its own label ("noisy: its repeats…") is not prefixed twice.
+        status = detail if detail.startswith(row["quality"]) else row["quality"] + (f": {detail}" if detail else "")
         status = status.replace("|", "\\|")
         lines.append(
             f"| {row['strategy']} | {row['items']} | {row['length']} "
