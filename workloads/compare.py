@@ -232,7 +232,9 @@ def differences(a: Run, b: Run) -> list[Difference]:
 
 def control_warning(rows: list[Row], found: list[Difference], label_a: str, label_b: str) -> str | None:
     """When only pool settings differ, strategies without a pool should not change: if they did
-    (significantly), the machine ran at another speed in one run, and every ratio carries that."""
+    (significantly), something besides the settings differed between the runs. Which, the numbers
+    cannot say: the machine's speed (a shared VM), or the pool's side effects on the measuring
+    process where serial runs between pool calls (a forked pool's copy-on-write pages, say)."""
     if not found or any((d.group, d.name) not in POOL_ONLY for d in found):
         return None
     controls = [row for row in rows if row.a is not None and row.b is not None and row.strategy in KINDS
@@ -242,8 +244,10 @@ def control_warning(rows: list[Row], found: list[Difference], label_a: str, labe
     ratios = sorted(row.ratio.estimate for row in controls)
     names = ", ".join(dict.fromkeys(row.strategy for row in controls))
     spread = f"{ratios[0]:.2f}×" if len(ratios) == 1 else f"{ratios[0]:.2f}× to {ratios[-1]:.2f}×"
-    return (f"{names} changed ({spread} at {len(controls)} point(s)) though only pool settings differ: the machine "
-            f"ran at another speed during {label_a} or {label_b}, and every ratio carries that too")
+    return (f"{names} changed ({spread} at {len(controls)} point(s)) though only pool settings differ, and "
+            f"{'they do' if len(set(r.strategy for r in controls)) > 1 else 'it does'} not use the pool: something "
+            f"else differed between {label_a} and {label_b} (the machine's speed, or the pool's side effects on "
+            "the process it runs in), and the other ratios may carry it too")
 
 
 def _same_run(a: Run, b: Run) -> bool:
