@@ -311,7 +311,7 @@ def test_a_control_row_that_moved_warns_that_the_machine_changed():
     moved = run([m(items=4, times=scaled(BASE, 0.8)), m("processes", 4, times=scaled(BASE, 0.5))], run_id=3,
                 pool="warm")
     [warning] = compare(a, moved).warnings
-    assert warning.startswith("serial changed (0.80× at 1 point(s)) though only pool settings differ")
+    assert warning.startswith("serial changed (0.80× at 1 point(s)) though it uses no pool and only pool settings")
     # Serial is no control when the code or interpreter differs: it may really have changed.
     other_python = run([m(items=4, times=scaled(BASE, 0.8)), m("processes", 4)], run_id=4,
                        machine={**MACHINE, "python": "3.13.0"})

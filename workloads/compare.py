@@ -244,10 +244,9 @@ def control_warning(rows: list[Row], found: list[Difference], label_a: str, labe
     ratios = sorted(row.ratio.estimate for row in controls)
     names = ", ".join(dict.fromkeys(row.strategy for row in controls))
     spread = f"{ratios[0]:.2f}×" if len(ratios) == 1 else f"{ratios[0]:.2f}× to {ratios[-1]:.2f}×"
-    return (f"{names} changed ({spread} at {len(controls)} point(s)) though only pool settings differ, and "
-            f"{'they do' if len(set(r.strategy for r in controls)) > 1 else 'it does'} not use the pool: something "
-            f"else differed between {label_a} and {label_b} (the machine's speed, or the pool's side effects on "
-            "the process it runs in), and the other ratios may carry it too")
+    return (f"{names} changed ({spread} at {len(controls)} point(s)) though it uses no pool and only pool "
+            "settings differ: the machine's speed, or the pool's side effects on the process it runs in, "
+            "differed too, and the other ratios may carry that")
 
 
 def _same_run(a: Run, b: Run) -> bool:
