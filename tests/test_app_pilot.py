@@ -167,7 +167,7 @@ async def test_history_opens_a_stored_run_with_its_table(store):
         assert isinstance(app.screen, HistoryScreen)
         history = app.screen.query_one("#history-table")
         assert history.row_count == 1
-        assert str(history.get_row_at(0)[0]) == str(run_id)
+        assert str(history.get_row_at(0)[1]) == str(run_id)  # after the mark column
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StoredRunScreen)

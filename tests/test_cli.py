@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import platform
 import signal
 import sqlite3
 import subprocess
@@ -35,7 +36,7 @@ def test_run_prints_its_table_and_exits_0(finished_run):
     db, _, result = finished_run
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert "run 1: squares, completed" in result.stdout
+    assert "**parbench run 1**: `squares`, completed" in result.stdout  # a pipe gets Markdown
     for strategy in ("serial", "threads", "numpy"):
         assert strategy in result.stdout
     with Store(db) as store:
@@ -67,11 +68,12 @@ def test_run_writes_every_export_that_reads_back(finished_run):
 
 def test_history_lists_the_run(finished_run):
     db, _, _ = finished_run
-    result = run_cli("history", db=db)
+    result = run_cli("history", "--format", "table", db=db)
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if " 1 " in line and "squares" in line]
     assert "completed" in line and "2,4" in line
-    assert line.split()[-3] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-4] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-1] == platform.node()[:10]  # the host it was measured on
 
 
 def test_history_of_an_empty_store_says_so(db_path):

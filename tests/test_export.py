@@ -224,3 +224,14 @@ def test_export_replaces_a_file_keeping_its_mode_and_a_new_file_gets_the_usual_m
     fresh = export(run, tmp_path / "fresh.json")
     assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
     assert _litter(tmp_path) == []
+
+
+def test_markdown_names_a_noisy_row_once(db_path, tmp_path):
+    spec = build_spec(workload="squares", items="4", length="10", strategies="serial", repeat="3")
+    with Store(db_path) as store:
+        run_id = store.start_run(spec)
+        store.add_measurement(run_id, _m("serial", times_s=(0.1, 0.2, 0.4)))
+        store.finish_run(run_id, "completed")
+        text = exporter.to_markdown(store.load_run(run_id))
+    [row] = [line for line in text.splitlines() if line.startswith("| serial")]
+    assert "| noisy: its repeats spread" in row and "noisy: noisy" not in row

@@ -17,6 +17,7 @@ from workloads.export import to_markdown
 from workloads.session import ResidentProcess
 from workloads.store import Store, StoreError
 
+from .screens.compare import CompareScreen
 from .screens.export_dialog import ExportDialog
 from .screens.help import HelpScreen
 from .screens.history import HistoryScreen
@@ -81,7 +82,10 @@ class ParbenchApp(App[int]):
 
     # Helpers --------------------------------------------------------------------------------
 
-    def _results(self) -> ResultsView | None:
+    def _results(self) -> ResultsView | CompareScreen | None:
+        """What ctrl+t and ctrl+l act on: the screen's results view, or the comparison's tabs."""
+        if isinstance(self.screen, CompareScreen):
+            return self.screen
         views = self.screen.query(ResultsView)
         return views.first() if views else None
 
@@ -113,6 +117,14 @@ class ParbenchApp(App[int]):
         self.push_screen(ExportDialog(run), done)
 
     def action_copy_markdown(self) -> None:
+        if isinstance(self.screen, CompareScreen):
+            text = self.screen.markdown()
+            if text is None:
+                self.notify("the comparison is still being worked out", severity="warning")
+                return
+            self.copy_to_clipboard(text)
+            self.notify("copied the comparison as Markdown")
+            return
         run = self._current_run()
         if run is None or not run.measurements:
             self.notify("nothing to copy yet", severity="warning")

@@ -1,15 +1,20 @@
-"""The `parbench` command line: `run` a sweep headless, list `history`, `export` a stored run; with no
-arguments, open the app.
+"""The `parbench` command line: `run` a sweep headless, list `history`, `export` a stored run,
+`compare` runs, `import` a run exported elsewhere; with no arguments, open the app.
 
 Every sweep option is generated from the engine's field declarations (`workloads.spec.FIELDS`) and
 the workload's own settings, so the command line and the app's form never disagree. Kept light to
 import: numpy, Textual and the measuring parts load only for the command that needs them, so
 `parbench --help` answers at once.
 
+Tables go to stdout in the format asked with `--format table|md|csv|json`; without it, the box table
+on a terminal and Markdown into a pipe (`tui.report`, `workloads.formats`). Progress and messages go
+to stderr.
+
 Exit codes: 0 a completed run (or command); 1 a failed run (nothing measured, or the run itself
-failed), or a run the results store could not keep (the table and exports still hold it); 2 bad
-usage or a sweep refused before it started (nothing stored); 3 a run completed with some
-measurements failed or timed out; 130 cancelled with Ctrl+C; 143 stopped by SIGTERM.
+failed), or a run the results store could not keep (the table and exports still hold it), or
+`compare --fail-if-slower` found a slower row; 2 bad usage or a sweep refused before it started
+(nothing stored); 3 a run completed with some measurements failed or timed out; 130 cancelled with
+Ctrl+C; 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from workloads import workload as workloads
-from workloads.parsing import SpecError
+from workloads.parsing import SpecError, parse_percent
 from workloads.spec import FIELDS, Field, field_named, setting_field, validate
 
 EXIT_OK = 0
@@ -85,6 +90,31 @@ def _workload_argument(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _output_format(text: str) -> str:
+    from workloads.formats import parse_output_format
+
+    try:
+        return parse_output_format(text)
+    except SpecError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def _percentage(name: str, high: float):
+    def parse(text: str) -> float:
+        try:
+            return parse_percent(text, name, low=0.0, high=high)
+        except SpecError as exc:
+            raise argparse.ArgumentTypeError(exc.reason) from None
+
+    parse.__name__ = "percentage"  # argparse names the type in its message
+    return parse
+
+
+def _add_format(parser) -> None:
+    parser.add_argument("--format", type=_output_format, default=None, metavar="table|md|csv|json",
+                        help="what to print on stdout (default: the box table on a terminal, Markdown into a pipe)")
+
+
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     from workloads.version import parbench_version
 
@@ -108,6 +138,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_field_arguments(settings, _settings_fields(_workload_argument(argv)))
     run.add_argument("--export", action="append", default=[], metavar="PATH",
                      help="write the table to PATH (.csv, .json, .md); repeatable")
+    _add_format(run)
     run.add_argument("--no-wait", action="store_true",
                      help="if another parbench sweep is measuring on this machine, fail at once (exit 2) "
                           "instead of waiting for it")
@@ -117,12 +148,39 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="list stored runs, newest first")
     history.add_argument("--limit", type=int, default=20)
+    _add_format(history)
     history.add_argument("--db", default=argparse.SUPPRESS, help="results store")
 
-    export = sub.add_parser("export", help="export a stored run: parbench export RUN_ID|last PATH")
-    export.add_argument("run", help="a run id from 'parbench history', or 'last'")
-    export.add_argument("path", help="output file: .csv, .json or .md")
+    export = sub.add_parser("export", help="export a stored run: parbench export RUN PATH (- for stdout)")
+    export.add_argument("run", help="a run id from 'parbench history', last, or last~N (N runs before the last)")
+    export.add_argument("path", help="output file: .csv, .json or .md; - prints to stdout in --format")
+    export.add_argument("--format", type=_output_format, default=None, metavar="table|md|csv|json",
+                        help="the format (default: from the file's suffix; for -, the box table on a terminal, "
+                             "Markdown into a pipe)")
     export.add_argument("--db", default=argparse.SUPPRESS, help="results store")
+
+    compare = sub.add_parser(
+        "compare", help="compare runs: B (C, ...) against A, point by point, with significance",
+        description="For every strategy at every point measured in both runs: the two medians, the ratio B/A of "
+                    "the times with its 95% interval (Welch t on the logs of the repeats) and a mark: faster, "
+                    "slower, within noise (the interval contains 1) or same (significant, under --min-change). "
+                    "Exit: 0 compared, 1 --fail-if-slower found a slower row, 2 bad usage.")
+    compare.add_argument("runs", nargs="+", metavar="RUN",
+                         help="a run id, last, last~N (N runs before the last), or a .json file from "
+                              "'parbench export' (another machine's run, read without storing it)")
+    compare.add_argument("--min-change", type=_percentage("min-change", 100.0), default=0.05, metavar="PCT",
+                         help="a significant change smaller than this is 'same' (default: 5%%)")
+    compare.add_argument("--fail-if-slower", type=_percentage("fail-if-slower", 1000.0), default=None,
+                         metavar="PCT", help="exit 1 if any row got significantly slower by more than PCT "
+                                             "(10 or 10%%), naming it on stderr")
+    _add_format(compare)
+    compare.add_argument("--db", default=argparse.SUPPRESS, help="results store")
+
+    importing = sub.add_parser("import", help="store runs exported with 'parbench export RUN x.json' "
+                                              "(from another machine); a file imported before is not added again")
+    importing.add_argument("files", nargs="+", metavar="FILE.json",
+                           help="a run exported as JSON; several files are all checked before any is stored")
+    importing.add_argument("--db", default=argparse.SUPPRESS, help="results store")
     return parser
 
 
@@ -180,6 +238,12 @@ def _on_sigterm(signum, frame) -> None:
     raise Terminated("stopped by SIGTERM")
 
 
+def _chosen_format(args: argparse.Namespace) -> str:
+    from workloads.formats import default_format
+
+    return args.format or default_format(sys.stdout.isatty())
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args)
     _check_export_paths(args.export)
@@ -202,7 +266,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
         from workloads.sweep import LOCK_IGNORE, LOCK_NO_WAIT, LOCK_WAIT, SweepOptions
 
         from .progress import CliProgress
-        from .report import results_table
+        from .report import emit, render_run
 
         store_note = ""
         try:
@@ -215,7 +279,6 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
         if sweep is not None:
             sweep.kill()
         raise
-    out = Console()
     err = Console(stderr=True, soft_wrap=True)  # a message is one line, however long: scripts grep it
     progress = CliProgress(err)
     lock = LOCK_IGNORE if args.ignore_lock else LOCK_NO_WAIT if args.no_wait else LOCK_WAIT
@@ -237,7 +300,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
     finally:
         progress.stop()
     run = outcome.run
-    out.print(results_table(run))
+    emit(render_run(run, _chosen_format(args)))
     code = _exit_code(outcome.status)
     for path in args.export:
         try:
@@ -265,45 +328,169 @@ def _exit_code(status: str) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from .report import history_table
+    from .report import emit, render_history
 
     store = _open_store(args.db)
     runs = store.runs(limit=args.limit)
     if not runs:
-        Console(stderr=True).print(f"no runs stored in {store.path}", markup=False, highlight=False)
+        print(f"no runs stored in {store.path}", file=sys.stderr)
         return EXIT_OK
-    Console().print(history_table(runs, store.measurement_counts()))
+    emit(render_history(runs, store.measurement_counts(), _chosen_format(args)))
     return EXIT_OK
+
+
+def _is_run_ref(text: str) -> bool:
+    """`last`, `last~N` or a run id: a run in the store (anything else names a file)."""
+    return text == "last" or text.startswith("last~") or text.isascii() and text.isdigit()
+
+
+def _stored_run(store, text: str, command: str):
+    """The stored run that `text` names (`3`, `last`, `last~1`), or a one-line usage error."""
+    if text == "last" or text.startswith("last~"):
+        back_text = text[len("last~"):] if text != "last" else "0"
+        if not (back_text.isascii() and back_text.isdigit()):
+            raise UsageError(f"parbench {command}: {text!r}: write last~N with N a whole number, e.g. last~1")
+        back = int(back_text)
+        runs = store.runs(limit=back + 1)
+        if not runs:
+            raise UsageError(f"parbench {command}: no runs stored in {store.path}")
+        if len(runs) <= back:
+            raise UsageError(f"parbench {command}: {text}: only {len(runs)} run(s) stored in {store.path}")
+        run_id = runs[back].id
+    else:
+        if not (text.isascii() and text.isdigit()):
+            raise UsageError(f"parbench {command}: run must be a run id, last or last~N, got {text!r}")
+        run_id = int(text)
+    run = store.load_run(run_id)
+    if run is None:
+        raise UsageError(f"parbench {command}: no run {run_id} in {store.path} (see 'parbench history')")
+    return run
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from workloads import export as exporter
+    from workloads import formats
 
-    try:
-        exporter.format_for(args.path)
-    except exporter.ExportError as exc:
-        raise UsageError(f"parbench export: {exc}") from None
-    store = _open_store(args.db)
-    if args.run == "last":
-        run_id = store.last_run_id()
-        if run_id is None:
-            raise UsageError(f"parbench export: no runs stored in {store.path}")
-    else:
+    to_stdout = args.path == "-"
+    if not to_stdout:
+        if args.format == formats.TABLE:
+            raise UsageError("parbench export: --format table prints to the terminal only; give - as the path")
         try:
-            run_id = int(args.run)
-        except ValueError:
-            raise UsageError(f"parbench export: run must be a run id or 'last', got {args.run!r}") from None
-    run = store.load_run(run_id)
-    if run is None:
-        raise UsageError(f"parbench export: no run {run_id} in {store.path} (see 'parbench history')")
+            fmt = formats.export_name(args.format) if args.format else exporter.format_for(args.path)
+        except exporter.ExportError as exc:
+            raise UsageError(f"parbench export: {exc}") from None
+    store = _open_store(args.db)
+    run = _stored_run(store, args.run, "export")
+    if to_stdout:
+        from .report import emit, render_run
+
+        emit(render_run(run, _chosen_format(args)))
+        return EXIT_OK
     try:
-        written = exporter.export(run, args.path)
+        written = exporter.export(run, args.path, fmt)
     except exporter.ExportError as exc:
         print(f"parbench: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"exported run {run.id} ({len(run.measurements)} rows) to {written}", file=sys.stderr)
+    return EXIT_OK
+
+
+class _Runs:
+    """Runs named on the command line: from the store (opened at the first that needs it) or from
+    exported files, read without storing them."""
+
+    def __init__(self, db: str | None, command: str) -> None:
+        self.db = db
+        self.command = command
+        self._store = None
+
+    def load(self, text: str):
+        """The run and how the tables name it: `run 3`, or the file's name."""
+        from workloads.importer import ImportRefused, read_export
+
+        if _is_run_ref(text):
+            if self._store is None:
+                self._store = _open_store(self.db)
+            run = _stored_run(self._store, text, self.command)
+            return run, f"run {run.id}"
+        path = Path(text).expanduser()
+        if not path.exists():
+            raise UsageError(f"parbench {self.command}: {text!r} is neither a run id, last, last~N "
+                             "nor an existing file")
+        try:
+            exported = read_export(path)
+        except ImportRefused as exc:
+            raise UsageError(f"parbench {self.command}: {exc}") from None
+        return exported.run, path.name
+
+
+def _points(run) -> str:
+    items = sorted({m.items for m in run.measurements})
+    lengths = sorted({m.length for m in run.measurements})
+    if not items:
+        return "no measurements"
+    return f"items {','.join(map(str, items))} × length {','.join(map(str, lengths))}"
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from workloads import formats
+    from workloads.compare import compare
+
+    from .report import emit, render_comparisons
+
+    if len(args.runs) < 2:
+        raise UsageError("parbench compare: give two runs or more: A B [C ...] (run ids, last, last~N "
+                         "or exported .json files)")
+    runs = _Runs(args.db, "compare")
+    loaded = [runs.load(text) for text in args.runs]
+    (base, base_label), others = loaded[0], loaded[1:]
+    comparisons = []
+    for run, label in others:
+        comparison = compare(base, run, label_a=base_label, label_b=label, min_change=args.min_change)
+        if comparison.same_run:
+            raise UsageError(f"parbench compare: {base_label} and {label} are the same run; "
+                             "compare it with another run (e.g. last~1 last)")
+        if not comparison.common:
+            raise UsageError(f"parbench compare: {base_label} and {label} have no point in common "
+                             f"(A: {_points(base)}; B: {_points(run)})")
+        comparisons.append(comparison)
+    fmt = _chosen_format(args)
+    emit(render_comparisons(comparisons, fmt))
+    for comparison in comparisons:
+        if fmt == formats.CSV:  # the other formats carry the warnings in their header
+            for warning in comparison.warnings:
+                print(f"parbench compare: warning: {warning}", file=sys.stderr)
+        for row in comparison.failed_in_b():
+            print(f"parbench compare: {row.name}: measured in {comparison.label_a} but {row.b.status} in "
+                  f"{comparison.label_b}", file=sys.stderr)
+    if args.fail_if_slower is None:
+        return EXIT_OK
+    slower = [(comparison, row) for comparison in comparisons for row in comparison.slower_than(args.fail_if_slower)]
+    for comparison, row in slower:
+        print(f"parbench compare: slower by more than {args.fail_if_slower:.0%}: {row.name}: {comparison.label_b} "
+              f"takes {formats.format_ratio(row.ratio.estimate)} the time of {comparison.label_a} "
+              f"(95% interval {formats.interval_text(row)})", file=sys.stderr)
+    return EXIT_FAILED if slower else EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from workloads.importer import ImportRefused, import_into, read_export
+
+    exported = []
+    for text in args.files:
+        try:
+            exported.append(read_export(text))
+        except ImportRefused as exc:
+            raise UsageError(f"parbench import: {exc}") from None  # every file checked before one is stored
+    store = _open_store(args.db)
+    for document in exported:
+        run_id, added = import_into(store, document)
+        origin = document.run.machine.get("hostname") or "an unrecorded machine"
+        if added:
+            print(f"imported {document.path} as run {run_id} ({len(document.run.measurements)} rows, "
+                  f"{document.run.spec.workload_name()}, measured on {origin})", file=sys.stderr)
+        else:
+            print(f"{document.path} is already in the store as run {run_id}; nothing added", file=sys.stderr)
     return EXIT_OK
 
 
@@ -316,7 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .app import run_app
 
             return run_app(db=args.db)
-        handler = {"run": _cmd_run, "history": _cmd_history, "export": _cmd_export}[args.command]
+        handler = {"run": _cmd_run, "history": _cmd_history, "export": _cmd_export, "compare": _cmd_compare,
+                   "import": _cmd_import}[args.command]
         return handler(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)

@@ -1,12 +1,25 @@
-"""Rich tables of a run's results and of the stored runs, for the command line."""
+"""What the command line prints to stdout: rich tables of a run's results, of the stored runs and of
+a comparison, or the same tables as Markdown, CSV or JSON text (`workloads.formats`).
+
+`render_run`, `render_history` and `render_comparisons` give the output of a command in the format
+asked (a rich renderable for the box table, text for the others); `emit` writes it to stdout with
+colour only on a terminal. Anything a command adds under its table belongs in its render function,
+so that every format carries it.
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 from rich import box
-from rich.console import Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from workloads import compare as comparing
+from workloads import formats
+from workloads.compare import Comparison
 from workloads.export import format_interval, format_seconds, format_speedup, rows
 from workloads.store import Run
 
@@ -75,15 +88,91 @@ def _sizes(values) -> str:
 
 
 def history_table(runs: list[Run], counts: dict[int, int]) -> Table:
-    """One line per run at 80 columns: the date without the year and seconds, sizes folded."""
+    """One line per run at 80 columns: the date without the year and seconds, sizes folded, the host
+    the run was measured on (imported runs say so)."""
     table = Table(title="stored runs (newest first)", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
     for name, justify in (("id", "right"), ("started", "left"), ("workload", "left"), ("items", "right"),
-                          ("length", "right"), ("strat.", "right"), ("status", "left"), ("rows", "right")):
+                          ("length", "right"), ("strat.", "right"), ("status", "left"), ("rows", "right"),
+                          ("host", "left")):
         table.add_column(name, justify=justify, no_wrap=True)
     for run in runs:
         spec = run.spec
+        host = str(run.machine.get("hostname", ""))[:10] + (" (imp.)" if run.imported else "")
         table.add_row(
             str(run.id), run.started_at.replace("T", " ")[5:16], spec.workload_name()[:12], _sizes(spec.items),
-            _sizes(spec.length), str(len(spec.strategies)), run.status, str(counts.get(run.id, 0)),
+            _sizes(spec.length), str(len(spec.strategies)), run.status, str(counts.get(run.id, 0)), host,
         )
     return table
+
+
+# Comparisons -------------------------------------------------------------------------------------
+
+MARK_STYLE = {comparing.FASTER: "green", comparing.SLOWER: "bold red", comparing.WITHIN_NOISE: "dim",
+              comparing.SAME: "", comparing.UNKNOWN: "yellow", comparing.ONLY_A: "yellow", comparing.ONLY_B: "yellow"}
+
+
+def comparison_table(comparison: Comparison) -> Group:
+    """The header (the two runs, warnings, what differs), the ratio table and its legend."""
+    lines = [
+        Text(f"A: {formats.describe_run(comparison.a, comparison.label_a)}", style="bold"),
+        Text(f"B: {formats.describe_run(comparison.b, comparison.label_b)}", style="bold"),
+    ]
+    lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
+    lines.append(Text(f"differs: {formats.difference_text(comparison)}"))
+    lines.append(Text(f"machine of A: {formats.machine_line(comparison.a.machine)}", style="dim"))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
+                  caption=f"{formats.legend(comparison)} {comparing.summary(comparison)}.")
+    show_workers = any(row.workers for row in comparison.rows)
+    columns = [("strategy", "left"), ("items", "right"), ("length", "right"), ("A", "right"), ("B", "right"),
+               ("B/A", "right"), ("95% int.", "right"), ("B vs A", "left")]
+    if show_workers:
+        columns.insert(1, ("workers", "right"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)
+    for row in comparison.rows:
+        cells = [row.strategy, str(row.items), str(row.length), format_seconds(row.median_a),
+                 format_seconds(row.median_b), formats.format_ratio(row.ratio.estimate if row.ratio else None),
+                 formats.interval_text(row), Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red"))]
+        if show_workers:
+            cells.insert(1, row.workers)
+        table.add_row(*cells)
+    return Group(*lines, table)
+
+
+# One output per command, in the format asked -------------------------------------------------------
+
+
+def render_run(run: Run, fmt: str) -> RenderableType | str:
+    if fmt == formats.TABLE:
+        return results_table(run)
+    return formats.run_text(run, fmt)
+
+
+def render_history(runs: list[Run], counts: dict[int, int], fmt: str) -> RenderableType | str:
+    if fmt == formats.TABLE:
+        return history_table(runs, counts)
+    return formats.history_text(runs, counts, fmt)
+
+
+def render_comparisons(comparisons: list[Comparison], fmt: str) -> RenderableType | str:
+    if fmt == formats.TABLE:
+        parts: list[RenderableType] = []
+        for index, comparison in enumerate(comparisons):
+            if index:
+                parts.append(Text(""))
+            parts.append(comparison_table(comparison))
+        return Group(*parts)
+    return formats.comparison_text(comparisons, fmt)
+
+
+def emit(output: RenderableType | str, file: TextIO | None = None) -> None:
+    """Write a command's output: text as it is; a rich table with colour only on a terminal (a pipe
+    asked for `--format table` gets the same table without escapes)."""
+    file = file or sys.stdout
+    if isinstance(output, str):
+        file.write(output)
+        file.flush()
+        return
+    terminal = file.isatty()
+    console = Console(file=file) if terminal else Console(file=file, color_system=None, force_terminal=False)
+    console.print(output)

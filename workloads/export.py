@@ -87,8 +87,9 @@ def to_csv(run: Run) -> str:
 def to_json(run: Run) -> str:
     measurements = []
     for row, m in zip(rows(run.id, run.measurements), run.measurements):
+        # Everything a Measurement holds beyond its row, so `parbench import` rebuilds it exactly.
         measurements.append({**row, "times_s": list(m.times_s), "warmup_times_s": list(m.warmup_times_s),
-                             "costs": m.costs})
+                             "warmup": m.warmup, "point_index": m.point_index, "costs": m.costs})
     document = {
         "format": EXPORT_FORMAT,
         "parbench": parbench_version(),
@@ -156,7 +157,9 @@ def to_markdown(run: Run) -> str:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows(run.id, run.measurements):
-        status = row["quality"] + (f": {row['quality_detail']}" if row["quality_detail"] else "")
+        detail = row["quality_detail"]
+        # A detail that starts with its own label ("noisy: its repeats…") is not prefixed twice.
+        status = detail if detail.startswith(row["quality"]) else row["quality"] + (f": {detail}" if detail else "")
         status = status.replace("|", "\\|")
         lines.append(
             f"| {row['strategy']} | {row['items']} | {row['length']} "

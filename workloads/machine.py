@@ -27,7 +27,22 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def total_memory() -> int | None:
+    """The machine's physical memory in bytes (None where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        try:
+            import psutil
+
+            return int(psutil.virtual_memory().total)
+        except Exception:  # pragma: no cover - a platform psutil does not know either
+            return None
+
+
 def describe(start_method: str) -> dict:
+    from .version import parbench_version
+
     try:
         import numpy
 
@@ -38,11 +53,13 @@ def describe(start_method: str) -> dict:
         "cpu_count": os.cpu_count(),
         "usable_cpus": usable_cpus(),
         "cpu_model": cpu_model(),
+        "memory_bytes": total_memory(),
         "os": platform.platform(),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "numpy": numpy_version,
         "start_method": start_method,
+        "parbench": parbench_version(),
         "hostname": platform.node(),
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -105,6 +105,7 @@ class Run:
     error: str = ""
     machine: dict = field(default_factory=dict)
     measurements: list[Measurement] = field(default_factory=list)
+    imported: bool = False  # brought in with `parbench import` (measured elsewhere, or earlier)
 
     def to_dict(self) -> dict:
         return {
@@ -221,7 +222,7 @@ class Store:
             )
 
     def _run_from_row(self, row) -> Run:
-        run_id, started_at, finished_at, status, error, owner_pid, spec_json, machine_json = row
+        run_id, started_at, finished_at, status, error, owner_pid, spec_json, machine_json, import_key = row
         if status == RUNNING and not _pid_alive(owner_pid):
             status = INTERRUPTED
         return Run(
@@ -232,9 +233,10 @@ class Store:
             finished_at=finished_at,
             error=error,
             machine=json.loads(machine_json),
+            imported=import_key is not None,
         )
 
-    _RUN_COLUMNS = "id, started_at, finished_at, status, error, owner_pid, spec, machine"
+    _RUN_COLUMNS = "id, started_at, finished_at, status, error, owner_pid, spec, machine, import_key"
 
     def runs(self, limit: int | None = None) -> list[Run]:
         """Stored runs, newest first, without their measurements."""
@@ -276,6 +278,34 @@ class Store:
                 "INSERT INTO machines (identity, data, ceiling, measured_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(identity) DO UPDATE SET data=excluded.data, ceiling=excluded.ceiling, "
                 "measured_at=excluded.measured_at", (identity, json.dumps(machine), ceiling, _now()))
+
+    # Imported runs ---------------------------------------------------------------------------------
+
+    def imported_run_id(self, import_key: str) -> int | None:
+        row = self._db.execute("SELECT id FROM runs WHERE import_key=?", (import_key,)).fetchone()
+        return row[0] if row else None
+
+    def import_run(self, run: Run, import_key: str) -> tuple[int, bool]:
+        """Store a run measured elsewhere with its measurements, all or nothing. Returns its id here
+        and whether it was added: a run already imported under `import_key` is not added again."""
+        status = INTERRUPTED if run.status == RUNNING else run.status  # its owner ran on another machine
+        try:
+            with self._db:
+                cursor = self._db.execute(
+                    "INSERT INTO runs (started_at, finished_at, status, error, owner_pid, spec, machine, import_key) "
+                    "VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
+                    (run.started_at, run.finished_at, status, run.error, run.spec.to_json(), json.dumps(run.machine),
+                     import_key),
+                )
+                run_id = int(cursor.lastrowid)
+                self._db.executemany("INSERT INTO measurements (run_id, data) VALUES (?, ?)",
+                                     [(run_id, json.dumps(m.to_dict())) for m in run.measurements])
+        except sqlite3.IntegrityError:
+            existing = self.imported_run_id(import_key)
+            if existing is None:
+                raise
+            return existing, False
+        return run_id, True
 
     def last_run_id(self) -> int | None:
         row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()

@@ -1,0 +1,126 @@
+"""Two stored runs compared (from F2 history): what differs between them, the ratio table with a
+mark per row, and the time chart with both runs overlaid.
+
+The comparison itself is `workloads.compare`: worked out in a thread, since a large sweep has
+hundreds of rows and each interval takes a moment.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from workloads import formats
+from workloads.compare import MIN_CHANGE, Comparison, compare, summary
+from workloads.export import format_seconds
+from workloads.store import Run
+
+from ..report import MARK_STYLE
+from ..widgets.compare_chart import CompareTimeChart, chart_key
+
+TABS = ("ratios", "time")
+
+
+def _run_line(run: Run, label: str) -> str:
+    """`run 3 (sleep, 11-25 14:23)`: the status only when the run did not complete."""
+    status = "" if run.status == "completed" else f", {run.status}"
+    imported = ", imported" if run.imported else ""
+    return f"{label} ({run.spec.workload_name()}, {run.started_at.replace('T', ' ')[5:16]}{status}{imported})"
+
+
+def constant_columns(comparison: Comparison) -> dict[str, int]:
+    """Items or length when every row has the same: said once in the header, not in a column."""
+    found = {}
+    for name in ("items", "length"):
+        values = {getattr(row, name) for row in comparison.rows}
+        if len(values) == 1:
+            found[name] = values.pop()
+    return found
+
+
+def header_lines(comparison: Comparison) -> list[Text]:
+    """The runs, any warning, what differs and how to read the marks, fitted to 80 columns."""
+    constant = constant_columns(comparison)
+    fixed = "".join(f", {name} {value}" for name, value in constant.items())
+    lines = [Text(f"A {_run_line(comparison.a, comparison.label_a)}  B {_run_line(comparison.b, comparison.label_b)}"
+                  f"{fixed}")]
+    lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
+    lines.append(Text(f"differs: {formats.difference_text(comparison)}"))
+    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · Welch 95% · "
+                      f"same: under {comparison.min_change:.0%}", style="dim"))
+    return lines
+
+
+class CompareScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, a: Run, b: Run, *, min_change: float = MIN_CHANGE) -> None:
+        super().__init__()
+        self.run_a = a
+        self.run_b = b
+        self.min_change = min_change
+        self.comparison: Comparison | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"comparing run {self.run_a.id} with run {self.run_b.id}…", id="compare-summary")
+        with TabbedContent(initial="ratios", id="compare-tabs"):
+            with TabPane("Ratios", id="ratios"):
+                yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Time", id="time"):
+                yield CompareTimeChart(id="compare-chart")
+                yield Static("", id="compare-key")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-table", DataTable).focus()
+        self._compare()
+
+    @work(thread=True, exclusive=True)
+    def _compare(self) -> None:
+        comparison = compare(self.run_a, self.run_b, min_change=self.min_change)
+        self.app.call_from_thread(self._show, comparison)
+
+    def _show(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        self.query_one("#compare-summary", Static).update(Text("\n").join(header_lines(comparison)))
+        table = self.query_one("#compare-table", DataTable)
+        table.clear(columns=True)
+        constant = constant_columns(comparison)
+        columns = ["strategy", "items", "length", "B/A", "B vs A", "95% int.", "A", "B"]
+        for name in columns:
+            if name not in constant:
+                table.add_column(name, key=name)
+        for row in comparison.rows:
+            ratio = formats.format_ratio(row.ratio.estimate if row.ratio else None)
+            strategy = f"{row.strategy}@{row.workers.replace(' ', '')}" if row.workers else row.strategy
+            cells = {"strategy": strategy, "items": Text(str(row.items), justify="right"),
+                     "length": Text(str(row.length), justify="right"), "B/A": Text(ratio, justify="right"),
+                     "B vs A": Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red")),
+                     "95% int.": Text(formats.interval_text(row), justify="right"),
+                     "A": Text(format_seconds(row.median_a), justify="right"),
+                     "B": Text(format_seconds(row.median_b), justify="right")}
+            table.add_row(*(cells[name] for name in columns if name not in constant))
+        self.query_one(CompareTimeChart).set_runs(self.run_a.measurements, self.run_b.measurements)
+        strategies = list(dict.fromkeys(m.strategy for m in [*self.run_a.measurements, *self.run_b.measurements]))
+        self.query_one("#compare-key", Static).update(chart_key(comparison.label_a, comparison.label_b, strategies))
+
+    # Called by the app's ctrl+t and ctrl+l, as on the screens with a results view.
+
+    def next_tab(self) -> str:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = TABS[(TABS.index(tabs.active or TABS[0]) + 1) % len(TABS)]
+        return tabs.active
+
+    def toggle_log(self) -> bool:
+        chart = self.query_one(CompareTimeChart)
+        chart.log_scale = not chart.log_scale
+        return chart.log_scale
+
+    def markdown(self) -> str | None:
+        """The comparison as `parbench compare --format md` prints it (for ctrl+y)."""
+        return formats.comparison_markdown(self.comparison) if self.comparison is not None else None

@@ -1,0 +1,291 @@
+"""Two runs side by side: did it change? (`parbench compare`, and the app's history).
+
+Each row is one measured variant (strategy, with its workers in a worker sweep) at one sweep point
+(items, length). For a row measured in both runs: the two medians, the ratio B/A of the times with
+its interval, and a mark from the one rule in `stats.classify`. The repeats of two runs are
+independent samples, so the ratio is `stats.unpaired_ratio`: the ratio of the geometric means of
+the repeat times, with a Welch t interval on the difference of their mean logs. A ratio under 1 is
+B faster. Rows measured in one run only are kept and marked as such.
+
+The header of a comparison is what differs between the two runs: the spec's fields and workload
+settings, the machine (CPU, cores, memory), Python, numpy, the start method used and parbench's
+version. Nothing here reads a store or a file: callers hand in `Run`s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from . import stats
+from .importer import fingerprint
+from .measurement import Measurement
+from .stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
+from .store import Run
+from .strategies import KINDS
+
+MIN_CHANGE = 0.05  # a change under 5 % is "same", however significant
+ONLY_A = "only in A"
+ONLY_B = "only in B"
+# Every mark a row can get, best first for a reader scanning for trouble last.
+MARKS = (FASTER, SAME, WITHIN_NOISE, UNKNOWN, SLOWER, ONLY_A, ONLY_B)
+TEST = ("ratio of the geometric means of the repeat times (B over A), "
+        "with a 95% Welch t interval on the logs of the two runs' repeats")
+
+# What the machine dict records, as a reader names it; in this order in a header.
+MACHINE_FIELDS = (
+    ("hostname", "host"), ("cpu_model", "CPU"), ("cpu_count", "CPUs"), ("usable_cpus", "usable CPUs"),
+    ("memory_bytes", "memory"), ("os", "OS"), ("implementation", "implementation"), ("python", "Python"),
+    ("numpy", "numpy"), ("start_method", "start method"), ("parbench", "parbench"),
+)
+# Spec fields whose difference another line already says: the workload has a warning of its own,
+# and the start method used is the machine's (the spec's may be blank: the platform's default).
+_SPEC_SHOWN_ELSEWHERE = {"workload", "settings", "start_method"}
+NOT_RECORDED = "not recorded"
+# Differences that only change how a pool runs: a strategy without workers (serial, numpy) runs the
+# same code either way, so its rows are a control of the machine between the two runs.
+POOL_ONLY = {("spec", "pool"), ("spec", "workers"), ("spec", "chunksize"), ("spec", "start-method"),
+             ("spec", "dask-scheduler"), ("machine", "start method")}
+
+
+@dataclass(frozen=True)
+class Difference:
+    group: str  # "spec", "setting", "machine" or "run"
+    name: str
+    a: str
+    b: str
+
+
+@dataclass(frozen=True)
+class Row:
+    strategy: str
+    items: int
+    length: int
+    workers_a: int | None
+    workers_b: int | None
+    a: Measurement | None
+    b: Measurement | None
+    ratio: Interval | None  # time B / time A; None unless both measured it
+    mark: str
+
+    @property
+    def median_a(self) -> float | None:
+        return self.a.stats.median if self.a is not None and self.a.ok and self.a.stats else None
+
+    @property
+    def median_b(self) -> float | None:
+        return self.b.stats.median if self.b is not None and self.b.ok and self.b.stats else None
+
+    @property
+    def workers(self) -> str:
+        """`2`, or `2 → 8` when the runs used different pools; blank for strategies without workers."""
+        if self.workers_a == self.workers_b or self.a is None or self.b is None:
+            workers = self.workers_a if self.a is not None else self.workers_b
+            return "" if workers is None else str(workers)
+        return f"{'' if self.workers_a is None else self.workers_a} → {'' if self.workers_b is None else self.workers_b}"
+
+    @property
+    def has_interval(self) -> bool:
+        return self.ratio is not None and self.ratio.n >= 2 and not math.isnan(self.ratio.low)
+
+    @property
+    def name(self) -> str:
+        """The row as a sentence names it: `processes@2 at items 16, length 10000`."""
+        workers = f"@{self.workers.replace(' ', '')}" if self.workers else ""
+        return f"{self.strategy}{workers} at items {self.items}, length {self.length}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: Run
+    b: Run
+    label_a: str  # how the tables name each run: "run 3", "server.json"
+    label_b: str
+    rows: tuple[Row, ...]
+    differences: tuple[Difference, ...]
+    warnings: tuple[str, ...]
+    min_change: float
+    same_run: bool  # the two are one run (one id, or one run and its export)
+    confidence: float = stats.CONFIDENCE
+    by_workers: bool = False  # rows matched with their worker counts (a worker sweep on either side)
+    counts: dict = field(default_factory=dict)  # mark -> rows
+
+    @property
+    def common(self) -> list[Row]:
+        return [row for row in self.rows if row.a is not None and row.b is not None]
+
+    def slower_than(self, share: float) -> list[Row]:
+        """Rows significantly slower in B by more than `share` (0.10 for 10 %): `classify` with that
+        minimum effect, so one rule decides both the marks and a CI's failure."""
+        return [row for row in self.common
+                if stats.classify(row.ratio, min_change=share, higher_is=SLOWER) == SLOWER]
+
+    def failed_in_b(self) -> list[Row]:
+        """Rows A measured that B could not (failed, timed out): no ratio, but a reader must see them."""
+        return [row for row in self.common if row.a.ok and not row.b.ok]
+
+
+def _variant_key(m: Measurement, by_workers: bool) -> tuple:
+    return (m.items, m.length, m.strategy, m.workers if by_workers else None)
+
+
+def _worker_counts(run: Run) -> set[int]:
+    return {m.workers for m in run.measurements if m.workers is not None}
+
+
+def _mark(a: Measurement | None, b: Measurement | None, ratio: Interval | None, min_change: float) -> str:
+    if b is None:
+        return ONLY_A
+    if a is None:
+        return ONLY_B
+    if not a.ok or not b.ok:
+        which = [f"{m.status} in {side}" for side, m in (("A", a), ("B", b)) if not m.ok]
+        return ", ".join(which)
+    return stats.classify(ratio, min_change=min_change, higher_is=SLOWER)
+
+
+def _by_workers(a: Run, b: Run) -> bool:
+    """Rows match with their worker counts when either run swept them; otherwise a pooled strategy
+    matches whatever its pool size (2 workers against 8 is then what differs)."""
+    return len(_worker_counts(a)) > 1 or len(_worker_counts(b)) > 1
+
+
+def have_common_rows(a: Run, b: Run) -> bool:
+    """Whether the two runs measured any variant at the same point (cheap: no interval worked out)."""
+    by_workers = _by_workers(a, b)
+    return bool({_variant_key(m, by_workers) for m in a.measurements}
+                & {_variant_key(m, by_workers) for m in b.measurements})
+
+
+def compare_rows(a: Run, b: Run, *, min_change: float = MIN_CHANGE, by_workers: bool | None = None) -> list[Row]:
+    """Every variant at every point of either run, in sweep order, A's variants first."""
+    if by_workers is None:
+        by_workers = _by_workers(a, b)
+    in_a = {_variant_key(m, by_workers): m for m in a.measurements}
+    in_b = {_variant_key(m, by_workers): m for m in b.measurements}
+    order = list(dict.fromkeys([*in_a, *in_b]))
+    # Points in size order; within a point, the variants in the order the runs measured them.
+    position = {key: index for index, key in enumerate(order)}
+    order.sort(key=lambda key: (key[0], key[1], position[key]))
+    rows = []
+    for key in order:
+        ma, mb = in_a.get(key), in_b.get(key)
+        ratio = None
+        if ma is not None and mb is not None and ma.ok and mb.ok:
+            ratio = stats.unpaired_ratio(mb.times_s, ma.times_s)
+        items, length, strategy, _ = key
+        rows.append(Row(strategy, items, length, ma.workers if ma else None, mb.workers if mb else None,
+                        ma, mb, ratio, _mark(ma, mb, ratio, min_change)))
+    return rows
+
+
+def show_value(value) -> str:
+    """A spec or machine value as a header shows it."""
+    if value is None:
+        return "default"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ",".join(show_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def show_memory(value) -> str:
+    if not isinstance(value, (int, float)) or value <= 0:
+        return NOT_RECORDED
+    return f"{value / 2**30:.1f} GiB"
+
+
+def differences(a: Run, b: Run) -> list[Difference]:
+    """What differs between two runs, beyond the numbers: spec, workload settings, machine, status."""
+    found: list[Difference] = []
+    spec_a, spec_b = a.spec.to_dict(), b.spec.to_dict()
+    for name in spec_a:
+        if name in _SPEC_SHOWN_ELSEWHERE or spec_a.get(name) == spec_b.get(name):
+            continue
+        found.append(Difference("spec", name.replace("_", "-"), show_value(spec_a.get(name)),
+                                show_value(spec_b.get(name))))
+    settings_a, settings_b = a.spec.settings, b.spec.settings
+    for name in dict.fromkeys([*settings_a, *settings_b]):
+        if settings_a.get(name) != settings_b.get(name):
+            found.append(Difference("setting", name.replace("_", "-"),
+                                    show_value(settings_a[name]) if name in settings_a else "not set",
+                                    show_value(settings_b[name]) if name in settings_b else "not set"))
+    for key, name in MACHINE_FIELDS:
+        va, vb = a.machine.get(key), b.machine.get(key)
+        if va == vb:
+            continue
+        shown = show_memory if key == "memory_bytes" else (lambda v: NOT_RECORDED if v is None else show_value(v))
+        found.append(Difference("machine", name, shown(va), shown(vb)))
+    recorded = a.machine.get("start_method") is not None and b.machine.get("start_method") is not None
+    if a.spec.start_method != b.spec.start_method and not recorded:
+        found.append(Difference("spec", "start-method", show_value(a.spec.start_method),
+                                show_value(b.spec.start_method)))
+    if a.status != b.status:
+        found.append(Difference("run", "status", a.status, b.status))
+    if a.imported != b.imported:
+        found.append(Difference("run", "imported", show_value(a.imported), show_value(b.imported)))
+    return found
+
+
+def control_warning(rows: list[Row], found: list[Difference], label_a: str, label_b: str) -> str | None:
+    """When only pool settings differ, strategies without a pool should not change: if they did
+    (significantly), something besides the settings differed between the runs. Which, the numbers
+    cannot say: the machine's speed (a shared VM), or the pool's side effects on the measuring
+    process where serial runs between pool calls (a forked pool's copy-on-write pages, say)."""
+    if not found or any((d.group, d.name) not in POOL_ONLY for d in found):
+        return None
+    controls = [row for row in rows if row.a is not None and row.b is not None and row.strategy in KINDS
+                and not KINDS[row.strategy].pooled and row.mark in (FASTER, SLOWER)]
+    if not controls:
+        return None
+    ratios = sorted(row.ratio.estimate for row in controls)
+    names = ", ".join(dict.fromkeys(row.strategy for row in controls))
+    spread = f"{ratios[0]:.2f}×" if len(ratios) == 1 else f"{ratios[0]:.2f}× to {ratios[-1]:.2f}×"
+    return (f"{names} changed ({spread} at {len(controls)} point(s)) though it uses no pool and only pool "
+            "settings differ: the machine's speed, or the pool's side effects on the process it runs in, "
+            "differed too, and the other ratios may carry that")
+
+
+def _same_run(a: Run, b: Run) -> bool:
+    """One run twice: by content, since ids are per store (run 1 here is not run 1 of an export)."""
+    return a is b or fingerprint(a) == fingerprint(b)
+
+
+def compare(a: Run, b: Run, *, label_a: str | None = None, label_b: str | None = None,
+            min_change: float = MIN_CHANGE) -> Comparison:
+    """Compare run B against run A (B/A < 1: B is faster)."""
+    label_a = label_a or f"run {a.id}"
+    label_b = label_b or f"run {b.id}"
+    by_workers = _by_workers(a, b)
+    rows = compare_rows(a, b, min_change=min_change, by_workers=by_workers)
+    warnings = []
+    same = _same_run(a, b)
+    if same:
+        warnings.append(f"{label_a} and {label_b} are the same run: every difference is zero by construction")
+    if a.spec.workload != b.spec.workload:
+        warnings.append(f"different workloads ({a.spec.workload_name()} in A, {b.spec.workload_name()} in B): "
+                        "rows are matched by strategy and size only, so a ratio compares two different kernels")
+    noisy = [label for label, run in ((label_a, a), (label_b, b))
+             if any(m.shared for m in run.measurements)]
+    if noisy:
+        warnings.append(f"{' and '.join(noisy)} measured alongside another parbench sweep (--ignore-lock): "
+                        "both sweeps slowed each other")
+    found = differences(a, b)
+    control = control_warning(rows, found, label_a, label_b)
+    if control:
+        warnings.append(control)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.mark] = counts.get(row.mark, 0) + 1
+    return Comparison(a, b, label_a, label_b, tuple(rows), tuple(found), tuple(warnings), min_change,
+                      same, by_workers=by_workers, counts=counts)
+
+
+def summary(comparison: Comparison) -> str:
+    """`3 faster, 1 slower, 4 within noise, 2 only in A`: the marks counted, in a fixed order."""
+    counts = comparison.counts
+    ordered = [mark for mark in MARKS if mark in counts] + sorted(mark for mark in counts if mark not in MARKS)
+    return ", ".join(f"{counts[mark]} {mark}" for mark in ordered) or "no rows"
