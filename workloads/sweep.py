@@ -86,6 +86,9 @@ class SweepOptions:
 
     lock: str = LOCK_WAIT  # wait for another sweep, fail at once (no-wait), or measure anyway (ignore)
     available_bytes: int | None = None  # memory the guard may plan with (None: what is available now)
+    # One item of this very workload (same file contents, settings and forms) measured moments ago
+    # (the app's estimate): the sweep starts from it instead of measuring the item again.
+    profile: dict | None = None
 
 
 class _Deadline:
@@ -600,8 +603,11 @@ def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
             return workload, None
         ships = any(KINDS[name].ships for name in spec.strategies)
         available = options.available_bytes or estimate.available_memory()
-        measured = profile(workload, spec.length, spec.seed, forms, ships=ships, max_items=max(spec.items),
-                           available_bytes=int(available * estimate.SAFE_SHARE), timeout=spec.point_timeout)
+        if options.profile is not None:
+            measured = Profile.from_dict(options.profile)
+        else:
+            measured = profile(workload, spec.length, spec.seed, forms, ships=ships, max_items=max(spec.items),
+                               available_bytes=int(available * estimate.SAFE_SHARE), timeout=spec.point_timeout)
     except WorkloadError as exc:
         emit(Refused(REFUSED_WORKLOAD, str(exc)))
         return None

@@ -1,0 +1,75 @@
+"""Figure 9, adaptive rounds: how many interleaved rounds a point takes to reach the default
+precision (±5 % of every speedup, 95 % intervals), on a quiet point and on a noisy one, and that a
+point which cannot reach it says so instead of claiming it.
+
+- quiet: spin (a fixed pure-Python loop, nothing to ship) × 8 items, serial against a warm pool of
+  the CPU count: the per-round ratios move only with the machine's speed, which pairing cancels.
+- noisy: the same with threads on a workload whose items wait a random 1 to 8 ms in a thread: the
+  paired ratio is all over the place by construction.
+
+Each is run several times (a new measuring process each); the figures are medians over those runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import textwrap
+
+from workloads.measurement import STOP_MAX_ROUNDS, STOP_PRECISION, quality
+from workloads.session import execute
+from workloads.spec import MAX_ROUNDS, build_spec
+
+from .common import Context, Row, at_least, at_most, log
+
+QUIET_ROUNDS_LIMIT = 6
+NOISY = """
+    import random
+    import threading
+    import time
+
+    def make_input(items, length, seed):
+        return {i: [i] * length for i in range(items)}
+
+    def kernel(value):
+        if threading.current_thread() is threading.main_thread():
+            time.sleep(0.002)
+        else:
+            time.sleep(random.uniform(0.001, 0.008))
+        return value
+"""
+
+
+def _rows(spec) -> list:
+    outcome = execute(spec, None)
+    if outcome.status != "completed":
+        raise RuntimeError(f"sweep {outcome.status}: {outcome.error}")
+    return [m for m in outcome.run.measurements if m.strategy != "serial"]
+
+
+def run(ctx: Context) -> list[Row]:
+    runs = ctx.rounds(5, 2)
+    quiet_spec = build_spec(workload="spin", spin="200000", items="8", strategies="serial,processes", pool="warm")
+    quiet = []
+    for index in range(runs):
+        log(f"rounds: quiet point, run {index + 1}/{runs}")
+        quiet.extend(_rows(quiet_spec))
+    noisy_file = ctx.workdir / "noisy_waits.py"
+    noisy_file.write_text(textwrap.dedent(NOISY))
+    noisy_spec = build_spec(workload=str(noisy_file), items="4", length="1", strategies="serial,threads",
+                            workers="2", min_time="0")
+    noisy = []
+    for index in range(runs):
+        log(f"rounds: noisy point, run {index + 1}/{runs}")
+        noisy.extend(_rows(noisy_spec))
+    quiet_rounds = statistics.median(m.repeats for m in quiet)
+    reached = sum(m.stop == STOP_PRECISION for m in quiet)
+    honest = sum(m.stop == STOP_MAX_ROUNDS and quality(m).label in ("rounds", "noisy")
+                 and (m.precision or 0) > 0.05 for m in noisy)
+    return [
+        at_most("9 rounds to ±5%: quiet point (spin 8 items, warm pool)", quiet_rounds, QUIET_ROUNDS_LIMIT,
+                "{:.0f} rounds", f"rounds per run {[m.repeats for m in quiet]}; precision reached "
+                f"{[round(m.precision or 0, 3) for m in quiet]}; {reached} of {len(quiet)} stopped on precision"),
+        at_least("9 a noisy point says it did not reach ±5%", honest / len(noisy), 1.0, "{:.0%}",
+                 f"rounds {[m.repeats for m in noisy]} (cap {MAX_ROUNDS}); precision reached "
+                 f"{[round(m.precision or 0, 3) for m in noisy]}; labels {[quality(m).label for m in noisy]}"),
+    ]
