@@ -73,6 +73,7 @@ class ParbenchApp(App[int]):
     def on_unmount(self) -> None:
         if self.resident is not None:
             self.resident.close()
+        gc.unfreeze()  # what was frozen may be garbage now: collectable again once the app is gone
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
