@@ -569,3 +569,17 @@ async def test_waiting_for_another_sweep_says_so_and_escape_stops_waiting(store)
             assert store.runs() == []
     finally:
         other.release()
+
+
+async def test_a_run_with_nothing_measured_says_so_in_every_view(store, monkeypatch):
+    app = _no_color_app(store, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        spec, rows = failing_sweep()
+        await feed(pilot, spec, [m for m in rows if not m.ok])
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert "nothing to draw: no row measured (the table says why)" in screen_text(app)
+        assert "no measurements yet" not in screen_text(app)
+        await pilot.press("ctrl+t", "ctrl+t")
+        await pilot.pause()
+        assert "No row of this run was measured" in " ".join(screen_text(app).split())

@@ -142,6 +142,11 @@ class SweepChart(PlotextPlot):
         kind = KINDS[strategy]
         return Line(label, kind.marker, kind.color, tuple(x for x, _ in points), tuple(y for _, y in points))
 
+    def empty_title(self) -> str:
+        if not self.measurements:
+            return "no measurements yet: ctrl+r runs the sweep"
+        return "nothing to draw: no row measured (the table says why)"
+
     def series_lines(self) -> list[Line]:
         raise NotImplementedError
 
@@ -158,7 +163,7 @@ class SweepChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         if not self.lines:
-            plt.title("no measurements yet: ctrl+r runs the sweep")
+            plt.title(self.empty_title())
             return super().render()
         # References first, so a strategy's marker wins where the two meet.
         for line in (*self.references, *self.lines):
@@ -225,6 +230,14 @@ class SpeedupChart(SweepChart):
                 points.setdefault(self.series_of(m), []).append((self.x_of(m), value))
                 strategy_of[self.series_of(m)] = m.strategy
         return [self.strategy_line(series, strategy_of[series], line) for series, line in points.items()]
+
+    def empty_title(self) -> str:
+        measured = {KINDS[m.strategy].baseline for m in self.measurements if m.ok}
+        if measured == {False}:
+            return "no speedup to draw: serial did not measure (the table says why)"
+        if measured == {True}:
+            return "no speedup to draw: no other strategy measured (the table says why)"
+        return super().empty_title()
 
     def reference_lines(self) -> list[Line]:
         return [self.ideal_line(), self.serial_line()]

@@ -268,8 +268,16 @@ class ResultsView(Vertical):
                 self.measurements, workers=self.pool_workers, cpus=self.cpus)
         elif tab == "why":
             lines = explain(self.measurements, workers=self.pool_workers, cpus=self.cpus)
-            self.query_one("#why-text", Static).update("\n\n".join(lines) if lines else EMPTY_WHY)
+            self.query_one("#why-text", Static).update("\n\n".join(lines) if lines else self._nothing_to_explain())
             self.query_one("#why-scroll", VerticalScroll).scroll_home(animate=False)  # the verdict first
+
+    def _nothing_to_explain(self) -> str:
+        if not self.measurements:
+            return EMPTY_WHY
+        if not any(m.ok for m in self.measurements):
+            return ("No row of this run was measured, so there are no figures to explain: the table's status "
+                    "column says what happened to each, and the line under it the reason in full.")
+        return "Nothing to explain yet: the explanation compares strategies once a point has serial and another."
 
     def is_stale(self, tab: str) -> bool:
         return tab in self._stale
