@@ -583,3 +583,22 @@ async def test_a_run_with_nothing_measured_says_so_in_every_view(store, monkeypa
         await pilot.press("ctrl+t", "ctrl+t")
         await pilot.pause()
         assert "No row of this run was measured" in " ".join(screen_text(app).split())
+
+
+def test_the_row_story_tells_spread_rounds_and_the_reason_once():
+    from tui.widgets.results_view import row_story
+    from workloads.measurement import serial_times, speedup
+
+    spec, rows = default_sweep()
+    noisy = rows[2]  # numpy at 4 items: spread 12%, stopped at the most rounds
+    story = row_story(noisy, speedup(noisy, serial_times(rows)))
+    assert story.startswith("numpy, 4 items × 100000: median 1.1 ms, min")
+    assert "over 5 rounds" in story and "interval ±9.0%" in story and "speedup 22.14× (95% " in story
+    # Every qualifier in full, each named once.
+    assert story.endswith("rounds: stopped at the most rounds allowed before its interval reached the asked "
+                          "precision; noisy: its repeats spread over 10% of their median (see stdev): the machine's "
+                          "speed changed while measuring; read its figures as ranges.")
+    assert story.count("noisy") == 1
+    timed_out = failing_sweep()[1][4]
+    assert row_story(timed_out, None) == ("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s "
+                                          "(--point-timeout)")

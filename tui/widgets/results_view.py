@@ -95,7 +95,8 @@ def row_story(m: Measurement, interval: Interval | None) -> str:
                      f"(95% {format_interval(interval.low, interval.high)})")
     text = f"{head}: " + ", ".join(parts) + "."
     if q.detail:
-        text += f" {q.label}: {q.detail}."
+        # A detail may start with its own label ("noisy: its repeats spread..."): not said twice.
+        text += f" {q.detail}." if q.detail.startswith(q.label) else f" {q.label}: {q.detail}."
     elif m.check:
         text += f" ok: output {m.check}."
     else:
