@@ -599,6 +599,6 @@ def test_the_row_story_tells_spread_rounds_and_the_reason_once():
                           "precision; noisy: its repeats spread over 10% of their median (see stdev): the machine's "
                           "speed changed while measuring; read its figures as ranges.")
     assert story.count("noisy") == 1
-    timed_out = failing_sweep()[1][4]
+    timed_out = failing_sweep()[1][5]
     assert row_story(timed_out, None) == ("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s "
                                           "(--point-timeout)")
