@@ -318,6 +318,7 @@ async def test_history_shows_what_each_run_is(store):
         shown = [str(table.get_row_at(row)[5]) for row in range(table.row_count)]
         assert shown == ["cancelled", "failed", "partial", "completed"]
         assert all(word in screen_text(app) for word in shown)
+        assert "^b Form" not in screen_text(app).splitlines()[-1], "no form here to toggle"
 
 
 async def test_the_footer_at_80_columns_lists_what_a_newcomer_needs(store, monkeypatch):

@@ -94,6 +94,11 @@ class ParbenchApp(App[int]):
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "toggle_form":
+            return self.screen is self.main_screen  # listed only where there is a form to toggle
+        return True
+
     # Helpers --------------------------------------------------------------------------------
 
     def _results(self) -> ResultsView | None:
