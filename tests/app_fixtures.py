@@ -123,3 +123,16 @@ def screen_text(app) -> str:
                       legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+def worker_sweep() -> tuple[SweepSpec, list[Measurement]]:
+    """spin at 4 and 8 items, processes with 1 and 2 workers."""
+    spec = SweepSpec(workload="spin", items=(4, 8), length=(1,), strategies=("serial", "processes"), workers=(1, 2))
+    rows = []
+    for index, items in enumerate((4, 8)):
+        serial = 0.05 * items
+        rows.append(Measurement("spin", "serial", items, 1, None, None, None, 1, _times(serial), point_index=index))
+        for workers in (1, 2):
+            rows.append(Measurement("spin", "processes", items, 1, workers, 1, "cold", 1,
+                                    _times(serial / workers * 1.1, shift=workers), point_index=index))
+    return spec, rows

@@ -603,3 +603,21 @@ def test_the_row_story_tells_spread_rounds_and_the_reason_once():
     timed_out = failing_sweep()[1][5]
     assert row_story(timed_out, None) == ("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s "
                                           "(--point-timeout)")
+
+
+async def test_a_worker_sweep_gets_a_workers_column_and_a_line_per_count(store):
+    from app_fixtures import worker_sweep
+
+    app = ParbenchApp(store, resident=False, probes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, *worker_sweep())
+        table = app.main_screen.query_one(ResultsTable)
+        assert [str(c.label).strip() for c in table.columns.values()] == \
+            ["strategy", "workers", "items", "length", "median", "speedup", "95% int.", "status"]
+        assert [str(table.get_row_at(row)[1]).strip() for row in range(3)] == ["", "1", "2"]
+        assert all(line.rstrip().endswith("ok") for line in screen_text(app).splitlines()
+                   if line.startswith((" serial ", " processes "))), "the status column still fits 80 columns"
+        await pilot.press("ctrl+t", "ctrl+t")
+        await pilot.pause()
+        legend = str(app.main_screen.query_one("#speedup-pane ChartLegend").render())
+        assert "x processes@1" in legend and "x processes@2" in legend
