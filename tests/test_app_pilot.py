@@ -112,7 +112,9 @@ async def test_escape_cancels_keeps_completed_rows_and_leaves_no_process(store):
         stored = store.load_run(run.id).measurements
         assert run.status == "cancelled"
         assert stored and table.row_count == len(stored)
-        assert "cancelled" in str(app.main_screen.query_one("#status").render())
+        assert str(app.main_screen.query_one("#status").render()) == \
+            f"Run {run.id} cancelled: {len(stored)} completed row{'s' if len(stored) != 1 else ''} kept."
+        assert not app.main_screen.query_one(ProgressBar).display, "no bar frozen at a stale percentage"
         # The sweep's pool is gone; one measuring process waits for the next sweep (the same one
         # after a cooperative cancel, a fresh one after a hard one).
         assert await _until(pilot, lambda: not [p for p in tree if p.is_running()
