@@ -623,3 +623,29 @@ async def test_a_worker_sweep_gets_a_workers_column_and_a_line_per_count(store):
         await pilot.pause()
         legend = str(app.main_screen.query_one("#speedup-pane ChartLegend").render())
         assert "x processes@1" in legend and "x processes@2" in legend
+
+
+async def test_a_chart_is_drawn_again_only_when_its_lines_size_or_scale_change(store):
+    from tui.widgets.charts import SpeedupChart
+
+    app = ParbenchApp(store, resident=False, probes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        spec, rows = default_sweep()
+        await feed(pilot, spec, rows[:6])
+        chart = app.main_screen.query_one(SpeedupChart)
+        draws = []
+        original = chart._draw
+        chart._draw = lambda: draws.append(1) or original()
+        await pilot.press("ctrl+t", "ctrl+t")  # shown: drawn once
+        await pilot.pause()
+        shown = len(draws)
+        assert shown >= 1
+        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t", "ctrl+t")  # round the views and back: nothing new
+        await pilot.pause()
+        assert len(draws) == shown
+        app.main_screen.query_one(ResultsView).add_measurement(rows[6])  # a new row, while shown: drawn
+        await pilot.pause()
+        assert len(draws) == shown + 1
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert len(draws) == shown + 2

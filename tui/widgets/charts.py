@@ -108,6 +108,8 @@ class SweepChart(PlotextPlot):
         self.worker_sweep = False  # several worker counts: a line per strategy and count
         self.lines: list[Line] = []  # the strategies' series
         self.references: list[Line] = []  # lines to read them against
+        self._version = 0  # bumped when the lines change
+        self._drawn: tuple[tuple, object] | None = None  # (what it was drawn from, the drawing)
 
     def set_measurements(self, measurements: list[Measurement], *, workers: int | None = None,
                          cpus: int | None = None) -> None:
@@ -118,6 +120,7 @@ class SweepChart(PlotextPlot):
         self.worker_sweep = len({m.workers for m in measurements if m.workers is not None}) > 1
         self.lines = self.series_lines()
         self.references = self.reference_lines() if self.lines else []
+        self._version += 1
         self.refresh()
 
     def legend(self) -> list[Line]:
@@ -160,6 +163,16 @@ class SweepChart(PlotextPlot):
         raise NotImplementedError
 
     def render(self):
+        # A tab shown again, a layout pass: the same lines at the same size are not drawn again
+        # (plotext takes 10-20 ms a figure, which a key press would otherwise wait for).
+        key = (self._version, self.size, self.log_scale, self.app.theme)
+        if self._drawn is not None and self._drawn[0] == key:
+            return self._drawn[1]
+        drawing = self._draw()
+        self._drawn = (key, drawing)
+        return drawing
+
+    def _draw(self):
         plt = self.plt
         plt.clear_figure()
         if not self.lines:
