@@ -416,6 +416,16 @@ async def test_why_scrolls_with_pagedown_at_once_verdict_first(store):
         await pilot.press("pagedown")
         await pilot.pause()
         assert scroll.scroll_y > 0, "PageDown scrolls the explanation without clicking it first"
+        assert app.main_screen.query_one("#items").has_focus, "and the focus stays where it was"
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert scroll.scroll_y == 0
+        # Elsewhere the keys do what they did: the table pages its rows.
+        await pilot.press("ctrl+t", "f3")
+        table = app.main_screen.query_one(ResultsTable)
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert table.has_focus and table.cursor_row > 0
 
 
 async def test_the_timeout_field_is_named_by_its_label(store):

@@ -11,6 +11,7 @@ import gc
 import sys
 from pathlib import Path
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -45,6 +46,9 @@ class ParbenchApp(App[int]):
         Binding("ctrl+y", "copy_markdown", "Copy MD", show=False, priority=True),
         Binding("f2", "history", "History", show=False, priority=True),
         Binding("question_mark", "help", "Help", show=False),
+        # The Why text scrolls whatever has the focus (a form field would otherwise take the key).
+        Binding("pagedown", "page_why(1)", "Page down", show=False, priority=True),
+        Binding("pageup", "page_why(-1)", "Page up", show=False, priority=True),
     ]
 
     def __init__(self, store: Store, *, resident: bool = True, probes: bool = True, **kwargs) -> None:
@@ -154,6 +158,11 @@ class ParbenchApp(App[int]):
     def action_toggle_form(self) -> None:
         if self.screen is self.main_screen:
             self.main_screen.toggle_form()
+
+    def action_page_why(self, pages: int) -> None:
+        view = self._results()
+        if view is None or not view.page_why(pages):
+            raise SkipAction()  # not showing Why: the key goes where it would have gone
 
     def action_focus_results(self) -> None:
         view = self._results()

@@ -309,9 +309,6 @@ class ResultsView(Vertical):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         tab = event.pane.id or "table"
         self._draw(tab)
-        if tab == "why":
-            # So PageDown scrolls the explanation at once, wherever the focus was.
-            self.query_one("#why-scroll").focus()
 
     def focus_results(self) -> None:
         """Give the keys to the view shown: the table (arrows, `s`), the explanation (PageDown)."""
@@ -322,6 +319,18 @@ class ResultsView(Vertical):
             self.query_one("#why-scroll").focus()
         else:
             self.query_one(TabbedContent).query_one("Tabs").focus()
+
+    def page_why(self, pages: int) -> bool:
+        """Scroll the explanation by whole pages if it is the view shown (whatever has the focus:
+        moving the focus to it would restyle the screen at every visit); False if it is not."""
+        if self.active != "why":
+            return False
+        scroll = self.query_one("#why-scroll", VerticalScroll)
+        if pages > 0:
+            scroll.scroll_page_down(animate=False)
+        else:
+            scroll.scroll_page_up(animate=False)
+        return True
 
     def toggle_log(self) -> bool:
         charts = [*self.query(TimeChart).results(), *self.query(SpeedupChart).results()]
