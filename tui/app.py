@@ -8,6 +8,7 @@ newcomer needs, short enough for 80 columns; every other key is in F1 help and t
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
 
@@ -55,6 +56,10 @@ class ParbenchApp(App[int]):
         """`resident`: keep one measuring process for the session; `probes`: measure one item of the
         workload for the form's estimate (off only where a test wants a screen that never changes)."""
         super().__init__(**kwargs)
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # No animations unless asked for: the tab underline alone redrew the screen ~20 times
+            # per ctrl+t, which a key pressed while a sweep holds every core had to wait behind.
+            self.animation_level = "none"
         self.store = store
         # One measuring process for the whole session, booted now so the first ctrl+r starts at once.
         self.resident = ResidentProcess() if resident else None

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Footer, Header, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from workloads.estimate import format_bytes, format_duration
@@ -35,6 +35,7 @@ from workloads.store import Run, Store
 
 from ..widgets.results_view import ResultsView
 from ..widgets.setup_form import SetupForm
+from ..widgets.status_line import StatusLine
 
 FORM_PREFERENCE = "form"
 RECENT_PREFERENCE = "recent_workloads"  # workload files and modules used before, most recent first
@@ -110,7 +111,7 @@ class MainScreen(Screen[None]):
             yield SetupForm(id="form")
             with Vertical(id="right"):
                 yield ProgressBar(id="progress", show_eta=True)
-                yield Static("Set up a sweep on the left, then ctrl+r.", id="status")
+                yield StatusLine("Set up a sweep on the left, then ctrl+r.", id="status")
                 yield ResultsView(id="results")
         yield Footer()
 
@@ -136,7 +137,7 @@ class MainScreen(Screen[None]):
         return True
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", StatusLine).say(text)
 
     # The form beside the results ------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from workloads.stats import Interval
 from workloads.strategies import KINDS
 
 from .charts import ChartPane, SpeedupChart, TimeChart
+from .status_line import StatusLine
 
 TABS = ("table", "time", "speedup", "why")
 EMPTY_WHY = "Run a sweep to see why its numbers are what they are."
@@ -220,7 +221,7 @@ class ResultsView(Vertical):
             with TabPane("Table", id="table"):
                 yield Static(EMPTY_TABLE, id="empty-hint")
                 yield ResultsTable(id="results-table")
-                yield Static("", id="row-detail")
+                yield StatusLine("", id="row-detail")
             with TabPane("Time", id="time"):
                 yield ChartPane(TimeChart(id="time-chart"), id="time-pane")
             with TabPane("Speedup", id="speedup"):
@@ -291,13 +292,12 @@ class ResultsView(Vertical):
         table.display = bool(table.row_count)
         self.query_one("#empty-hint").display = not table.row_count
         m = table.focused_measurement()
-        detail = self.query_one("#row-detail", Static)
+        detail = self.query_one("#row-detail", StatusLine)
         if m is None:
-            detail.update("")
             detail.display = False
             return
         detail.display = True
-        detail.update(Text(row_story(m, speedup(m, table.baselines()))))
+        detail.say(row_story(m, speedup(m, table.baselines())))
 
     @on(DataTable.RowHighlighted, "#results-table")
     def _row_highlighted(self) -> None:
