@@ -271,7 +271,7 @@ async def test_a_partly_failed_run_says_so_whole_with_every_status_on_screen(sto
         await pilot.pause()
         assert table.has_focus
         detail = " ".join(str(app.main_screen.query_one("#row-detail").render()).split())
-        assert detail.startswith("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s")
+        assert detail.startswith("→ processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s")
         assert "the point ran out of its 0.5 s (--point-timeout)" in " ".join(screen_text(app).split())
         # ctrl+b brings the form back, and it stays for the rest of this run.
         await pilot.press("ctrl+b")
@@ -600,20 +600,18 @@ async def test_a_run_with_nothing_measured_says_so_in_every_view(store, monkeypa
 
 def test_the_row_story_tells_spread_rounds_and_the_reason_once():
     from tui.widgets.results_view import row_story
-    from workloads.measurement import serial_times, speedup
 
     spec, rows = default_sweep()
     noisy = rows[2]  # numpy at 4 items: spread 12%, stopped at the most rounds
-    story = row_story(noisy, speedup(noisy, serial_times(rows)))
-    assert story.startswith("numpy, 4 items × 100000: median 1.1 ms, min")
-    assert "over 5 rounds" in story and "interval ±9.0%" in story and "speedup 22.14× (95% " in story
+    story = row_story(noisy)
+    assert story.startswith("numpy, 4 items × 100000: min 836 µs, stdev 209 µs over 5 rounds, interval ±9.0%.")
     # Every qualifier in full, each named once.
     assert story.endswith("rounds: stopped at the most rounds allowed before its interval reached the asked "
                           "precision; noisy: its repeats spread over 10% of their median (see stdev): the machine's "
                           "speed changed while measuring; read its figures as ranges.")
     assert story.count("noisy") == 1
     timed_out = failing_sweep()[1][5]
-    assert row_story(timed_out, None) == ("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s "
+    assert row_story(timed_out) == ("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s "
                                           "(--point-timeout)")
 
 

@@ -26,7 +26,6 @@ from workloads.explain import explain
 from workloads.export import format_interval, format_seconds, format_speedup
 from workloads.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, Measurement, quality, \
     serial_times, speedup
-from workloads.stats import Interval
 from workloads.strategies import KINDS
 
 from .charts import ChartPane, SpeedupChart, TimeChart
@@ -74,9 +73,10 @@ def status_text(m: Measurement) -> Text:
     return Text(label, style=STATUS_STYLE.get(label, QUALIFIED_STYLE))
 
 
-def row_story(m: Measurement, interval: Interval | None) -> str:
-    """Everything about one row that the table has no room for: what it is, its spread, how many
-    rounds and why they stopped, and its status with the whole reason."""
+def row_story(m: Measurement) -> str:
+    """Everything about one row that the table has no room for: its spread, how many rounds and
+    how far their interval got, and its status with the whole reason (the median, speedup and
+    interval are in the row itself)."""
     who = m.strategy + (f" ×{m.workers}" if m.workers is not None else "")
     head = f"{who}, {m.items} items × {m.length}"
     q = quality(m)
@@ -84,16 +84,12 @@ def row_story(m: Measurement, interval: Interval | None) -> str:
         return f"{head}: {q.label}: {q.detail}"
     s = m.stats
     if m.repeats == 1:
-        parts = [f"time {format_seconds(s.median)} from 1 round"]
+        parts = ["1 round"]
     else:
         rounds = f"over {m.repeats} rounds" + (f" of {m.loops} calls" if m.loops > 1 else "")
-        parts = [f"median {format_seconds(s.median)}", f"min {format_seconds(s.min)}",
-                 f"stdev {format_seconds(s.stdev)} {rounds}"]
+        parts = [f"min {format_seconds(s.min)}", f"stdev {format_seconds(s.stdev)} {rounds}"]
     if m.precision is not None and m.stop in (STOP_PRECISION, STOP_BUDGET, STOP_MAX_ROUNDS):
         parts.append(f"interval ±{m.precision:.1%}")
-    if interval is not None and math.isfinite(interval.low) and math.isfinite(interval.high):
-        parts.append(f"speedup {format_speedup(interval.estimate)} "
-                     f"(95% {format_interval(interval.low, interval.high)})")
     text = f"{head}: " + ", ".join(parts) + "."
     if q.detail:
         # A detail may start with its own label ("noisy: its repeats spread..."): not said twice.
@@ -202,9 +198,6 @@ class ResultsTable(DataTable):
         key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return next((m for m in self.measurements if row_key(m) == key.value), None)
 
-    def baselines(self) -> dict:
-        return self._baselines
-
 
 class ResultsView(Vertical):
     """Tabs: the table, the two charts and the explanation of the numbers."""
@@ -297,7 +290,7 @@ class ResultsView(Vertical):
             detail.display = False
             return
         detail.display = True
-        detail.say(row_story(m, speedup(m, table.baselines())))
+        detail.say("→ " + row_story(m))  # the arrow sets it apart from the rows without colour
 
     @on(DataTable.RowHighlighted, "#results-table")
     def _row_highlighted(self) -> None:
