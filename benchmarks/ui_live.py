@@ -44,11 +44,12 @@ async def _start(app, pilot, texts: dict[str, str]) -> None:
     await pilot.press("ctrl+r")
 
 
-async def _wait_until(predicate, timeout: float, what: str) -> None:
+async def _wait_until(predicate, timeout: float, what: str, app=None) -> None:
     deadline = time.perf_counter() + timeout
     while not predicate():
         if time.perf_counter() > deadline:
-            raise TimeoutError(f"gave up waiting for {what} after {timeout:g} s")
+            said = f" (the app said: {app.main_screen.query_one('#status').render()})" if app is not None else ""
+            raise TimeoutError(f"gave up waiting for {what} after {timeout:g} s{said}")
         await asyncio.sleep(0.02)
 
 
@@ -100,8 +101,9 @@ async def _live(window_s: float, db: str) -> dict:
         await _start(app, pilot, {"workload": "spin", "strategies": "processes", "items": "32", "spin": "600000",
                                   "workers": str(workers), "repeat": "16", "pool": "cold"})
         me = psutil.Process()
-        # The measuring process and its pool workers: from then on every core is busy.
-        await _wait_until(lambda: len(me.children(recursive=True)) >= 1 + workers, 30, "the pool to start")
+        # The measuring process and its pool workers: from then on every core is busy. (It may first
+        # wait for another parbench sweep on the machine to end: the machine lock.)
+        await _wait_until(lambda: len(me.children(recursive=True)) >= 1 + workers, 240, "the pool to start", app)
         stopping = False
 
         async def probe() -> None:
@@ -171,7 +173,8 @@ async def _rss(db: str) -> dict:
                 raise TimeoutError("the sweep took over 300 s")
         duration = time.perf_counter() - began
         await pilot.pause()
-        run = store.load_run(app.main_screen.run_id)
+        shown = app.main_screen.current_run()
+        run = store.load_run(shown.id) if shown is not None and shown.id is not None else None
         status = run.status if run else "missing"
         rows = len(run.measurements) if run else 0
     store.close()
@@ -198,7 +201,7 @@ def run(ctx: Context) -> list[Row]:
     flag = ["--quick"] if ctx.quick else []
     try:
         log("ui live: key latency while a spin sweep keeps every core busy")
-        live = run_module_child("benchmarks.ui_live", "--child", "live", *flag, timeout=180)
+        live = run_module_child("benchmarks.ui_live", "--child", "live", *flag, timeout=420)
         latencies = live["latencies_s"]
         p95 = percentile(latencies, 95)
         lags = live["lags_s"] or [0.0]

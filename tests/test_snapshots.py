@@ -1,33 +1,25 @@
-"""Snapshots of the main screen at 80x24 and 120x40, before and after a run.
+"""Snapshots of the app at 80x24 and 120x40: before a run, after a finished default sweep (table and
+each chart), after a run with failed and timed-out points, after a run of all six strategies, and
+the form with a workload that has no numpy form.
 
-The "after" screens are fed fixed measurements (the run itself is covered by the Pilot tests), so
-nothing on them depends on how fast the machine was. Regenerate with `pytest --snapshot-update`
-after a deliberate layout change, and look at the report before committing.
+The "after" screens are fed fixed measurements through the main screen's own event path (the
+events a sweep posts, then its outcome), so nothing on them depends on how fast the machine was
+while everything the screen does with a run (folding the form, the status words) is in the picture.
+The run itself is covered by the Pilot tests. Regenerate with `pytest --snapshot-update` after a
+deliberate layout change, and look at the report before committing.
 """
 
 from __future__ import annotations
 
 import pytest
+from app_fixtures import default_sweep, failing_sweep, feed, six_strategies
 
 from tui.app import ParbenchApp
-from tui.widgets.results_view import ResultsView
-from workloads.measurement import Measurement
+from tui.widgets.setup_form import SetupForm
 from workloads.store import Store
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def _fixed_measurements() -> list[Measurement]:
-    rows = []
-    for items, serial, pooled, vector in ((4, 0.024, 0.066, 0.0011), (8, 0.049, 0.110, 0.0022),
-                                          (16, 0.098, 0.205, 0.0045), (32, 0.197, 0.401, 0.0089)):
-        rows.append(Measurement("squares", "serial", items, 100000, None, None, None, 1,
-                                (serial, serial * 1.01, serial * 0.99)))
-        rows.append(Measurement("squares", "processes", items, 100000, 2, 1, "cold", 1,
-                                (pooled, pooled * 1.02, pooled * 0.98)))
-        rows.append(Measurement("squares", "numpy", items, 100000, None, None, None, 1,
-                                (vector, vector * 1.3, vector * 0.97)))  # a noisy one
-    return rows
+SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
 
 
 @pytest.fixture
@@ -36,28 +28,44 @@ def app(tmp_path):
         yield ParbenchApp(store, resident=False, probes=False)
 
 
-async def _show_fixed_run(pilot) -> None:
-    screen = pilot.app.main_screen
-    screen.query_one(ResultsView).set_measurements(_fixed_measurements(), workers=2, cpus=2)
-    screen.query_one("#status").update("Run 1 completed: 12 rows stored. ctrl+e exports.")
-    await pilot.pause()
+def _after(sweep, *keys: str):
+    async def run_before(pilot) -> None:
+        await feed(pilot, *sweep())
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+
+    return run_before
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_main_screen_before_a_run(snap_compare, app, size):
     assert snap_compare(app, terminal_size=size)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-def test_main_screen_after_a_run_table(snap_compare, app, size):
-    assert snap_compare(app, terminal_size=size, run_before=_show_fixed_run)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("keys", [(), ("ctrl+t",), ("ctrl+t", "ctrl+t")], ids=["table", "time", "speedup"])
+def test_default_sweep(snap_compare, app, size, keys):
+    assert snap_compare(app, terminal_size=size, run_before=_after(default_sweep, *keys))
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-def test_main_screen_after_a_run_time_chart(snap_compare, app, size):
-    async def show_chart(pilot):
-        await _show_fixed_run(pilot)
-        await pilot.press("ctrl+t")
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_failed_and_timed_out_points(snap_compare, app, size):
+    # The cursor on a timed-out row: its reason shows under the table.
+    assert snap_compare(app, terminal_size=size, run_before=_after(failing_sweep, "f3", *["down"] * 5))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("keys", [(), ("ctrl+t", "ctrl+t")], ids=["table", "speedup"])
+def test_six_strategies(snap_compare, app, size, keys):
+    assert snap_compare(app, terminal_size=size, run_before=_after(six_strategies, *keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_form_with_a_workload_without_numpy(snap_compare, app, size):
+    async def run_before(pilot) -> None:
+        pilot.app.main_screen.query_one(SetupForm).set_texts(
+            {"workload": "sleep", "strategies": "serial,threads,numpy,dask"})
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=size, run_before=show_chart)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

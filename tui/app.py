@@ -1,14 +1,18 @@
 """The parbench Textual app: global keys, the store, and the screens.
 
 Global actions are priority bindings on ctrl+ and F-keys, so they work while a text field has focus
-(a focused Input swallows plain letters, and binds ctrl+e itself).
+(a focused Input swallows plain letters, and binds ctrl+e itself). The footer lists the keys a
+newcomer needs, short enough for 80 columns; every other key is in F1 help and the command palette.
 """
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 from pathlib import Path
 
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -24,7 +28,6 @@ from .screens.history import HistoryScreen
 from .screens.main import MainScreen
 from .screens.stored_run import StoredRunScreen
 from .widgets.results_view import ResultsView
-from .widgets.setup_form import SetupForm
 
 
 class ParbenchApp(App[int]):
@@ -34,21 +37,30 @@ class ParbenchApp(App[int]):
     BINDINGS = [
         Binding("ctrl+r", "run_sweep", "Run", priority=True),
         Binding("f5", "run_sweep", "Run", show=False, priority=True),
-        Binding("ctrl+e", "export", "Export", priority=True),
         Binding("ctrl+t", "next_tab", "View", priority=True),
-        Binding("ctrl+l", "toggle_log", "Log/lin", priority=True),
-        Binding("ctrl+y", "copy_markdown", "Copy MD", priority=True),
-        Binding("ctrl+b", "toggle_form", "Form", show=False, priority=True),
-        Binding("f2", "history", "History", priority=True),
+        Binding("ctrl+e", "export", "Export", priority=True),
+        Binding("ctrl+b", "toggle_form", "Form", priority=True),
         Binding("f1", "help", "Help", priority=True),
-        Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Not in the footer (F1 and the palette list them): 80 columns hold the ones above.
+        Binding("f3", "focus_results", "Results", show=False, priority=True),
+        Binding("ctrl+l", "toggle_log", "Log/lin", show=False, priority=True),
+        Binding("ctrl+y", "copy_markdown", "Copy MD", show=False, priority=True),
+        Binding("f2", "history", "History", show=False, priority=True),
+        Binding("question_mark", "help", "Help", show=False),
+        # The Why text scrolls whatever has the focus (a form field would otherwise take the key).
+        Binding("pagedown", "page_why(1)", "Page down", show=False, priority=True),
+        Binding("pageup", "page_why(-1)", "Page up", show=False, priority=True),
     ]
 
     def __init__(self, store: Store, *, resident: bool = True, probes: bool = True, **kwargs) -> None:
         """`resident`: keep one measuring process for the session; `probes`: measure one item of the
         workload for the form's estimate (off only where a test wants a screen that never changes)."""
         super().__init__(**kwargs)
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # No animations unless asked for: the tab underline alone redrew the screen ~20 times
+            # per ctrl+t, which a key pressed while a sweep holds every core had to wait behind.
+            self.animation_level = "none"
         self.store = store
         # One measuring process for the whole session, booted now so the first ctrl+r starts at once.
         self.resident = ResidentProcess() if resident else None
@@ -58,10 +70,20 @@ class ParbenchApp(App[int]):
         if self.resident is not None:
             self.resident.boot()
         self.push_screen(self.main_screen)
+        self.call_after_refresh(self._freeze_startup_objects)
+
+    @staticmethod
+    def _freeze_startup_objects() -> None:
+        """Move everything alive after start-up (modules, widgets, styles: ~10^5 objects) out of
+        the collector's reach: a full collection then walks only what came after, which keeps its
+        pauses from delaying a key press by tens of milliseconds while a sweep streams results."""
+        gc.collect()
+        gc.freeze()
 
     def on_unmount(self) -> None:
         if self.resident is not None:
             self.resident.close()
+        gc.unfreeze()  # what was frozen may be garbage now: collectable again once the app is gone
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
@@ -74,11 +96,18 @@ class ParbenchApp(App[int]):
             ("Next results tab", "Table, time chart, speedup chart, why (ctrl+t)", self.action_next_tab),
             ("Toggle log scale", "Charts: log-log or linear (ctrl+l)", self.action_toggle_log),
             ("Toggle set-up panel", "Hide or show the form (ctrl+b)", self.action_toggle_form),
+            ("Focus results", "Move the keys to the results: the table (s sorts) or the why text (F3)",
+             self.action_focus_results),
             ("History", "Stored runs (F2)", self.action_history),
             ("Help", "Keys and how to read the numbers (F1)", self.action_help),
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "toggle_form":
+            return self.screen is self.main_screen  # listed only where there is a form to toggle
+        return True
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -112,7 +141,7 @@ class ParbenchApp(App[int]):
 
         def done(path: Path | None) -> None:
             if path is not None:
-                self.notify(f"exported run {run.id} to {path}", timeout=6)
+                self.notify(f"exported {_run_name(run)} to {path}", timeout=6)
 
         self.push_screen(ExportDialog(run), done)
 
@@ -130,7 +159,7 @@ class ParbenchApp(App[int]):
             self.notify("nothing to copy yet", severity="warning")
             return
         self.copy_to_clipboard(to_markdown(run))
-        self.notify(f"copied run {run.id} as a Markdown table ({len(run.measurements)} rows)")
+        self.notify(f"copied {_run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
 
     def action_next_tab(self) -> None:
         view = self._results()
@@ -138,15 +167,24 @@ class ParbenchApp(App[int]):
             view.next_tab()
 
     def action_toggle_log(self) -> None:
+        # No notification: it would cover the chart's axis; each chart's title names its scale.
         view = self._results()
         if view is not None:
-            log = view.toggle_log()
-            self.notify("charts: log scale" if log else "charts: linear scale", timeout=2)
+            view.toggle_log()
 
     def action_toggle_form(self) -> None:
         if self.screen is self.main_screen:
-            form = self.main_screen.query_one(SetupForm)
-            form.display = not form.display
+            self.main_screen.toggle_form()
+
+    def action_page_why(self, pages: int) -> None:
+        view = self._results()
+        if view is None or not view.page_why(pages):
+            raise SkipAction()  # not showing Why: the key goes where it would have gone
+
+    def action_focus_results(self) -> None:
+        view = self._results()
+        if view is not None:
+            view.focus_results()
 
     def action_history(self) -> None:
         if not isinstance(self.screen, HistoryScreen):
@@ -161,6 +199,10 @@ class ParbenchApp(App[int]):
             self.notify("cancelling the sweep before quitting…")
             await self.main_screen.stop_and_wait()
         self.exit(0)
+
+
+def _run_name(run) -> str:
+    return f"run {run.id}" if run.id is not None else "the run (not stored)"
 
 
 def run_app(db: str | None = None) -> int:

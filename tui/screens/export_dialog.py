@@ -1,13 +1,17 @@
 """The export dialog: a path and a format, written through the engine's exporters.
 
-An unwritable path or an unknown suffix is shown inline and the dialog stays open with what was
-typed; nothing is lost and no half file is left (the exporter writes atomically).
+The file goes to the user's documents folder by default (or downloads, or home: the first that
+exists), never to whatever folder the app was started from, and the dialog says where. An existing
+file is only replaced after a question whose default is No. An unwritable path or an unknown suffix
+is shown inline and the dialog stays open with what was typed; nothing is lost and no half file is
+left (the exporter writes atomically). A run the store could not take (no id) exports from memory.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +22,34 @@ from textual.widgets import Button, Input, Label, Select, Static
 from workloads import export as exporter
 from workloads.store import Run
 
+from .confirm import ConfirmDialog
+
 SUFFIXES = {"markdown": ".md", "csv": ".csv", "json": ".json"}
+
+
+def default_folder() -> Path:
+    """Where exports land unless the user says otherwise: a folder meant for a person's files."""
+    for candidate in (platformdirs.user_documents_dir(), platformdirs.user_downloads_dir()):
+        path = Path(candidate)
+        if path.is_dir():
+            return path
+    return Path.home()
+
+
+def short(path: Path) -> str:
+    home = Path.home()
+    try:
+        return "~/" + str(path.relative_to(home)) if path != home else "~"
+    except ValueError:
+        return str(path)
+
+
+def default_name(run: Run) -> str:
+    if run.id is not None:
+        return f"parbench-run-{run.id}"
+    # Not stored: named by when it started, so two such exports do not collide.
+    stamp = run.started_at[:19].replace("-", "").replace(":", "").replace("T", "-")
+    return f"parbench-unstored-{stamp}"
 
 
 class ExportDialog(ModalScreen[Path | None]):
@@ -27,18 +58,21 @@ class ExportDialog(ModalScreen[Path | None]):
     def __init__(self, run: Run, directory: Path | None = None) -> None:
         super().__init__()
         self.run = run
-        self.directory = directory or Path.cwd()
+        self.directory = directory or default_folder()
 
     def compose(self) -> ComposeResult:
+        what = f"run {self.run.id}" if self.run.id is not None else "the run (not stored: exported from memory)"
         with Vertical(id="dialog"):
-            yield Label(f"Export run {self.run.id} ({len(self.run.measurements)} rows)", classes="title")
+            yield Label(f"Export {what}, {len(self.run.measurements)} rows", classes="title")
             with Horizontal(classes="field"):
                 yield Label("Format", classes="label")
                 yield Select([(name, name) for name in SUFFIXES], value="markdown", allow_blank=False,
                              compact=True, id="format")
             with Horizontal(classes="field"):
                 yield Label("Path", classes="label")
-                yield Input(str(self.directory / f"parbench-run-{self.run.id}.md"), id="path", compact=True)
+                yield Input(str(self.directory / f"{default_name(self.run)}.md"), id="path", compact=True)
+            yield Static(f"Default folder: {short(self.directory)}. An existing file is replaced only if you say so.",
+                         id="export-where")
             yield Static("", id="export-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Export", id="export", variant="primary", compact=True)
@@ -69,10 +103,26 @@ class ExportDialog(ModalScreen[Path | None]):
         if suffix_format is not None and suffix_format != fmt:
             error.update(f"the suffix {path.suffix} says {suffix_format}, the format says {fmt}: make them agree")
             return
+        if path.is_dir():
+            error.update(f"{path} is a folder: add a file name")
+            return
+        if path.exists():
+            def answered(replace: bool | None) -> None:
+                if replace:
+                    self._write(path, fmt)
+                else:
+                    error.update(f"{path.name} kept as it was: change the name, or export again to replace it")
+
+            self.app.push_screen(ConfirmDialog(f"{path} already exists. Replace it?", yes="Replace",
+                                               no="Keep it"), answered)
+            return
+        self._write(path, fmt)
+
+    def _write(self, path: Path, fmt: str) -> None:
         try:
             written = exporter.export(self.run, path, fmt)
         except exporter.ExportError as exc:
-            error.update(str(exc))
+            self.query_one("#export-error", Static).update(str(exc))
             return
         self.dismiss(written)
 

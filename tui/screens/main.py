@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Footer, Header, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from workloads.estimate import format_bytes, format_duration
@@ -26,7 +26,6 @@ from workloads.events import (
     MeasurementDone,
     PointStarted,
     Probed,
-    RunFinished,
     RunStarted,
 )
 from workloads.probe import Profile
@@ -36,8 +35,12 @@ from workloads.store import Run, Store
 
 from ..widgets.results_view import ResultsView
 from ..widgets.setup_form import SetupForm
+from ..widgets.status_line import StatusLine
 
 FORM_PREFERENCE = "form"
+RECENT_PREFERENCE = "recent_workloads"  # workload files and modules used before, most recent first
+RECENT_KEPT = 8
+FOLD_BELOW = 100  # columns: narrower than this, the form folds away once results arrive
 
 
 class SweepEvent(Message):
@@ -62,17 +65,23 @@ class ProbeDone(Message):
         self.error = error
 
 
-def status_text(outcome: Outcome, kept: int) -> str:
-    """The run's status line: what it is, in words that never overstate it."""
-    run_id = outcome.run.id if outcome.run.id is not None else "(not stored)"
+def status_text(outcome: Outcome) -> str:
+    """The run's status line: what it is, in words that never overstate it (the status and its
+    reason come from `workloads.session.run_status`, the one place that says what a run is)."""
+    run = outcome.run
+    kept = len(run.measurements)
+    rows = f"{kept} row{'s' if kept != 1 else ''}"
+    name = f"Run {run.id}" if run.id is not None else "The run (not stored)"
     if outcome.status == "completed":
-        text = f"Run {run_id} completed: {kept} rows. ctrl+e exports."
+        text = f"{name} completed: {rows}."
     elif outcome.status == "partial":
-        text = f"Run {run_id} completed with failures: {outcome.error}."
+        text = f"{name} completed with failures: {outcome.error}."
     elif outcome.status == "cancelled":
-        text = f"Run {run_id} cancelled: {kept} completed rows kept."
+        if run.id is None and not run.machine:
+            return "Cancelled before measuring: nothing stored."
+        text = f"{name} cancelled: {kept} completed row{'s' if kept != 1 else ''} kept."
     else:
-        text = f"Run {run_id} failed: {outcome.error}"
+        text = f"{name} failed: {outcome.error}."
     if outcome.store_problem:
         text += f" Not all stored: {outcome.store_problem}; ctrl+e still exports it."
     return text
@@ -91,6 +100,10 @@ class MainScreen(Screen[None]):
         self.run: Run | None = None  # the run shown: the one running, or the last one
         self._stop: threading.Event | None = None
         self._worker: Worker | None = None
+        # The form folds away by itself on a narrow screen once results arrive, unless the user
+        # brought it back (ctrl+b) during this run.
+        self._form_auto_folded = False
+        self._form_kept = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -98,7 +111,7 @@ class MainScreen(Screen[None]):
             yield SetupForm(id="form")
             with Vertical(id="right"):
                 yield ProgressBar(id="progress", show_eta=True)
-                yield Static("Set up a sweep on the left, then ctrl+r.", id="status")
+                yield StatusLine("Set up a sweep on the left, then ctrl+r.", id="status")
                 yield ResultsView(id="results")
         yield Footer()
 
@@ -108,20 +121,72 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False  # until there is a sweep to show
+        form = self.query_one(SetupForm)
+        if self.store is not None:
+            form.set_recent(self._recent_workloads())
         saved = self.store.preference(FORM_PREFERENCE) if self.store is not None else None
         if isinstance(saved, dict):
             try:
-                self.query_one(SetupForm).set_texts(saved)
+                form.set_texts(saved)
             except Exception:  # a saved form from another version: start from the defaults
-                self.query_one(SetupForm).set_texts(self.query_one(SetupForm).defaults())
+                form.set_texts(form.defaults())
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "cancel_sweep":
-            return True if self.running else None  # shown (greyed) only while it means something
+            return self.running  # in the footer only while there is something to cancel
         return True
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", StatusLine).say(text)
+
+    # The form beside the results ------------------------------------------------------------------
+
+    def toggle_form(self) -> None:
+        form = self.query_one(SetupForm)
+        form.display = not form.display
+        self._form_auto_folded = False
+        if form.display:
+            self._form_kept = True  # the user wants it: it stays for this run
+        elif form.has_focus_within:
+            self.query_one(ResultsView).focus_results()
+
+    def _fold_form_for_results(self) -> None:
+        """Under FOLD_BELOW columns the form and a results table side by side hide the table's
+        status column: the form gives way once there are results to read."""
+        form = self.query_one(SetupForm)
+        if not form.display or self._form_kept or self.size.width >= FOLD_BELOW:
+            return
+        had_focus = form.has_focus_within
+        form.display = False
+        self._form_auto_folded = True
+        if had_focus:
+            self.query_one(ResultsView).focus_results()
+
+    def on_resize(self) -> None:
+        form = self.query_one(SetupForm)
+        if self._form_auto_folded and self.size.width >= FOLD_BELOW:
+            form.display = True
+            self._form_auto_folded = False
+        elif self.query_one(ResultsView).measurements:
+            self._fold_form_for_results()
+
+    # The workload files used before --------------------------------------------------------------
+
+    def _recent_workloads(self) -> list[str]:
+        saved = self.store.preference(RECENT_PREFERENCE, [])
+        return [text for text in saved if isinstance(text, str)] if isinstance(saved, list) else []
+
+    def _remember_workload(self, workload: str) -> None:
+        from workloads.workload import builtin_names
+
+        if self.store is None or workload in builtin_names():
+            return
+        recent = [workload, *[text for text in self._recent_workloads() if text != workload]][:RECENT_KEPT]
+        try:
+            self.store.set_preference(RECENT_PREFERENCE, recent)
+        except Exception:
+            return  # a courtesy: a store problem shows with the run
+        self.query_one(SetupForm).set_recent(recent)
 
     # Starting and stopping -------------------------------------------------------------------
 
@@ -131,20 +196,22 @@ class MainScreen(Screen[None]):
             return
         form = self.query_one(SetupForm)
         state = form.revalidate()
-        if state.spec is None:
-            labels = [self._label(name) for name in state.errors]
-            self._status(f"Not started: fix {', '.join(labels)} first.")
-            self.notify(f"cannot run: fix {', '.join(labels)}", severity="error")
-            return
-        if state.refusal:
-            self._status(f"Not started: {state.refusal}")
-            self.notify("refused: " + state.refusal, severity="error")
+        if state.spec is None or state.refusal:
+            if state.spec is None:
+                labels = [self._label(name) for name in state.errors]
+                self._status(f"Not started: fix {', '.join(labels)} first.")
+            else:
+                self._status(f"Not started: {state.refusal}")
+            if not form.display:  # the reasons are marked in the form: show it
+                self.toggle_form()
+            form.reveal_errors()
             return
         if self.store is not None:
             try:
                 self.store.set_preference(FORM_PREFERENCE, form.texts())
             except Exception:
                 pass  # remembering the form is a courtesy; a store problem shows with the run
+        self._remember_workload(state.spec.workload)
         self.start(state.spec)
 
     def _label(self, name: str) -> str:
@@ -159,6 +226,7 @@ class MainScreen(Screen[None]):
         results.pool_workers = max(spec.workers)
         results.clear_results()
         self.run = None
+        self._form_kept = False
         form = self.query_one(SetupForm)
         form.estimate_paused = "estimate: after the running sweep (nothing else measures meanwhile)"
         progress = self.query_one(ProgressBar)
@@ -217,7 +285,7 @@ class MainScreen(Screen[None]):
             self._status(f"One item measured: peak ~{format_bytes(event.peak_bytes)}, "
                          f"{format_duration(event.seconds)}.")
         elif isinstance(event, LockWait):
-            self._status(f"Waiting: {event.holder}. escape cancels.")
+            self._status(f"Waiting for the machine: {event.holder}. escape cancels the wait.")
         elif isinstance(event, RunStarted):
             progress.update(total=event.total_calls, progress=0)
             results.cpus = event.machine.get("usable_cpus") or event.machine.get("cpu_count")
@@ -234,26 +302,21 @@ class MainScreen(Screen[None]):
         elif isinstance(event, MeasurementDone):
             progress.update(total=event.calls_total or progress.total, progress=event.calls_done)
             results.add_measurement(event.measurement)
-        elif isinstance(event, RunFinished):
-            if progress.total is not None and event.status == "completed":
-                progress.update(progress=progress.total)
+            self._fold_form_for_results()
 
     @on(SweepEnded)
     def _on_sweep_ended(self, message: SweepEnded) -> None:
         form = self.query_one(SetupForm)
         form.estimate_paused = ""
+        # The bar goes: a bar left at 75 % beside "cancelled" reads as still going; the line says it all.
+        self.query_one(ProgressBar).display = False
         outcome = message.outcome
         if outcome is None:
             self.run = message.run
             self._status(f"Not started: {message.error}" if message.run is None else f"Run {message.error}")
-            self.notify(message.error, severity="error")
         else:
             self.run = outcome.run
-            kept = len(outcome.run.measurements)
-            self._status(status_text(outcome, kept))
-            if outcome.status != "completed":
-                self.notify(f"run {outcome.status}: {outcome.error}",
-                            severity="error" if outcome.status == "failed" else "warning")
+            self._status(status_text(outcome))
             if outcome.store_problem:
                 self.notify(outcome.store_problem, severity="error", timeout=10)
         self.refresh_bindings()

@@ -16,10 +16,12 @@ def run_summary(run: Run) -> str:
     spec = run.spec
     machine = run.machine
     return (
-        f"run {run.id} · {spec.workload} · {run.status} · started {run.started_at.replace('T', ' ')[:19]} UTC · "
+        f"run {run.id} · {spec.workload_name()} · {run.status} · started {run.started_at.replace('T', ' ')[:19]} UTC · "
         f"{machine.get('cpu_count', '?')} CPUs, Python {machine.get('python', '?')}, "
-        f"start method {machine.get('start_method', '?')} · pool {spec.pool}, {spec.workers} workers, "
-        f"chunksize {spec.chunksize}, {spec.repeat} repeats"
+        f"start method {machine.get('start_method', '?')} · pool {spec.pool}, "
+        f"{','.join(map(str, spec.workers))} workers, "
+        f"chunksize {spec.chunksize}, "
+        f"{f'{spec.repeat} rounds' if spec.repeat is not None else f'rounds until ±{spec.precision:.0%}'}"
         + (f" · {run.error}" if run.error else "")
     )
 
@@ -39,7 +41,8 @@ class StoredRunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         cpus = self.run.machine.get("usable_cpus") or self.run.machine.get("cpu_count")
-        self.query_one(ResultsView).set_measurements(self.run.measurements, workers=self.run.spec.workers, cpus=cpus)
+        self.query_one(ResultsView).set_measurements(self.run.measurements, workers=max(self.run.spec.workers),
+                                                    cpus=cpus)
 
     def current_run(self) -> Run:
         return self.run

@@ -1,26 +1,47 @@
 """plotext charts of a sweep: time against the swept axis, and speedup against serial.
 
-plotext 5 replaces a figure's stored data with its log10 whenever it builds a log-scale plot, so a
-figure built twice (a resize, a theme change) would take the log of a log. These widgets keep their
-series themselves and rebuild the whole figure from them at every render; log scale is only turned
-on when there is positive data to take the log of.
+Each series is drawn with its strategy's own marker (`StrategyKind.marker`), the whole line made of
+it, so lines stay apart on a monochrome terminal; the legend is a line of its own under the plot
+(`ChartLegend`), never drawn over the data, and each entry shows the marker it stands for.
+
+The lines are worked out once per change of the measurements (`set_measurements`), not at every
+render. plotext 5 replaces a figure's stored data with its log10 whenever it builds a log-scale plot,
+so a figure built twice (a resize, a theme change) would take the log of a log: the figure is
+rebuilt from the kept lines at every render, and log scale is only turned on when there is positive
+data to take the log of.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+from rich.color import Color, ColorParseError
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Size
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 from workloads.measurement import Measurement, serial_times, speedup_vs_serial
 from workloads.strategies import KINDS
 
-# One marker per strategy, so lines stay apart without colour (a monochrome SSH terminal).
-MARKERS = {name: kind.marker for name, kind in KINDS.items()}
-COLORS = {name: kind.color for name, kind in KINDS.items()}
+IDEAL_MARKER = "·"
+SERIAL_MARKER = "─"
 
-Series = dict[str, list[tuple[float, float]]]
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a chart, as drawn and as its legend entry says: a strategy's series or a
+    reference (the ideal, 1× = serial)."""
+
+    label: str
+    marker: str
+    color: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
 
 
 def time_unit(max_seconds: float) -> tuple[str, float]:
@@ -58,8 +79,23 @@ def swept_axis(measurements: list[Measurement]) -> str:
     return "length" if len(items) == 1 and len(lengths) > 1 else "items"
 
 
+def rich_color(name: str) -> str:
+    """plotext's colour name as Rich knows it (plotext's "orange" is Rich's "orange1")."""
+    for candidate in (name, name + "1"):
+        try:
+            Color.parse(candidate)
+            return candidate
+        except ColorParseError:
+            continue
+    return "default"
+
+
 class SweepChart(PlotextPlot):
-    """Shared behaviour: series kept here, the figure rebuilt from them at every render."""
+    """Shared behaviour: lines kept here, the figure rebuilt from them at every render.
+
+    A subclass says what its lines are (`series_lines`, `reference_lines`) and how its axes read
+    (`decorate`); the x value of a measurement comes from `x_of`.
+    """
 
     log_scale: reactive[bool] = reactive(True)
 
@@ -68,106 +104,240 @@ class SweepChart(PlotextPlot):
         self.measurements: list[Measurement] = []
         self.pool_workers: int | None = None
         self.cpus: int | None = None
+        self.axis = "items"
+        self.worker_sweep = False  # several worker counts: a line per strategy and count
+        self.lines: list[Line] = []  # the strategies' series
+        self.references: list[Line] = []  # lines to read them against
+        self._version = 0  # bumped when the lines change
+        self._drawn: tuple[tuple, object] | None = None  # (what it was drawn from, the drawing)
 
     def set_measurements(self, measurements: list[Measurement], *, workers: int | None = None,
                          cpus: int | None = None) -> None:
-        self.measurements = list(measurements)
+        self.measurements = measurements
         self.pool_workers = workers
         self.cpus = cpus
+        self.axis = swept_axis(measurements)
+        self.worker_sweep = len({m.workers for m in measurements if m.workers is not None}) > 1
+        self.lines = self.series_lines()
+        self.references = self.reference_lines() if self.lines else []
+        self._version += 1
         self.refresh()
+
+    def legend(self) -> list[Line]:
+        return [*self.lines, *self.references]
 
     def watch_log_scale(self) -> None:
         self.refresh()
 
-    def series(self) -> tuple[str, Series]:
+    def series_of(self, m: Measurement) -> str:
+        """The line a measurement belongs to, named as its legend entry says."""
+        return m.series if self.worker_sweep else m.strategy
+
+    def x_of(self, m: Measurement) -> float:
+        return m.items if self.axis == "items" else m.length
+
+    def xs(self) -> list[float]:
+        return sorted({x for line in self.lines for x in line.xs})
+
+    @staticmethod
+    def strategy_line(label: str, strategy: str, points: list[tuple[float, float]]) -> Line:
+        points.sort()
+        kind = KINDS[strategy]
+        return Line(label, kind.marker, kind.color, tuple(x for x, _ in points), tuple(y for _, y in points))
+
+    def empty_title(self) -> str:
+        if not self.measurements:
+            return "no measurements yet: ctrl+r runs the sweep"
+        return "nothing to draw: no row measured (the table says why)"
+
+    def series_lines(self) -> list[Line]:
         raise NotImplementedError
 
-    def decorate(self, plt, axis: str, series: Series, xs: list[float]) -> None:
+    def reference_lines(self) -> list[Line]:
+        return []
+
+    def decorate(self, plt) -> None:
+        raise NotImplementedError
+
+    def scale_words(self) -> str:
         raise NotImplementedError
 
     def render(self):
+        # A tab shown again, a layout pass: the same lines at the same size are not drawn again
+        # (plotext takes 10-20 ms a figure, which a key press would otherwise wait for).
+        key = (self._version, self.size, self.log_scale, self.app.theme)
+        if self._drawn is not None and self._drawn[0] == key:
+            return self._drawn[1]
+        drawing = self._draw()
+        self._drawn = (key, drawing)
+        return drawing
+
+    def _draw(self):
         plt = self.plt
         plt.clear_figure()
-        axis, series = self.series()
-        points = [p for line in series.values() for p in line]
-        if not points:
-            plt.title("no measurements yet: ctrl+r runs the sweep")
+        if not self.lines:
+            plt.title(self.empty_title())
             return super().render()
-        xs = sorted({x for x, _ in points})
-        self.decorate(plt, axis, series, xs)
-        plt.xlabel(axis)
+        # References first, so a strategy's marker wins where the two meet.
+        for line in (*self.references, *self.lines):
+            plt.plot(list(line.xs), list(line.ys), marker=line.marker, color=line.color)
+        self.decorate(plt)
+        xs = self.xs()
+        plt.xticks(xs, [str(int(x)) for x in xs])
+        plt.xlabel(self.axis)
         return super().render()
+
+    def log_axes(self, plt, low: float, high: float, suffix: str = "") -> None:
+        """Log-log axes with 1-2-5 ticks, when the data allows it (log scale on, all positive)."""
+        if self.log_scale and low > 0:
+            plt.xscale("log")
+            plt.yscale("log")
+            ticks = log_ticks(low, high) or [low, high]
+            plt.yticks(ticks, [tick_label(t) + suffix for t in ticks])
 
 
 class TimeChart(SweepChart):
     """Median time of each strategy against the swept axis, log-log by default like the seed's."""
 
-    def series(self) -> tuple[str, Series]:
-        axis = swept_axis(self.measurements)
-        series: Series = {}
+    unit = "s"
+
+    def series_lines(self) -> list[Line]:
+        points: dict[str, list[tuple[float, float]]] = {}
+        strategy_of: dict[str, str] = {}
         for m in self.measurements:
             if m.ok and m.stats is not None:
-                x = m.items if axis == "items" else m.length
-                series.setdefault(m.strategy, []).append((x, m.stats.median))
-        return axis, series
+                points.setdefault(self.series_of(m), []).append((self.x_of(m), m.stats.median))
+                strategy_of[self.series_of(m)] = m.strategy
+        if not points:
+            return []
+        unit, scale = time_unit(max(y for line in points.values() for _, y in line))
+        self.unit = unit
+        return [self.strategy_line(series, strategy_of[series], [(x, y / scale) for x, y in line])
+                for series, line in points.items()]
 
-    def decorate(self, plt, axis: str, series: Series, xs: list[float]) -> None:
-        values = [y for line in series.values() for _, y in line]
-        unit, scale = time_unit(max(values))
-        for strategy, line in series.items():
-            line.sort()
-            lx = [x for x, _ in line]
-            ly = [y / scale for _, y in line]
-            plt.plot(lx, ly, label=strategy, color=COLORS.get(strategy, "white"))
-            plt.scatter(lx, ly, marker=MARKERS.get(strategy, "o"), color=COLORS.get(strategy, "white"))
-        low, high = min(values) / scale, max(values) / scale
-        if self.log_scale and low > 0:
-            plt.xscale("log")
-            plt.yscale("log")
-            ticks = log_ticks(low, high) or [low, high]
-            plt.yticks(ticks, [tick_label(t) for t in ticks])
-        plt.xticks(xs, [str(int(x)) for x in xs])
-        plt.ylabel(f"median time ({unit})")
-        plt.title("time per sweep point" + (" (log-log)" if self.log_scale else ""))
+    def scale_words(self) -> str:
+        return "log-log" if self.log_scale else "linear scale"
+
+    def decorate(self, plt) -> None:
+        values = [y for line in self.lines for y in line.ys]
+        self.log_axes(plt, min(values), max(values))
+        plt.title(f"median time per call ({self.unit}) · {self.scale_words()}")
 
 
 class SpeedupChart(SweepChart):
-    """Speedup against serial per strategy, beside the ideal min(items, workers, CPUs) and 1×."""
+    """Speedup against serial per strategy, beside the ideal min(items, workers, CPUs) and 1×.
 
-    def series(self) -> tuple[str, Series]:
-        axis = swept_axis(self.measurements)
+    Its reference lines are one method each (`ideal_line`, `serial_line`), gathered by
+    `reference_lines`: another reference (a measured ceiling) is one more method there.
+    """
+
+    def series_lines(self) -> list[Line]:
         baselines = serial_times(self.measurements)
-        series: Series = {}
+        points: dict[str, list[tuple[float, float]]] = {}
+        strategy_of: dict[str, str] = {}
         for m in self.measurements:
             if KINDS[m.strategy].baseline:
                 continue
             value = speedup_vs_serial(m, baselines)
             if value is not None:
-                x = m.items if axis == "items" else m.length
-                series.setdefault(m.strategy, []).append((x, value))
-        return axis, series
+                points.setdefault(self.series_of(m), []).append((self.x_of(m), value))
+                strategy_of[self.series_of(m)] = m.strategy
+        return [self.strategy_line(series, strategy_of[series], line) for series, line in points.items()]
 
-    def decorate(self, plt, axis: str, series: Series, xs: list[float]) -> None:
-        values = [y for line in series.values() for _, y in line]
+    def empty_title(self) -> str:
+        measured = {KINDS[m.strategy].baseline for m in self.measurements if m.ok}
+        if measured == {False}:
+            return "no speedup to draw: serial did not measure (the table says why)"
+        if measured == {True}:
+            return "no speedup to draw: no other strategy measured (the table says why)"
+        return super().empty_title()
+
+    def reference_lines(self) -> list[Line]:
+        return [self.ideal_line(), self.serial_line()]
+
+    def ideal_line(self) -> Line:
+        """What perfect parallelism would give: as many items at once as workers and CPUs allow."""
         workers = self.pool_workers or 1
         cpus = self.cpus or workers
-        by_x_items = {(m.items if axis == "items" else m.length): m.items for m in self.measurements}
-        ideal = [min(by_x_items.get(x, 1), workers, cpus) for x in xs]
-        plt.plot(xs, ideal, label=f"ideal (min of items, {workers} workers, {cpus} CPUs)", color="gray")
-        plt.plot(xs, [1.0] * len(xs), label="1× = serial", color="white")
-        for strategy, line in series.items():
-            line.sort()
-            lx = [x for x, _ in line]
-            ly = [y for _, y in line]
-            plt.plot(lx, ly, label=strategy, color=COLORS.get(strategy, "white"))
-            plt.scatter(lx, ly, marker=MARKERS.get(strategy, "o"), color=COLORS.get(strategy, "white"))
-        all_values = values + ideal + [1.0]
-        low, high = min(all_values), max(all_values)
-        if self.log_scale and low > 0:
-            plt.xscale("log")
-            plt.yscale("log")
-            ticks = log_ticks(low, high) or [low, high]
-            plt.yticks(ticks, [tick_label(t) + "×" for t in ticks])
-        plt.xticks(xs, [str(int(x)) for x in xs])
-        plt.ylabel("speedup vs serial")
-        plt.title("speedup against serial" + (" (log)" if self.log_scale else ""))
+        items_at = {self.x_of(m): m.items for m in self.measurements}
+        xs = self.xs()
+        ideal = tuple(float(min(items_at.get(x, 1), workers, cpus)) for x in xs)
+        return Line(f"ideal (≤{min(workers, cpus)}×: {workers} workers, {cpus} CPUs)", IDEAL_MARKER, "gray",
+                    tuple(xs), ideal)
+
+    def serial_line(self) -> Line:
+        xs = self.xs()
+        return Line("1× = serial", SERIAL_MARKER, "white", tuple(xs), tuple(1.0 for _ in xs))
+
+    def scale_words(self) -> str:
+        return "log scale" if self.log_scale else "linear scale"
+
+    def decorate(self, plt) -> None:
+        values = [y for line in self.legend() for y in line.ys]
+        self.log_axes(plt, min(values), max(values), "×")
+        plt.title(f"speedup against serial · {self.scale_words()}")
+
+
+class ChartLegend(Widget):
+    """The chart's legend on lines of its own under the plot: `marker label` entries, wrapped
+    between entries (never inside one), each in its line's colour."""
+
+    DEFAULT_CSS = """
+    ChartLegend {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[Line] = []
+
+    def show(self, entries: list[Line]) -> None:
+        if [(e.label, e.marker) for e in entries] != [(e.label, e.marker) for e in self.entries]:
+            self.entries = entries
+            self.refresh(layout=True)
+
+    def _lines(self, width: int) -> list[Text]:
+        lines: list[Text] = []
+        current = Text()
+        for entry in self.entries:
+            piece = Text(f"{entry.marker} ", style=f"bold {rich_color(entry.color)}") + Text(entry.label)
+            if current and current.cell_len + 2 + piece.cell_len > width:
+                lines.append(current)
+                current = Text()
+            if current:
+                current.append("  ")
+            current.append_text(piece)
+        if current:
+            lines.append(current)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
+
+    def render(self) -> Text:
+        return Text("\n").join(self._lines(self.content_size.width))
+
+
+class ChartPane(Vertical):
+    """A chart with its legend under it."""
+
+    DEFAULT_CSS = """
+    ChartPane {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, chart: SweepChart, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.chart = chart
+
+    def compose(self) -> ComposeResult:
+        yield self.chart
+        yield ChartLegend()
+
+    def set_measurements(self, measurements: list[Measurement], *, workers: int | None = None,
+                         cpus: int | None = None) -> None:
+        self.chart.set_measurements(measurements, workers=workers, cpus=cpus)
+        self.query_one(ChartLegend).show(self.chart.legend())

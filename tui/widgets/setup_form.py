@@ -75,6 +75,11 @@ class PathSuggester(Suggester):
         return prefix + names[0]
 
 
+def _short_path(text: str) -> str:
+    home = str(Path.home())
+    return "~" + text[len(home):] if text.startswith(home + "/") else text
+
+
 def _choice_value(f: Field, text: str) -> str:
     return START_DEFAULT if f.name == "start_method" and not text else text
 
@@ -101,6 +106,7 @@ class SetupForm(VerticalScroll):
         self.probe_errors: dict[tuple, str] = {}
         self.estimate_paused = ""  # why no item can be measured now (a sweep is running)
         self._settings_of: str | None = None
+        self.recent: list[str] = []  # workload files and modules used before, most recent first
 
     # Layout ------------------------------------------------------------------------------------
 
@@ -125,8 +131,7 @@ class SetupForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field"):
             yield Label("Workload", classes="label")
-            choices = [(name, name) for name in workloads.builtin_names()] + [("a .py file…", FILE_CHOICE)]
-            yield Select(choices, value="squares", allow_blank=False, compact=True, id="workload")
+            yield Select(self._workload_choices(), value="squares", allow_blank=False, compact=True, id="workload")
         with Horizontal(classes="field", id="workload_path-row"):
             yield Label("File", classes="label")
             path_input = Input("", id="workload_path", compact=True, placeholder="path/to/loop.py or module",
@@ -158,6 +163,38 @@ class SetupForm(VerticalScroll):
 
     # Reading and writing the fields ----------------------------------------------------------
 
+    def _workload_choices(self) -> list[tuple[str, str]]:
+        """The built-ins, the files used before (by name; the folder too when two share a name),
+        then "a .py file…" for any other."""
+        names = [Path(text).name for text in self.recent]
+        recent = []
+        for text, name in zip(self.recent, names):
+            if names.count(name) > 1:
+                name = f"{name} ({Path(text).parent.name}/)"
+            recent.append((name, text))
+        return [(name, name) for name in workloads.builtin_names()] + recent + [("a .py file…", FILE_CHOICE)]
+
+    def set_recent(self, recent: list[str]) -> None:
+        """Offer these workloads (files that still exist, modules) again in the picker."""
+        builtins = set(workloads.builtin_names())
+        kept = [text for text in recent if text not in builtins and (not text.endswith(".py") or Path(text).is_file())]
+        if kept == self.recent:
+            return
+        current = self._workload_text()
+        self.recent = kept
+        select = self.query_one("#workload", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(self._workload_choices())
+            self._select_workload(current)
+
+    def _select_workload(self, workload: str) -> None:
+        select = self.query_one("#workload", Select)
+        if workload in workloads.builtin_names() or workload in self.recent:
+            select.value = workload
+        else:
+            select.value = FILE_CHOICE
+            self.query_one("#workload_path", Input).value = workload
+
     def _workload_text(self) -> str:
         choice = self.query_one("#workload", Select).value
         if choice == FILE_CHOICE:
@@ -188,11 +225,7 @@ class SetupForm(VerticalScroll):
         """Fill the form (the last settings, a stored run's spec, the defaults, a test)."""
         workload = values.get("workload")
         if workload is not None:
-            if workload in workloads.builtin_names():
-                self.query_one("#workload", Select).value = workload
-            else:
-                self.query_one("#workload", Select).value = FILE_CHOICE
-                self.query_one("#workload_path", Input).value = workload
+            self._select_workload(workload)
             self._sync_settings(values)
         for name, value in values.items():
             if name == "workload":
@@ -260,11 +293,17 @@ class SetupForm(VerticalScroll):
 
     def _show(self, result: Validation, memory, profile: Profile | None, refusal: str) -> None:
         info = result.workload
-        file_chosen = self.query_one("#workload", Select).value == FILE_CHOICE
+        choice = self.query_one("#workload", Select).value
+        file_chosen = choice == FILE_CHOICE
         self.query_one("#workload_path-row").display = file_chosen
         summary = self.query_one("#workload-summary", Static)
-        summary.update(info.summary if info is not None and file_chosen else "")
-        summary.display = bool(file_chosen and info is not None and info.summary)
+        text = ""
+        if info is not None and choice not in workloads.builtin_names():
+            # A file picked again from the list shows where it is, as the path field would.
+            where = "" if file_chosen else _short_path(str(choice))
+            text = ": ".join(part for part in (where, info.summary) if part)
+        summary.update(text)
+        summary.display = bool(text)
         for f in fields_for(info):
             widget_id = self._widget_id(f)
             rows = self.query(f"#{widget_id}-row")
@@ -302,6 +341,18 @@ class SetupForm(VerticalScroll):
             )
             estimate_label.set_class(False, "refused")
         self.query_one("#run", Button).disabled = spec is None or bool(refusal)
+
+    def reveal_errors(self) -> None:
+        """Open "More settings" when a field with a problem is folded in it, and focus the first
+        field with a problem, so the reason the sweep did not start is in front of the user."""
+        fields = [f for f in fields_for(self.state.workload) if f.name in self.state.errors]
+        if any(f.advanced for f in fields):
+            self.query_one("#more", Collapsible).collapsed = False
+        for f in fields:
+            widgets = self.query(f"#{self._widget_id(f)}")
+            if widgets:
+                widgets.first().focus()
+                return
 
     # Events --------------------------------------------------------------------------------------
 
