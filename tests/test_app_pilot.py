@@ -318,7 +318,8 @@ async def test_history_shows_what_each_run_is(store):
         await pilot.press("f2")
         await pilot.pause()
         table = app.screen.query_one("#history-table")
-        shown = [str(table.get_row_at(row)[5]) for row in range(table.row_count)]
+        status = table.get_column_index("status")
+        shown = [str(table.get_row_at(row)[status]) for row in range(table.row_count)]
         assert shown == ["cancelled", "failed", "partial", "completed"]
         assert all(word in screen_text(app) for word in shown)
         assert "^b Form" not in screen_text(app).splitlines()[-1], "no form here to toggle"

@@ -42,7 +42,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.add_column("", key=MARK_COLUMN, width=1)
         for name in ("id", "started (UTC)", "workload", "items", "length", "status", "rows", "host"):
-            table.add_column(name)
+            table.add_column(name, key=name)
         self.reload()
         table.focus()
 

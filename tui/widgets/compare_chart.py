@@ -12,8 +12,9 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from workloads.measurement import Measurement
+from workloads.strategies import KINDS
 
-from .charts import COLORS, MARKERS, log_ticks, swept_axis, tick_label, time_unit
+from .charts import log_ticks, swept_axis, tick_label, time_unit
 
 # (what the caption shows, plotext's marker for the line) per run.
 RUN_LINES = {"A": ("·····", "·"), "B": ("▄▄▄▄▄", "hd")}
@@ -69,9 +70,9 @@ class CompareTimeChart(PlotextPlot):
                 strategy = name.split("@")[0]
                 lx = [x for x, _ in line]
                 ly = [y / scale for _, y in line]
-                color = COLORS.get(strategy, "white")
+                color = KINDS[strategy].color if strategy in KINDS else "white"
                 plt.plot(lx, ly, marker=line_marker, color=color)
-                plt.scatter(lx, ly, marker=MARKERS.get(strategy, "o"), color=color)
+                plt.scatter(lx, ly, marker=KINDS[strategy].marker if strategy in KINDS else "o", color=color)
         low, high = min(values) / scale, max(values) / scale
         if self.log_scale and low > 0:
             plt.xscale("log")
@@ -87,5 +88,5 @@ class CompareTimeChart(PlotextPlot):
 def chart_key(label_a: str, label_b: str, strategies: list[str]) -> str:
     """The chart's key in one line: which line is which run, which glyph which strategy."""
     runs = "  ".join(f"{RUN_LINES[run][0]} {run} = {label}" for run, label in (("A", label_a), ("B", label_b)))
-    glyphs = "  ".join(f"{MARKERS.get(s, 'o')} {s}" for s in strategies)
+    glyphs = "  ".join(f"{KINDS[s].marker if s in KINDS else 'o'} {s}" for s in strategies)
     return f"{runs}   {glyphs}"
