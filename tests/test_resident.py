@@ -10,7 +10,7 @@ import threading
 import psutil
 
 from helpers import wait_for
-from workloads.events import MeasurementDone
+from workloads.events import CallStarted
 from workloads.session import ResidentProcess, execute
 from workloads.spec import build_spec
 
@@ -67,7 +67,8 @@ def test_a_hard_cancel_replaces_the_process_and_the_next_sweep_works():
         slow = build_spec(**{**QUICK, "sleep_ms": "400", "items": "4,8"})  # calls outlast the cancel grace
 
         def on_event(event):
-            if isinstance(event, MeasurementDone):
+            # In the middle of a 3.2 s call: it cannot stop cooperatively within the grace.
+            if isinstance(event, CallStarted) and event.items == 8:
                 stop.set()
 
         outcome = execute(slow, None, on_event, stop, sweep=process)

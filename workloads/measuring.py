@@ -138,7 +138,7 @@ class SweepProcess:
         theirs.close()
         self._conn = Connection(ours.detach())
         self.finished: RunFinished | None = None
-        self.busy = False
+        self._begun = False
         self.exits_after = False
         self.started_at = time.monotonic()
         if spec is not None:
@@ -150,13 +150,19 @@ class SweepProcess:
         `Probed` or `Refused`, then a completed `RunFinished`). With `then_exit`, the process exits
         after it (a one-shot CLI run); it does anyway after a user's workload."""
         self.finished = None
-        self.busy = True
+        self._begun = True
         self.exits_after = then_exit or not _is_builtin(spec)
         self._conn.send((PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit))
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def busy(self) -> bool:
+        """A request was sent and its last event has not arrived (a caller that stopped reading
+        early, on a refusal, leaves it not busy: the process is idle again)."""
+        return self._begun and self.finished is None
 
     @property
     def alive(self) -> bool:
@@ -202,7 +208,6 @@ class SweepProcess:
                 else:
                     self.finished = RunFinished(FAILED, self._death_reason())
                 yield self.finished
-        self.busy = False
         if self.exits_after and not self._wait(5.0):
             self.kill()
 

@@ -286,8 +286,8 @@ class ResidentProcess:
             if process.reusable() and self._process is None:
                 self._process = process
                 return
-        if process.alive and not process.busy:
-            process.close()
+        if process.alive:
+            process.close()  # never left to the garbage collector: it may be frozen (gc.freeze)
         self.boot()
 
     def close(self) -> None:

@@ -32,9 +32,10 @@ from workloads.probe import Profile
 from workloads.session import Outcome, ResidentProcess, SweepInterrupted, SweepRefused, execute, probe
 from workloads.spec import SweepSpec
 from workloads.store import Run, Store
+from workloads.sweep import SweepOptions
 
 from ..widgets.results_view import ResultsView
-from ..widgets.setup_form import SetupForm
+from ..widgets.setup_form import SetupForm, profile_key
 from ..widgets.status_line import StatusLine
 
 FORM_PREFERENCE = "form"
@@ -233,15 +234,19 @@ class MainScreen(Screen[None]):
         progress.update(total=None, progress=0)
         progress.display = True
         self._status("Measuring one item of the workload…")
-        self._worker = self._run(spec, self._stop)
+        # The item the estimate measured moments ago (same file contents, settings, forms): the sweep
+        # starts from it instead of measuring it again, so its first event follows ctrl+r at once.
+        known = form.profiles.get(profile_key(spec))
+        options = SweepOptions(profile=known.to_dict() if known is not None else None)
+        self._worker = self._run(spec, self._stop, options)
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, group="sweep", exit_on_error=False)
-    def _run(self, spec: SweepSpec, stop: threading.Event) -> None:
+    def _run(self, spec: SweepSpec, stop: threading.Event, options: SweepOptions) -> None:
         process = self.resident.take() if self.resident is not None else None
         try:
             outcome = execute(spec, self.store, lambda event: self.post_message(SweepEvent(event)), stop,
-                              sweep=process, on_started=self._started)
+                              sweep=process, on_started=self._started, options=options)
         except SweepRefused as exc:
             self.post_message(SweepEnded(None, f"refused: {exc.reason}"))
             return
