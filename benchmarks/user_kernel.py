@@ -1,0 +1,115 @@
+"""Figure 8, a user's own kernel: parbench's `serial` time for a workload file agrees with an
+independent `timeit` of the same function over the same input, in a process of its own.
+
+The workload is a file written to a scratch folder, as a user would (the seed's list kernel, with
+its own seeded `make_input`), run through `workloads.session.execute` like the app and the CLI. The
+reference is this module run as a script in a fresh interpreter: it imports the file by path with
+importlib (none of parbench's loader), calls the file's `make_input`, and times
+`for key, value in d.items(): result[key] = kernel(value)` with `timeit.repeat(number=1)`, the GC
+off and each call's output released inside the timing, as timeit does. Both sides make one warm-up
+call, then the same number of timed calls; they take turns (A B A B) and the figure is the median
+over rounds of parbench's median / the reference's median. A second reference per round (timeit
+against timeit, two fresh processes) shows the floor under any comparison between processes.
+
+    python -m benchmarks --only user_kernel
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import json
+import statistics
+import sys
+import textwrap
+import timeit
+from pathlib import Path
+
+ITEMS, LENGTH = 8, 100_000
+REPEAT = 9
+SEED = 12345
+TOLERANCE = 0.03
+
+WORKLOAD = '''
+    """The seed's list kernel, with a make_input of its own: a user's file, not a built-in."""
+
+    import random
+
+
+    def make_input(items, length, seed):
+        rng = random.Random(seed)
+        return {i: [rng.randrange(1000) for _ in range(length)] for i in range(items)}
+
+
+    def kernel(v):
+        return_values = []
+        for i in v:
+            new_value = i ** 2 - 13
+            return_values.append(new_value)
+        return return_values
+'''
+
+
+def reference(path: str, items: int, length: int, seed: int, repeat: int, warmup: int) -> dict:
+    """`timeit.repeat` of the file's kernel in a plain for loop over its own input (number=1)."""
+    spec = importlib.util.spec_from_file_location("user_kernel_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kernel = module.kernel
+    data = module.make_input(items, length, seed)
+    gc.collect()
+
+    def loop():
+        result = {}
+        for key, value in data.items():
+            result[key] = kernel(value)
+        return result
+
+    times = timeit.repeat(loop, number=1, repeat=warmup + repeat)
+    return {"times_s": times[warmup:], "warmup_times_s": times[:warmup]}
+
+
+def run(ctx) -> list:
+    from workloads.spec import build_spec
+
+    from .common import fmt_s, info, interleave, measurement, median_ratio, parbench_run, run_module_child, within
+
+    folder = ctx.workdir / "user-loop"
+    folder.mkdir(exist_ok=True)
+    path = folder / "listloop.py"
+    path.write_text(textwrap.dedent(WORKLOAD), encoding="utf-8")
+    spec = build_spec(workload=str(path), items=str(ITEMS), length=str(LENGTH), strategies="serial",
+                      repeat=str(REPEAT), warmup="1", seed=str(SEED))
+
+    def parbench() -> float:
+        run_ = parbench_run(spec, ctx.db("user-kernel"))
+        return statistics.median(measurement(run_, "serial").times_s)
+
+    def timed() -> float:
+        result = run_module_child("benchmarks.user_kernel", str(path), str(ITEMS), str(LENGTH), str(SEED),
+                                  str(REPEAT), "1")
+        return statistics.median(result["times_s"])
+
+    rounds = ctx.rounds(10, 3)
+    results = interleave([("parbench", parbench), ("timeit", timed), ("timeit again", timed)], rounds,
+                         "user kernel")
+    ratios = [p / r for p, r in zip(results["parbench"], results["timeit"])]
+    floors = [a / r for a, r in zip(results["timeit again"], results["timeit"])]
+    ratio = median_ratio(results["parbench"], results["timeit"])
+    floor = median_ratio(results["timeit again"], results["timeit"])
+    figure = f"8 user kernel: a file's list loop {ITEMS}×{LENGTH:,}"
+    return [
+        within(figure, ratio, TOLERANCE,
+               f"parbench serial {fmt_s(statistics.median(results['parbench']))} vs timeit.repeat "
+               f"{fmt_s(statistics.median(results['timeit']))}; per-round ratios "
+               f"{' '.join(f'{r:.3f}' for r in ratios)} (spread {min(ratios):.3f}–{max(ratios):.3f}); "
+               f"{rounds} rounds × {REPEAT} repeats"),
+        info(f"{figure}: timeit vs timeit, two fresh processes", f"{floor:.3f} ({floor - 1:+.1%})",
+             f"per-round ratios {' '.join(f'{r:.3f}' for r in floors)} (spread {min(floors):.3f}–{max(floors):.3f})"),
+    ]
+
+
+if __name__ == "__main__":
+    path_arg, *numbers = sys.argv[1:]
+    items_arg, length_arg, seed_arg, repeat_arg, warmup_arg = (int(n) for n in numbers)
+    print(json.dumps(reference(str(Path(path_arg)), items_arg, length_arg, seed_arg, repeat_arg, warmup_arg)))
