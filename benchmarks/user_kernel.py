@@ -6,9 +6,10 @@ its own seeded `make_input`), run through `workloads.session.execute` like the a
 reference is this module run as a script in a fresh interpreter: it imports the file by path with
 importlib (none of parbench's loader), calls the file's `make_input`, and times
 `for key, value in d.items(): result[key] = kernel(value)` with `timeit.repeat(number=1)`, the GC
-off and each call's output released inside the timing, as timeit does. Both sides make one warm-up
-call, then the same number of timed calls; they take turns (A B A B) and the figure is the median
-over rounds of parbench's median / the reference's median. A second reference per round (timeit
+off and each call's output released inside the timing, as timeit does. It waits for parbench's
+machine lock as a sweep does, so neither side runs beside another parbench sweep. Both sides make
+one warm-up call, then the same number of timed calls; they take turns (A B A B) and the figure is
+the median over rounds of parbench's median / the reference's median. A second reference per round (timeit
 against timeit, two fresh processes) shows the floor under any comparison between processes.
 
     python -m benchmarks --only user_kernel
@@ -22,6 +23,7 @@ import json
 import statistics
 import sys
 import textwrap
+import time
 import timeit
 from pathlib import Path
 
@@ -65,8 +67,20 @@ def reference(path: str, items: int, length: int, seed: int, repeat: int, warmup
             result[key] = kernel(value)
         return result
 
-    times = timeit.repeat(loop, number=1, repeat=warmup + repeat)
+    with _machine_lock():
+        times = timeit.repeat(loop, number=1, repeat=warmup + repeat)
     return {"times_s": times[warmup:], "warmup_times_s": times[:warmup]}
+
+
+def _machine_lock():
+    """parbench's machine lock, waited for: the reference must not run beside a parbench sweep on
+    this machine any more than parbench's own side does (coordination only; nothing is timed by it)."""
+    from workloads.lock import POLL_S, MachineLock
+
+    lock = MachineLock()
+    while not lock.try_acquire(10.0):
+        time.sleep(POLL_S)
+    return lock
 
 
 def run(ctx) -> list:
