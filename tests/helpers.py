@@ -19,9 +19,11 @@ def cli_env(db: Path) -> dict[str, str]:
     return {**os.environ, "PARBENCH_DB": str(db), "COLUMNS": "200"}
 
 
-def run_cli(*args: str, db: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run `python -m tui ARGS` to the end, as a user at a shell would."""
-    return subprocess.run([sys.executable, "-m", "tui", *args], cwd=ROOT, env=cli_env(db),
+def run_cli(*args: str, db: Path, timeout: float = 60, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m tui ARGS` to the end, as a user at a shell would (in `cwd`, the repository by
+    default; `env` adds to the environment)."""
+    return subprocess.run([sys.executable, "-m", "tui", *args], cwd=cwd or ROOT, env={**cli_env(db), **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -95,6 +95,9 @@ def import_workload(ref: WorkloadRef) -> ModuleType:
                 module = _exec_file(ref)
             else:  # a Dask worker elsewhere: the file was uploaded to it (Client.upload_file)
                 module = importlib.import_module(ref.name)
+                # Under the name the measuring process gave it too, so that instances of the
+                # workload's own classes (pickled as that module's) unpickle here.
+                sys.modules.setdefault(_module_name(ref), module)
         else:
             if ref.root and ref.root not in sys.path:
                 sys.path.insert(0, ref.root)
@@ -168,7 +171,14 @@ class ItemCall:
         self._kernel: Callable | None = None
 
     def __reduce__(self):
-        return (ItemCall, (self.token, self.form, self.settings))
+        return (_item_call, (self.token, self.form, self.settings))
+
+    def load(self) -> None:
+        """Import the workload and bind its kernel now (`WorkloadError` if it cannot be): a Dask
+        runner runs this on every worker before mapping, so that a worker that cannot import the
+        file says so, instead of failing to unpickle the items sent to it."""
+        if self._kernel is None:
+            self._kernel = kernel_for(self.token, self.form, self.settings)
 
     def __call__(self, item):
         kernel = self._kernel
@@ -176,6 +186,19 @@ class ItemCall:
             kernel = self._kernel = kernel_for(self.token, self.form, self.settings)
         key, value = item
         return key, kernel(value)
+
+
+def _item_call(token: str, form: str, settings: tuple) -> ItemCall:
+    """An `ItemCall` as a worker unpickles it, with the workload imported at once: the values that
+    follow it in the same pickle may be instances of the workload's own classes (a dataclass per
+    record), which unpickle only once its module is imported under the name the measuring process
+    gave it. A workload that fails to import is left for the call to report, with its message."""
+    call = ItemCall(token, form, settings)
+    try:
+        call._kernel = kernel_for(token, form, settings)
+    except Exception:
+        pass
+    return call
 
 
 def seeded_matrix(items: int, length: int, seed: int) -> np.ndarray:
@@ -260,8 +283,11 @@ class LoadedWorkload:
             data = builder(items, length, seed)
         except WorkloadError:
             raise
-        except (KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
             raise
+        except SystemExit as exc:
+            raise WorkloadError(f"{name}({items}, {length}, seed) called sys.exit({exc.code!r}); it must return "
+                                "the input dict, not end the process") from None
         except BaseException as exc:
             located = _where_in(exc, self.ref.path)
             raise WorkloadError(f"{name}({items}, {length}, seed) failed"
@@ -270,8 +296,8 @@ class LoadedWorkload:
             raise WorkloadError(f"{name}({items}, {length}, seed) returned a {type(data).__name__}; it must return "
                                 f"a dict of {items} items {{key: value}}")
         if len(data) != items:
-            raise WorkloadError(f"{name}({items}, {length}, seed) returned {len(data)} items; it must return {items}, "
-                                "so that the table's item count is true")
+            raise WorkloadError(f"{name}({items}, {length}, seed) returned {len(data)} item{'s' if len(data) != 1 else ''}; "
+                                f"it must return {items}, so that the table's item count is true")
         return data
 
     def make_inputs(self, items: int, length: int, seed: int, forms) -> dict[str, dict]:

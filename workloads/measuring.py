@@ -25,7 +25,17 @@ from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Iterator
 
-from .events import CANCELLED, COMPLETED, FAILED, Event, Refused, RunFinished
+from .events import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    REFUSED_WORKLOAD,
+    Event,
+    Probed,
+    Refused,
+    RunFinished,
+    RunStarted,
+)
 from .spec import SweepSpec
 
 CANCEL = "cancel"
@@ -140,6 +150,7 @@ class SweepProcess:
         self.finished: RunFinished | None = None
         self._begun = False
         self.exits_after = False
+        self._workload = ""  # the user workload's name while it runs here ("" for a built-in)
         self.started_at = time.monotonic()
         if spec is not None:
             self.begin(spec, start_index=start_index, options=options, then_exit=True)
@@ -152,6 +163,7 @@ class SweepProcess:
         self.finished = None
         self._begun = True
         self.exits_after = then_exit or not _is_builtin(spec)
+        self._workload = "" if _is_builtin(spec) else os.path.basename(spec.workload)
         self._conn.send((PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit))
 
     @property
@@ -176,6 +188,7 @@ class SweepProcess:
         """Yield events until the sweep finishes (or is refused). If `stop` is set, the sweep is
         cancelled; if the measuring process dies, a failed `RunFinished` saying how ends the stream."""
         cancel_sent_at: float | None = None
+        started = False
         while self.finished is None:
             if stop is not None and stop.is_set() and cancel_sent_at is None:
                 cancel_sent_at = time.monotonic()
@@ -196,6 +209,8 @@ class SweepProcess:
                 ready = False
                 self._wait(1.0)
             if event is not None:
+                if isinstance(event, (RunStarted, Probed)):
+                    started = True
                 if isinstance(event, RunFinished):
                     self.finished = event
                 elif isinstance(event, Refused):
@@ -205,9 +220,16 @@ class SweepProcess:
             if not ready and self.process.poll() is not None:
                 if cancel_sent_at is not None:
                     self.finished = RunFinished(CANCELLED)
+                    yield self.finished
+                elif not started and self._workload:
+                    # The user's code ended it while being imported or run on one item: the sweep
+                    # never started, and nothing of it is stored.
+                    refused = Refused(REFUSED_WORKLOAD, self._death_before_start())
+                    self.finished = RunFinished("refused", refused.reason)
+                    yield refused
                 else:
                     self.finished = RunFinished(FAILED, self._death_reason())
-                yield self.finished
+                    yield self.finished
         if self.exits_after and not self._wait(5.0):
             self.kill()
 
@@ -232,13 +254,18 @@ class SweepProcess:
     def _death_reason(self) -> str:
         code = self.process.returncode
         if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"the measuring process was killed by {name}"
+            return f"the measuring process was killed by {_signal_name(-code)}"
         return (f"the measuring process exited unexpectedly (exit code {code}); if the workload's code calls "
                 "os._exit or sys.exit, it ended the process")
+
+    def _death_before_start(self) -> str:
+        code = self.process.returncode
+        if code is not None and code < 0:
+            return (f"the measuring process was killed by {_signal_name(-code)} while parbench imported "
+                    f"{self._workload} and ran it on one item, before the sweep")
+        return (f"{self._workload} ended the measuring process (exit code {code}) while parbench imported it and "
+                "ran it on one item, before the sweep: a workload must not call os._exit or end the process "
+                "another way")
 
     def kill(self) -> None:
         """Kill the measuring process and every process it started (its pools)."""
@@ -257,6 +284,13 @@ class SweepProcess:
         _wait_dead(procs, timeout=2.0)
         self._wait(2.0)
         self._conn.close()
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _wait_dead(procs: list, timeout: float) -> None:

@@ -27,8 +27,8 @@ SMALL_LENGTH = 1000
 LARGE_ITEM_SHARE = 0.02
 # A kernel call that takes longer than this is not repeated untraced: its traced time will do.
 SLOW_CALL_S = 1.0
-# A probe's kernel call that has not returned after this long (or the point timeout, if longer)
-# stops the run, saying so.
+# A probe's kernel call that has not returned after this long (the point timeout, when the sweep
+# has one) refuses the sweep, saying what to do.
 PROBE_TIMEOUT_S = 120.0
 
 
@@ -114,19 +114,36 @@ def _pickled(value, what: str) -> bytes:
                             "numpy arrays") from None
 
 
+class _TooSlow(WorkloadError):
+    """One item's kernel call did not return within the probe's limit."""
+
+
 def _call(kernel, value, name: str, length: int, timeout: float):
     try:
         with _Alarm(timeout):
             return kernel(value)
     except TimeoutError:
-        raise WorkloadError(f"{name} did not return within {timeout:g} s on one item of length {length} "
-                            "(raise --point-timeout to allow more)") from None
-    except (KeyboardInterrupt, SystemExit):
+        raise _TooSlow(f"{name} did not return within {timeout:g} s on one item of length {length}") from None
+    except SystemExit as exc:
+        raise WorkloadError(f"{name} called sys.exit({exc.code!r}) on one item of length {length}; a kernel must "
+                            "return its result, not end the process") from None
+    except KeyboardInterrupt:
         raise
     except WorkloadError:
         raise
     except BaseException as exc:
         raise WorkloadError(f"{name} failed on one item of length {length}: {describe_exception(exc)}") from None
+
+
+def _too_slow(exc: _TooSlow, point_timeout: float | None) -> WorkloadError:
+    """What to do about a kernel that did not return on one item at the sweep's smallest length."""
+    if point_timeout is not None:
+        return WorkloadError(f"{exc} (--point-timeout), measured before the sweep, so no point could finish: "
+                             "if one item takes that long, raise --point-timeout above its time; if it should be "
+                             "quick, look for a loop or a wait that never ends (input(), a lock, a socket)")
+    return WorkloadError(f"{exc}, measured before the sweep: if one item takes that long, give --point-timeout "
+                         "above its time (this check then waits as long); if it should be quick, look for a loop "
+                         "or a wait that never ends (input(), a lock, a socket)")
 
 
 def _measure(workload: LoadedWorkload, length: int, seed: int, forms: tuple[str, ...], ships: bool,
@@ -183,25 +200,43 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
             ships: bool, max_items: int, available_bytes: int, timeout: float | None = None) -> Profile:
     """Measure one item at a small length, and at the largest of `lengths` when one item there takes
     under `LARGE_ITEM_SHARE` of the memory available (judged from the small one, so a billion-element
-    item is never built). `WorkloadError` for a workload that cannot run, in one line."""
-    timeout = max(PROBE_TIMEOUT_S, timeout or 0.0)
+    item is never built). `WorkloadError` for a workload that cannot run, in one line.
+
+    `timeout` is the sweep's point timeout. A kernel call is given that long (`PROBE_TIMEOUT_S`
+    without one): an item at the smallest length that takes longer means no point could finish,
+    and the sweep is refused saying what to do. At the largest length, with a point timeout, a
+    call that takes longer is left to that timeout (the sweep measures the lengths it can)."""
+    limit = timeout if timeout is not None else PROBE_TIMEOUT_S
     # Once untraced first: the first build pays for what the workload sets up once (numpy's random
-    # generator, caches, lazy imports), which is no item's size.
-    workload.make_inputs(1, 1, seed, forms)
+    # generator, caches, lazy imports), which is no item's size. Two items, so that a make_input
+    # that ignores `items` is caught here, before a run is stored, not at every point.
+    workload.make_inputs(2, 1, seed, forms)
     small = max(1, min(min(lengths), SMALL_LENGTH))
     largest = max(lengths)
-    measured: dict[int, tuple[dict[str, dict], float]] = {small: _measure(workload, small, seed, forms, ships, timeout)}
+    try:
+        measured = {small: _measure(workload, small, seed, forms, ships, limit)}
+    except _TooSlow as exc:
+        raise _too_slow(exc, timeout) from None
+
+    def extra(length: int) -> None:
+        try:
+            measured[length] = _measure(workload, length, seed, forms, ships, limit)
+        except _TooSlow as exc:
+            if timeout is None:
+                raise WorkloadError(f"{exc} (the sweep's largest), measured before the sweep: give --point-timeout "
+                                    "to measure the lengths it can do and stop the rest, or look for a loop or a "
+                                    "wait that never ends") from None
+
     one_item_large = sum(Linear.fit([(small, s["input_bytes"] + s["output_bytes"])]).at(largest)
                          for s in measured[small][0].values())
     if largest > small and one_item_large < LARGE_ITEM_SHARE * available_bytes:
         slow = any(s["work_s"] >= SLOW_CALL_S for s in measured[small][0].values())
         if not slow:
-            measured[largest] = _measure(workload, largest, seed, forms, ships, timeout)
+            extra(largest)
     if len(measured) == 1 and largest > small:
         # Too big (or too slow) to build at the sweep's length: a second small length gives the
         # fixed part, so the scaling is not taken from one point.
-        second = min(largest, small * 4)
-        measured[second] = _measure(workload, second, seed, forms, ships, timeout)
+        extra(min(largest, small * 4))
 
     def fit(form: str, key: str) -> Linear:
         return Linear.fit([(length, samples[form][key]) for length, (samples, _) in measured.items()])

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .errors import PoolBroken, RunAborted
+from .workload import WorkloadError
 
 # How often a pool worker checks that the measuring process is still there: often enough that a
 # killed sweep leaves no orphan for more than a moment, rare enough to cost nothing measurable.
@@ -45,21 +46,37 @@ DASK_TASK_S = 1e-3
 # Worker processes ------------------------------------------------------------------------------
 
 
-def _exit_when_orphaned(parent_pid: int) -> None:
+def _parent_gone(parent_pid: int, direct: bool) -> bool:
+    if direct:
+        return os.getppid() != parent_pid  # reparented: the parent died
+    try:
+        os.kill(parent_pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _exit_when_orphaned(parent_pid: int, direct: bool) -> None:
     while True:
         time.sleep(ORPHAN_POLL_S)
-        if os.getppid() != parent_pid:
+        if _parent_gone(parent_pid, direct):
             os._exit(3)
 
 
 def watch_parent(parent_pid: int | None = None) -> None:
-    """Start a daemon thread that ends this process as soon as its parent is gone.
+    """Start a daemon thread that ends this process as soon as the measuring process is gone.
 
     Used as the pool workers' initializer: if the measuring process is killed, its workers would
-    otherwise wait on their task queue forever.
+    otherwise wait on their task queue forever. A fork or spawn worker is its child, and notices
+    by being reparented. A forkserver worker is the fork server's child, and the fork server lives
+    as long as any of its children holds its "alive" pipe, as the workers do: so they watch the
+    measuring process by its pid instead.
     """
     pid = os.getppid() if parent_pid is None else parent_pid
-    threading.Thread(target=_exit_when_orphaned, args=(pid,), daemon=True, name="orphan-watch").start()
+    threading.Thread(target=_exit_when_orphaned, args=(pid, os.getppid() == pid), daemon=True,
+                     name="orphan-watch").start()
 
 
 def _noop(_: int) -> None:
@@ -123,6 +140,11 @@ def _exit_description(workers: list) -> str:
                 return f"a worker was killed by signal {-code}"
         return f"a worker exited with code {code}"
     return "a worker process died"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def resolve_chunksize(chunksize: int | str, items: int, workers: int) -> int:
@@ -285,8 +307,11 @@ class DaskRunner(Runner):
     """The same kernel on a Dask cluster: a LocalCluster of `workers` single-threaded worker
     processes by default, or the scheduler at `dask_scheduler`. Cold builds the cluster (or
     connects) inside the timed call, as the seed's pool does; warm does it once before timing.
-    On a remote cluster the workload's file is uploaded to the workers (`Client.upload_file`);
-    the workers need parbench installed to run it."""
+
+    Every worker imports the workload before any item is sent (`_ship`): a LocalCluster's workers
+    read the file from its path, a remote cluster's get it with `Client.upload_file` (they need
+    parbench installed to run it). A worker that cannot import it says so in one line, instead of
+    failing to unpickle the items sent to it, which Dask only logs while the call waits forever."""
 
     def __init__(self, kind: "StrategyKind", config: RunnerConfig) -> None:
         super().__init__(kind, config)
@@ -309,11 +334,29 @@ class DaskRunner(Runner):
         try:
             client = distributed.Client(address, timeout=f"{DASK_CONNECT_S}s")
         except Exception as exc:
-            text = str(exc).strip().splitlines()
-            reason = text[0] if text else type(exc).__name__
             raise RunAborted(f"dask: cannot reach the scheduler at {address} within {DASK_CONNECT_S:g} s "
-                             f"({reason})") from None
-        client.close()
+                             f"({_first_line(exc)})") from None
+        try:
+            self._ship(client)  # once for the whole run: every point would fail the same way
+        except WorkloadError as exc:
+            raise RunAborted(str(exc)) from None
+        finally:
+            client.close()
+
+    def _ship(self, client) -> None:
+        """Upload the workload's file to a remote cluster, then have every worker import it."""
+        where = f"the Dask workers at {self.config.dask_scheduler}" if self.config.dask_scheduler else \
+            "the LocalCluster's Dask workers"
+        try:
+            if self.config.dask_scheduler and self.config.upload:
+                client.upload_file(self.config.upload)
+            load = getattr(self.config.item_call, "load", None)
+            if load is not None:
+                client.run(load)
+        except WorkloadError as exc:
+            raise WorkloadError(f"dask: {where} cannot import the workload: {exc}") from None
+        except Exception as exc:
+            raise WorkloadError(f"dask: sending the workload to {where} failed: {_first_line(exc)}") from None
 
     def _connect(self):
         import logging
@@ -322,12 +365,20 @@ class DaskRunner(Runner):
         address = self.config.dask_scheduler
         if address:
             client, cluster = distributed.Client(address, timeout=f"{DASK_CONNECT_S}s"), None
-            if self.config.upload:
-                client.upload_file(self.config.upload)
-            return client, cluster
-        cluster = distributed.LocalCluster(n_workers=self.config.workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
-        return distributed.Client(cluster), cluster
+        else:
+            # ":0": any free port (None still takes 8787, and warns when another cluster holds it).
+            cluster = distributed.LocalCluster(n_workers=self.config.workers, threads_per_worker=1,
+                                               processes=True, dashboard_address=":0",
+                                               silence_logs=logging.ERROR)
+            client = distributed.Client(cluster)
+        try:
+            self._ship(client)
+        except BaseException:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            raise
+        return client, cluster
 
     def prepare(self, items: int) -> None:
         if self.config.warm and self._client is None:
