@@ -64,14 +64,15 @@ def test_the_stopping_rule_on_synthetic_intervals():
 
 
 def test_a_quiet_point_stops_as_soon_as_it_is_precise(workload_file):
-    # Timed in blocks of at least 20 ms (the default min-time), the waits average out.
-    spec, measured, events, _ = _sweep(workload_file, noisy=False, precision="20%", min_time="0.02")
+    # Timed in blocks of at least 20 ms (the default min-time), the waits average out; the loose
+    # precision leaves room for a machine busy with other work.
+    spec, measured, events, _ = _sweep(workload_file, noisy=False, precision="50%", min_time="0.02")
     assert spec.adaptive
     for m in measured:
         assert m.stop == STOP_PRECISION, m
         assert MIN_ROUNDS <= m.repeats < MAX_ROUNDS
     threads = next(m for m in measured if m.strategy == "threads")
-    assert threads.precision is not None and threads.precision <= 0.20
+    assert threads.precision is not None and threads.precision <= 0.50
 
 
 def test_a_noisy_point_runs_to_the_most_rounds_and_says_so(workload_file):

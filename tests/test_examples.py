@@ -53,4 +53,4 @@ def test_the_waiting_example_runs_through_the_cli_with_its_service(db_path):
                      "--strategies", "serial,threads,processes", "--repeat", "1", "--warmup", "0",
                      "--delay-ms", "5", db=db_path)
     assert result.returncode == 0, result.stderr
-    assert "slow_service, completed" in result.stdout
+    assert "`slow_service`, completed" in result.stdout  # the Markdown a pipe gets

@@ -46,8 +46,9 @@ def tagged_processes(tag: str) -> list[psutil.Process]:
 
 
 def run_user(path: str, *args: str, db: Path, timeout: float = 90, tag: str | None = None, **kwargs):
+    """`parbench run --workload PATH ARGS`, its table as the box table (a pipe gets Markdown otherwise)."""
     env = {"PARBENCH_TEST_TAG": tag} if tag else None
-    return run_cli("run", "--workload", path, *args, db=db, timeout=timeout, env=env, **kwargs)
+    return run_cli("run", "--workload", path, *args, "--format", "table", db=db, timeout=timeout, env=env, **kwargs)
 
 
 def refused_in_one_line(result: subprocess.CompletedProcess, db: Path) -> str:
