@@ -201,7 +201,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
         from workloads.sweep import LOCK_IGNORE, LOCK_NO_WAIT, LOCK_WAIT, SweepOptions
 
         from .progress import CliProgress
-        from .report import results_table
+        from .report import results_table, verdict_and_map
 
         store_note = ""
         try:
@@ -237,6 +237,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
         progress.stop()
     run = outcome.run
     out.print(results_table(run))
+    out.print(verdict_and_map(run))
     code = _exit_code(outcome.status)
     for path in args.export:
         try:

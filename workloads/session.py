@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
+from . import ceiling as machine_ceiling
 from .errors import ParbenchError
 from .events import (
     CANCELLED,
@@ -129,6 +130,11 @@ class _Recorder:
             self.identity = self.store.identity()
         run_id = self._write(lambda: self.store.start_run(self.spec, machine=event.machine), "start")
         self.run.id = run_id
+        machine = event.machine
+        if machine.get("ceiling_source") == machine_ceiling.MEASURED and machine.get("machine_identity"):
+            # Measured once per machine: the next run reads it from here instead of measuring it.
+            self._write(lambda: self.store.set_machine_ceiling(machine["machine_identity"], machine,
+                                                               machine["parallel_ceiling"]), "ceiling")
 
     def measured(self, m: Measurement) -> None:
         self.run.measurements.append(m)
@@ -190,6 +196,7 @@ def execute(
     measurements arrive) and the measuring process once measuring starts.
     """
     recorder = _Recorder(store, spec)
+    options = _with_known_ceiling(options, store)
     own_process = sweep is None
     if sweep is None:
         sweep = SweepProcess(quiet=quiet)
@@ -227,6 +234,17 @@ def execute(
     status, error = run_status(finished, recorder.run.measurements)
     recorder.finished(status, error)
     return Outcome(recorder.run, status, error, recorder.problem)
+
+
+def _with_known_ceiling(options: SweepOptions, store: Store | None) -> SweepOptions:
+    """The options with this machine's parallel ceiling from the store, if it was measured before."""
+    if options.ceiling is not None or store is None:
+        return options
+    try:
+        known = store.machine_ceiling(machine_ceiling.machine_identity())
+    except (sqlite3.Error, OSError):
+        return options
+    return replace(options, ceiling=known) if known else options
 
 
 def probe(spec: SweepSpec, sweep: SweepProcess | None = None, *, quiet: bool = True,

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from . import ceiling as machine_ceiling
+from . import costs as pool_costs
 from . import estimate, machine, stats
 from . import workload as workloads
 from .errors import PoolBroken, RunAborted
@@ -85,6 +87,7 @@ class SweepOptions:
 
     lock: str = LOCK_WAIT  # wait for another sweep, fail at once (no-wait), or measure anyway (ignore)
     available_bytes: int | None = None  # memory the guard may plan with (None: what is available now)
+    ceiling: float | None = None  # this machine's parallel ceiling, known from the store: not measured again
 
 
 class _Deadline:
@@ -215,6 +218,8 @@ class _Sweep:
         self.should_stop = should_stop
         self.profile = profile_
         self.shared = shared
+        self.ceiling: float | None = None  # the machine's parallel ceiling, once known
+        self.ceiling_note = ""  # where it comes from, or why it is not known
         self.calls_done = 0
         self.calls_total = total_calls(spec)
         self.started = time.perf_counter()
@@ -328,7 +333,8 @@ class _Point:
                 expected = measured
         return 0 if expected > spec.skip_warmup_over else spec.warmup
 
-    def _measurement(self, variant: _Variant, series: _Series | None, status: str, error: str) -> Measurement:
+    def _measurement(self, variant: _Variant, series: _Series | None, status: str, error: str,
+                     costs: dict | None = None) -> Measurement:
         spec = self.spec
         kind = variant.kind
         precision = None
@@ -347,7 +353,7 @@ class _Point:
             status=status, error=error, point_index=self.index, loops=series.loops if series else 1,
             stop=self.stop if status == OK else STOP_FIXED, precision=precision,
             check=series.check_how if series is not None and status == OK else "",
-            shared=self.sweep.shared,
+            shared=self.sweep.shared, costs=costs,
         )
 
     def _emit(self, m: Measurement) -> None:
@@ -432,6 +438,7 @@ class _Point:
             round_index += 1
         # Calls planned but never made (a failure, a timeout, a skipped warm-up) still count as done.
         sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + planned)
+        costs, cancelled = self._costs(inputs)
         self._release_reference()
         for series in self.series:
             if series.error:
@@ -440,9 +447,48 @@ class _Point:
                 m = self._measurement(series.variant, series, TIMED_OUT,
                                       f"{self.timed_out}; {len(series.times)} timed repeats done")
             else:
-                m = self._measurement(series.variant, series, OK, "")
+                m = self._measurement(series.variant, series, OK, "", costs.get(series.key))
             self._emit(m)
         self._emit_not_applicable()
+        if cancelled:
+            raise Cancelled
+
+    def _costs(self, inputs: dict) -> tuple[dict[str, dict], bool]:
+        """Each pooled strategy's costs taken apart (`workloads.costs`), after the rounds and outside
+        them; and whether a cancel arrived meanwhile (the point's rows are still sent first)."""
+        found: dict[str, dict] = {}
+        if self.timed_out:
+            return found, False
+        samples: dict[str, pool_costs.Sample] = {}
+        for series in self.series:
+            kind = series.variant.kind
+            if not kind.pooled or not series.live or not series.times:
+                continue
+            if self.sweep.should_stop():
+                return found, True
+            if kind.form not in samples:
+                twin = next((s for s in self.series if not s.variant.kind.pooled and s.variant.kind.form == kind.form
+                             and s.live and s.times), None)
+                reference = self.reference
+                kept = reference.output if reference is not None and twin is not None and \
+                    reference.against == twin.name else None
+                profile_ = self.sweep.profile.forms.get(kind.form) if self.sweep.profile is not None else None
+                try:
+                    samples[kind.form] = pool_costs.sample(
+                        inputs[kind.form], self.sweep.workload.kernel_of(kind.form), items=self.items,
+                        twin_s=stats.summarize(twin.times).median if twin is not None else None,
+                        twin=twin.name if twin is not None else "", reference=kept,
+                        cpu_share=profile_.cpu_share if profile_ is not None else None)
+                except Exception as exc:  # the kernel failed on a sample here: no costs for this form
+                    samples[kind.form] = None
+                    found[series.key] = {"error": f"sampling the kernel failed: {describe_error(exc)}"}
+            if samples[kind.form] is None:
+                found.setdefault(series.key, {"error": "sampling the kernel failed"})
+                continue
+            found[series.key] = pool_costs.measure_pool(series.runner, samples[kind.form], items=self.items,
+                                                        ceiling=self.sweep.ceiling, cpus=machine.usable_cpus(),
+                                                        ceiling_note=self.sweep.ceiling_note)
+        return found, False
 
     def _emit_not_applicable(self) -> None:
         for variant in self.not_applicable:
@@ -597,6 +643,39 @@ def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
     return workload, measured
 
 
+# Measured once per measuring process, by machine: the app's resident process serves many sweeps.
+_CEILINGS: dict[str, float] = {}
+
+
+def _ceiling(spec: SweepSpec, options: SweepOptions, should_stop, *, shared: bool) -> dict:
+    """The machine's parallel ceiling for RunStarted's machine dict: the one given (from the store),
+    or measured now (`workloads.ceiling`) when the sweep has a strategy that runs items in other
+    processes. A measurement that fails or is cut short leaves the run without a ceiling and says
+    why (`ceiling_note`); a cancel while measuring cancels the run."""
+    if not any(KINDS[name].ships for name in spec.strategies):
+        return {}
+    if options.ceiling is not None:
+        return {"parallel_ceiling": options.ceiling, "ceiling_source": machine_ceiling.STORED}
+    identity = machine_ceiling.machine_identity()
+    if identity in _CEILINGS and not shared:
+        return {"parallel_ceiling": _CEILINGS[identity], "ceiling_source": machine_ceiling.STORED}
+    measured = machine_ceiling.measure(should_stop=should_stop)
+    if measured.cancelled:
+        raise Cancelled
+    if measured.value is None:
+        return {"parallel_ceiling": None, "ceiling_note": f"the parallel ceiling was not measured: {measured.note}"}
+    if shared or measured.busy:
+        # Measured alongside another sweep, or while something else took the CPUs: good for this
+        # run's model, never kept as the machine's.
+        why = ("alongside another parbench sweep" if shared else
+               f"while the machine was busy (a helper alone waited {measured.busy_share:.0%} of its time for a CPU)")
+        return {"parallel_ceiling": measured.value, "ceiling_source": f"measured {why}; not kept for this machine",
+                "ceiling_ratios": list(measured.ratios)}
+    _CEILINGS[identity] = measured.value
+    return {"parallel_ceiling": measured.value, "ceiling_source": machine_ceiling.MEASURED,
+            "ceiling_ratios": list(measured.ratios), "machine_identity": identity}
+
+
 def run_sweep(
     spec: SweepSpec,
     emit: Callable[[Event], None],
@@ -625,7 +704,11 @@ def run_sweep(
         return "refused"
     sweep = _Sweep(spec, workload, start_method, emit, should_stop, measured_profile, shared=not held)
     try:
-        emit(RunStarted(len(spec.points()), sweep.calls_total, machine.describe(start_method), shared=not held))
+        described = machine.describe(start_method)
+        known = _ceiling(spec, options, should_stop, shared=not held)
+        sweep.ceiling = known.get("parallel_ceiling")
+        sweep.ceiling_note = known.get("ceiling_note") or known.get("ceiling_source", "")
+        emit(RunStarted(len(spec.points()), sweep.calls_total, {**described, **known}, shared=not held))
         try:
             sweep.check()
         except RunAborted as exc:

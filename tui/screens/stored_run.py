@@ -39,7 +39,7 @@ class StoredRunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         cpus = self.run.machine.get("usable_cpus") or self.run.machine.get("cpu_count")
-        self.query_one(ResultsView).set_measurements(self.run.measurements, workers=self.run.spec.workers, cpus=cpus)
+        self.query_one(ResultsView).set_measurements(self.run.measurements, workers=max(self.run.spec.workers), cpus=cpus)
 
     def current_run(self) -> Run:
         return self.run

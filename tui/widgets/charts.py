@@ -13,7 +13,8 @@ import math
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from workloads.measurement import Measurement, serial_times, speedup_vs_serial
+from workloads import stats
+from workloads.measurement import Measurement, serial_times, speedup, speedup_vs_serial
 from workloads.strategies import KINDS
 
 # One marker per strategy, so lines stay apart without colour (a monochrome SSH terminal).
@@ -135,6 +136,8 @@ class SpeedupChart(SweepChart):
     """Speedup against serial per strategy, beside the ideal min(items, workers, CPUs) and 1×."""
 
     def series(self) -> tuple[str, Series]:
+        if self._workers_vary_alone():
+            return self._workers_series()
         axis = swept_axis(self.measurements)
         baselines = serial_times(self.measurements)
         series: Series = {}
@@ -148,6 +151,9 @@ class SpeedupChart(SweepChart):
         return axis, series
 
     def decorate(self, plt, axis: str, series: Series, xs: list[float]) -> None:
+        if axis == "workers":
+            self._decorate_workers(plt, series, xs)
+            return
         values = [y for line in series.values() for _, y in line]
         workers = self.pool_workers or 1
         cpus = self.cpus or workers
@@ -168,6 +174,71 @@ class SpeedupChart(SweepChart):
             plt.yscale("log")
             ticks = log_ticks(low, high) or [low, high]
             plt.yticks(ticks, [tick_label(t) + "×" for t in ticks])
+        self._mark_within_noise(plt, axis)
         plt.xticks(xs, [str(int(x)) for x in xs])
         plt.ylabel("speedup vs serial")
         plt.title("speedup against serial" + (" (log)" if self.log_scale else ""))
+
+    # Worker sweeps and confidence -----------------------------------------------------------------
+
+    def _pooled(self) -> list[Measurement]:
+        return [m for m in self.measurements if KINDS[m.strategy].pooled and m.workers is not None]
+
+    def _workers_vary_alone(self) -> bool:
+        """One point measured at several worker counts: the chart runs along the workers."""
+        pooled = self._pooled()
+        return len({m.point for m in self.measurements}) == 1 and len({m.workers for m in pooled}) > 1
+
+    def _ceiling(self) -> float | None:
+        return next((m.costs["ceiling"] for m in self.measurements if m.costs and m.costs.get("ceiling")), None)
+
+    def _workers_series(self) -> tuple[str, Series]:
+        baselines = serial_times(self.measurements)
+        series: Series = {}
+        for m in self._pooled():
+            value = speedup_vs_serial(m, baselines)
+            if value is not None:
+                series.setdefault(m.strategy, []).append((m.workers, value))
+        return "workers", series
+
+    def _decorate_workers(self, plt, series: Series, xs: list[float]) -> None:
+        """Speedup against workers with the ideal (the workers, or the items when fewer) and this
+        machine's measured ceiling; efficiency (speedup ÷ workers) on the right axis."""
+        items = self.measurements[0].items
+        ideal = [min(x, items) for x in xs]
+        plt.plot(xs, ideal, label="ideal: the workers", color="gray")
+        ceiling = self._ceiling()
+        if ceiling:
+            plt.plot(xs, [min(x, items, ceiling) for x in xs], label=f"this machine's ceiling {ceiling:.2f}×",
+                     color="white", marker="-")
+        values = list(ideal)
+        for strategy, line in series.items():
+            line.sort()
+            lx = [x for x, _ in line]
+            ly = [y for _, y in line]
+            values.extend(ly)
+            plt.plot(lx, ly, label=strategy, color=COLORS.get(strategy, "white"))
+            plt.scatter(lx, ly, marker=MARKERS.get(strategy, "o"), color=COLORS.get(strategy, "white"))
+            plt.plot(lx, [y / x for x, y in line], yside="right", color=COLORS.get(strategy, "white"), marker=".",
+                     label=f"{strategy} efficiency (right)")
+        self._mark_within_noise(plt, "workers")
+        if self.log_scale and min(values) > 0:
+            plt.xscale("log")
+        plt.xticks(xs, [str(int(x)) for x in xs])
+        plt.ylabel("speedup vs serial")
+        plt.title(f"speedup and efficiency against workers (items={items}, length={self.measurements[0].length})")
+
+    def _mark_within_noise(self, plt, axis: str) -> None:
+        """A `≈` over each speedup whose 95% interval spans 1: not known to differ from serial."""
+        baselines = serial_times(self.measurements)
+        marks = []
+        for m in self.measurements:
+            if KINDS[m.strategy].baseline:
+                continue
+            interval = speedup(m, baselines)
+            if interval is not None and stats.classify(interval) == stats.WITHIN_NOISE:
+                x = m.workers if axis == "workers" else m.items if axis == "items" else m.length
+                marks.append((x, interval.estimate))
+        if marks:
+            plt.scatter([x for x, _ in marks], [y for _, y in marks], marker="≈", color="yellow",
+                        label="≈ within noise (95% interval spans 1×)")

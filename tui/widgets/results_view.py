@@ -17,11 +17,13 @@ from workloads.explain import explain
 from workloads.export import format_seconds, format_speedup
 from workloads.measurement import Measurement, serial_times, speedup_vs_serial
 
+from .breakdown import BreakdownChart
 from .charts import SpeedupChart, TimeChart
+from .winner_map import WinnerMap
 
 # Speedup next to the median: the two figures a user reads first, visible in a narrow pane.
 COLUMNS = ("strategy", "items", "length", "median", "speedup", "min", "stdev", "status")
-TABS = ("table", "time", "speedup", "why")
+TABS = ("table", "time", "speedup", "split", "map", "why")
 
 
 class ResultsTable(DataTable):
@@ -110,6 +112,11 @@ class ResultsView(Vertical):
                 yield TimeChart(id="time-chart")
             with TabPane("Speedup", id="speedup"):
                 yield SpeedupChart(id="speedup-chart")
+            with TabPane("Split", id="split"):
+                yield BreakdownChart(id="breakdown-chart")
+            with TabPane("Map", id="map"):
+                with VerticalScroll():
+                    yield WinnerMap(id="winner-map")
             with TabPane("Why", id="why"):
                 with VerticalScroll():
                     yield Static("Run a sweep to see why its numbers are what they are.", id="why-text")
@@ -134,8 +141,9 @@ class ResultsView(Vertical):
         self._refresh_charts()
 
     def _refresh_charts(self) -> None:
-        for chart in (self.query_one(TimeChart), self.query_one(SpeedupChart)):
+        for chart in (self.query_one(TimeChart), self.query_one(SpeedupChart), self.query_one(BreakdownChart)):
             chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        self.query_one(WinnerMap).show(self.measurements)
         self._explained = False
         if self.query_one(TabbedContent).active == "why":
             self._explain()
