@@ -8,7 +8,7 @@ import pytest
 from helpers import new_live_descendants
 from workloads import ceiling as machine_ceiling
 from workloads import sweep as sweeps
-from workloads.events import MeasurementDone, RunFinished, RunStarted
+from workloads.events import CeilingMeasured, MeasurementDone, RunFinished, RunStarted
 from workloads.session import execute
 from workloads.spec import build_spec
 from workloads.store import Store
@@ -43,7 +43,7 @@ def test_pooled_rows_carry_their_costs_taken_apart(children_before):
         assert c["ceiling"] == 1.5 and c["workers"] == 2 and c["pool"] == "cold"
         # A cold pool's fixed cost (made, every worker started, shut down) is more than a warm
         # pool's dispatch of one item.
-        assert c["pool_start_s"] == c["cold_start_s"] > c["dispatch_s"] > 0
+        assert c["pool_start_s"] == c["cold_start_s"] >= c["empty_cold_start_s"] > c["dispatch_s"] > 0
         assert c["ship_out_s"] >= 0 and c["ship_back_s"] >= 0 and c["ship_items"] >= 2
         assert c["work_per_item_s"] > 0 and 0 <= c["cpu_share"] <= 1
     # Work per item comes from the in-process twin at the same point.
@@ -122,9 +122,9 @@ def test_a_ceiling_measurement_cut_short_says_so():
 def test_a_known_ceiling_is_not_measured_again(monkeypatch):
     monkeypatch.setattr(machine_ceiling, "measure", lambda **kw: pytest.fail("measured although known"))
     _, events = sweep(workload="squares", items="2", length="10", strategies="serial,processes")
-    started = next(e for e in events if isinstance(e, RunStarted))
-    assert started.machine["parallel_ceiling"] == 1.5
-    assert started.machine["ceiling_source"] == machine_ceiling.STORED
+    known = next(e for e in events if isinstance(e, CeilingMeasured)).info
+    assert known["parallel_ceiling"] == 1.5
+    assert known["ceiling_source"] == machine_ceiling.STORED
 
 
 def test_the_run_goes_on_without_a_ceiling_that_could_not_be_measured(monkeypatch):
@@ -134,10 +134,10 @@ def test_the_run_goes_on_without_a_ceiling_that_could_not_be_measured(monkeypatc
     status, events = sweep(options=SweepOptions(), workload="squares", items="2", length="10",
                            strategies="serial,processes")
     assert status == "completed"
-    started = next(e for e in events if isinstance(e, RunStarted))
-    assert started.machine["parallel_ceiling"] is None
+    known = next(e for e in events if isinstance(e, CeilingMeasured)).info
+    assert known["parallel_ceiling"] is None
     note = "the parallel ceiling was not measured: interrupted: OSError: [Errno 11] Resource temporarily unavailable"
-    assert started.machine["ceiling_note"] == note
+    assert known["ceiling_note"] == note
     m = rows(events)[("processes@2", 2, 10)]
     assert m.costs["ceiling"] is None and m.costs["ceiling_note"] == note
     from workloads.explain import explain
@@ -152,14 +152,14 @@ def test_a_cancel_while_measuring_the_ceiling_cancels_the_run(monkeypatch):
     status, events = sweep(options=SweepOptions(), workload="squares", items="2", length="10",
                            strategies="serial,processes")
     assert status == "cancelled"
-    assert not any(isinstance(e, RunStarted) for e in events)
+    assert not any(isinstance(e, (CeilingMeasured, MeasurementDone)) for e in events)
     assert isinstance(events[-1], RunFinished) and events[-1].status == "cancelled"
 
 
 def test_no_ceiling_is_measured_for_a_sweep_without_a_process_pool(monkeypatch):
     monkeypatch.setattr(machine_ceiling, "measure", lambda **kw: pytest.fail("measured for threads"))
     _, events = sweep(options=SweepOptions(), workload="squares", items="2", length="10", strategies="serial,threads")
-    assert "parallel_ceiling" not in next(e for e in events if isinstance(e, RunStarted)).machine
+    assert not any(isinstance(e, CeilingMeasured) for e in events)
 
 
 def test_the_store_keeps_the_ceiling_per_machine_and_hands_it_to_the_next_run(db_path):
@@ -179,10 +179,12 @@ def test_a_ceiling_measured_by_a_run_is_stored_for_the_machine(db_path):
 
     with Store(db_path) as store:
         recorder = _Recorder(store, build_spec(workload="squares", items="2", strategies="serial,processes"))
-        recorder.started(RunStarted(1, 2, {"parallel_ceiling": 1.77, "ceiling_source": machine_ceiling.MEASURED,
-                                           "machine_identity": "cpu|2|host"}))
+        recorder.started(RunStarted(1, 2, {"cpu_count": 2}))
+        recorder.ceiling(CeilingMeasured({"parallel_ceiling": 1.77, "ceiling_source": machine_ceiling.MEASURED,
+                                          "machine_identity": "cpu|2|host"}))
         assert store.machine_ceiling("cpu|2|host") == 1.77
-        # One measured alongside something else is this run's only.
-        recorder.started(RunStarted(1, 2, {"parallel_ceiling": 0.9, "machine_identity": "cpu|2|other",
-                                           "ceiling_source": "measured while the machine was busy; not kept"}))
+        assert store.load_run(recorder.run.id).machine["parallel_ceiling"] == 1.77
+        # One measured while something else ran is this run's only.
+        recorder.ceiling(CeilingMeasured({"parallel_ceiling": 0.9, "machine_identity": "cpu|2|other",
+                                          "ceiling_source": "measured while the machine was busy; not kept"}))
         assert store.machine_ceiling("cpu|2|other") is None

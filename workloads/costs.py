@@ -2,26 +2,28 @@
 measured at each point after the point's rounds, outside every timed call (the timings stay as
 they are).
 
-For each pooled strategy that succeeded at a point, a pool of the same configuration (its kind,
-workers, start method, chunksize) is made for an identity kernel and measured:
+For each pooled strategy that succeeded at a point, pools of the same configuration (its kind,
+workers, start method, chunksize) are measured:
 
-- **pool start**: creating it with a first dispatch to every worker, and shutting it down (what a
-  cold pool pays inside each timed call), and a warm pool's dispatch alone (one trivial item's
-  round trip: what a warm pool pays per call);
-- **shipping per item, each way**: the identity kernel over a few of the point's own inputs (out
-  and back: the input twice), then over their results (the result twice); half of each round trip's
-  time per item beyond the dispatch is that direction's cost. This goes through the real pool, so it
-  is what the pool really does: `ProcessPoolExecutor` pickles with multiprocessing's ForkingPickler
-  at the default protocol (numpy arrays in-band, copied through the pipe), Dask with its own
-  serialisation; threads ship nothing but still pay a task each. The pickled sizes, and plain
-  dumps+loads times of an input and a result, are kept beside it;
+- **pool start**: a cold pool made, an item sent to every worker (which starts them all), shut
+  down: what a cold pool pays inside each timed call. Once with trivial items (`empty_cold_start_s`)
+  and once with real items through the real kernel, whose own shipping and work are taken out
+  (`cold_start_s`, never below the empty one): a fresh worker's first real item costs more than
+  later ones. A warm pool pays one dispatch per call: a trivial item's round trip (`dispatch_s`);
+- **shipping per item, each way**: an identity kernel over a few of the point's own inputs (out
+  and back: the input twice), then over their results (the result twice), through a warm pool;
+  half of each round trip's time per item beyond the dispatch is that direction's cost. This goes
+  through the real pool, so it is what the pool really does: `ProcessPoolExecutor` pickles with
+  multiprocessing's ForkingPickler at the default protocol (numpy arrays in-band, copied through
+  the pipe), Dask with its own serialisation; threads ship nothing but still pay a task each. The
+  pickled sizes, and plain dumps+loads times of an input and a result, are kept beside it;
 - **work per item**: the in-process strategy of the same form at the same point (serial for the
   Python kernel, numpy for kernel_numpy: its median time over the items), or, without it, the
-  kernel timed on a few items here.
+  kernel timed on a few items here; and its CPU share.
 
-A few items, never the whole point: round trips of about `ROUND_TRIP_S`, so a pooled strategy
-costs a point about one pool start plus 0.1 s (a spawn pool's start is 0.2–0.5 s, a Dask
-LocalCluster's 1–2 s).
+A few items, never the whole point: round trips of about `ROUND_TRIP_S`; a pooled strategy costs a
+point two cold pool starts, a warm one and about 0.1–0.5 s (a spawn pool's start is 0.2–0.5 s; a
+Dask LocalCluster's 1–2 s, made once).
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ SAMPLE_VALUES = 3
 # Kernel calls made here (only when the point has no in-process twin or reference output) stop once
 # they have taken this long; at least one is made.
 SAMPLE_BUDGET_S = 0.2
+# The CPU share is read over kernel calls adding up to at least this long (at most MAX_SAMPLE_CALLS).
+CPU_SAMPLE_S = 0.02
+MAX_SAMPLE_CALLS = 50
 # Pickle timings are repeated until they have taken this long.
 PICKLE_MIN_S = 0.002
 
@@ -97,8 +102,8 @@ def sample(data: dict, kernel: Callable, *, items: int, twin_s: float | None = N
     results: list = [reference[key] for key in keys] if kept else []
     work_s = twin_s / items if twin_s is not None and items > 0 else None
     source = f"{twin}'s time at this point" if work_s is not None else ""
-    # The kernel runs here when the results or the work are not known otherwise, and once anyway
-    # for its CPU share unless an item takes longer than the budget (the probe's figure then).
+    # The kernel runs here when the results or the work are not known otherwise, and for its CPU
+    # share anyway, unless an item takes longer than the budget (the probe's figure then).
     # CPU time over wall time drops when another process takes the CPU, which is no waiting of the
     # kernel's own: the time this thread spent runnable but waiting for a CPU (Linux schedstat) is
     # taken out of the wall time, and the highest of the calls' shares is kept.
@@ -108,12 +113,20 @@ def sample(data: dict, kernel: Callable, *, items: int, twin_s: float | None = N
         shares: list[float] = []
         spent = 0.0
         fresh = []
-        for value in values:
-            if calls and (spent >= SAMPLE_BUDGET_S or not needed):
+        while len(calls) < MAX_SAMPLE_CALLS:
+            if calls and spent >= SAMPLE_BUDGET_S:
                 break
+            # Enough once every sampled item has a result (when results are needed) and the calls
+            # add up to CPU_SAMPLE_S: one short call's share is at the mercy of one interruption.
+            if len(calls) >= (len(values) if not kept else 1) and spent >= CPU_SAMPLE_S:
+                break
+            value = values[len(calls) % len(values)]
             wall, process, queued = time.perf_counter(), time.process_time(), runqueue_seconds()
-            fresh.append(kernel(value))
+            result = kernel(value)
             calls.append(time.perf_counter() - wall)
+            if len(fresh) < len(values):
+                fresh.append(result)
+            del result
             cpu = time.process_time() - process
             after = runqueue_seconds()
             own = calls[-1] - (after - queued if queued is not None and after is not None else 0.0)
@@ -179,6 +192,17 @@ def _ship_count(per_item_s: float, item_bytes: float, items: int, workers: int) 
     return min(count, MAX_SHIP_ITEMS)
 
 
+def _items_part(costs: dict, sampled: Sample, workers: int, kind, ceiling: float) -> float:
+    """What one item per worker costs a pool beyond its start: their shipping and their work, as the
+    model (`workloads.analysis`) spreads it over the workers."""
+    from .analysis import Params, work_time
+
+    share = 1.0 if sampled.cpu_share is None else sampled.cpu_share
+    params = Params(0.0, costs["ship_out_s"] + costs["ship_back_s"], sampled.work_s, share, workers, ceiling,
+                    not kind.ships, 1)
+    return workers * params.ship_s + work_time(params, workers)
+
+
 def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, cpus: int,
                  ceiling_note: str = "") -> dict:
     """The costs of one pooled strategy at one point, as a dict for `Measurement.costs` (seconds,
@@ -212,13 +236,21 @@ def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, 
     pool = kind.make_runner(config)
     created = False
     try:
+        cold_real = None
         if not kind.cluster:
-            # A cold pool's whole fixed cost, as a timed cold call pays it: made, a trivial item sent
-            # to every worker (which starts them all), shut down. A cluster's start takes seconds: it
-            # is read from the warm one's below instead of starting a second cluster.
+            # A cold pool's fixed cost, as a timed cold call pays it: made, an item sent to every
+            # worker (which starts them all), shut down. Once with trivial items, once with real
+            # ones through the real kernel: a fresh worker's first real item costs more than later
+            # ones (its memory is copied on first write, the kernel's code and data are touched for
+            # the first time); the items' own shipping and work are taken out below. A cluster's
+            # start takes seconds: it is read from the warm one's instead of starting two more.
             cold = kind.make_runner(replace(config, warm=False))
             cold.prepare(workers)
-            costs["cold_start_s"] = _timed_call(cold, {i: None for i in range(workers)})
+            costs["empty_cold_start_s"] = _timed_call(cold, {i: None for i in range(workers)})
+            if sampled.values:
+                real = kind.make_runner(replace(runner.config, warm=False, chunksize=1))
+                real.prepare(workers)
+                cold_real = _timed_call(real, {i: sampled.values[i % len(sampled.values)] for i in range(workers)})
         start = time.perf_counter()
         pool.prepare(items)
         created = True
@@ -237,6 +269,11 @@ def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, 
         costs["ship_out_s"] = max(0.0, out_trip - dispatch) / count / 2
         costs["ship_back_s"] = max(0.0, back_trip - dispatch) / count / 2
         costs["ship_items"] = count
+        if cold_real is not None and sampled.work_s is not None:
+            items_part = _items_part(costs, sampled, workers, kind, ceiling or cpus)
+            costs["cold_start_s"] = max(costs["empty_cold_start_s"], cold_real - items_part)
+        elif "empty_cold_start_s" in costs:
+            costs["cold_start_s"] = costs["empty_cold_start_s"]
     except Exception as exc:
         costs["error"] = f"measuring the pool's costs failed: {describe_exception(exc)}"
     finally:

@@ -170,11 +170,17 @@ def verdict(a: Analysis) -> str:
 def _where_it_flips(a: Analysis, best: str, largest) -> str:
     parts = []
     flip = _flip_point(a, best)
-    if flip is not None and best != BASELINE:
+    if flip is not None:
         smaller = sorted(a.cells, key=lambda p: (p[0] * p[1], p))
-        before = [a.cells[p].winner for p in smaller if (p[0] * p[1], p) < (flip[0] * flip[1], flip)]
-        below = max(set(before), key=before.count) if before else BASELINE
-        parts.append(f"below {_at(flip)}, {_series_words(below)} wins")
+        before = [p for p in smaller if (p[0] * p[1], p) < (flip[0] * flip[1], flip)]
+        winners = [a.cells[p].winner for p in before]
+        below = _series_words(max(set(winners), key=winners.count))
+        if len(a.items) > 1 and len(a.lengths) > 1:
+            parts.append(f"at the smaller points, up to {_at(before[-1])}, {below} wins (the winner map shows each)")
+        elif len(a.items) > 1:
+            parts.append(f"below items={flip[0]}, {below} wins")
+        else:
+            parts.append(f"below length={flip[1]}, {below} wins")
     best_kind = KINDS[best.partition("@")[0]]
     length = largest[1]
     if best_kind.pooled and best in a.series:

@@ -23,6 +23,7 @@ from .events import (
     CANCELLED,
     COMPLETED,
     FAILED,
+    CeilingMeasured,
     Event,
     MeasurementDone,
     Probed,
@@ -130,11 +131,17 @@ class _Recorder:
             self.identity = self.store.identity()
         run_id = self._write(lambda: self.store.start_run(self.spec, machine=event.machine), "start")
         self.run.id = run_id
-        machine = event.machine
-        if machine.get("ceiling_source") == machine_ceiling.MEASURED and machine.get("machine_identity"):
-            # Measured once per machine: the next run reads it from here instead of measuring it.
-            self._write(lambda: self.store.set_machine_ceiling(machine["machine_identity"], machine,
-                                                               machine["parallel_ceiling"]), "ceiling")
+
+    def ceiling(self, event: CeilingMeasured) -> None:
+        """The machine's parallel ceiling joins the run's machine; one measured now for this machine
+        is kept for it, so the next run is handed it instead of measuring it."""
+        self.run.machine.update(event.info)
+        machine = dict(self.run.machine)
+        if self.run.id is not None:
+            self._write(lambda: self.store.set_machine(self.run.id, machine), "machine")
+        if event.info.get("ceiling_source") == machine_ceiling.MEASURED and event.info.get("machine_identity"):
+            self._write(lambda: self.store.set_machine_ceiling(event.info["machine_identity"], machine,
+                                                               event.info["parallel_ceiling"]), "ceiling")
 
     def measured(self, m: Measurement) -> None:
         self.run.measurements.append(m)
@@ -214,6 +221,8 @@ def execute(
                 recorder.started(event)
                 if on_started is not None:
                     on_started(recorder.run, sweep)  # the run as it fills, for a caller that shows it
+            elif isinstance(event, CeilingMeasured):
+                recorder.ceiling(event)
             elif isinstance(event, MeasurementDone):
                 recorder.measured(event.measurement)
             elif isinstance(event, RunFinished):

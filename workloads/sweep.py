@@ -36,6 +36,7 @@ from .events import (
     REFUSED_MEMORY,
     REFUSED_WORKLOAD,
     CallStarted,
+    CeilingMeasured,
     Event,
     LockWait,
     MeasurementDone,
@@ -438,7 +439,7 @@ class _Point:
             round_index += 1
         # Calls planned but never made (a failure, a timeout, a skipped warm-up) still count as done.
         sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + planned)
-        costs, cancelled = self._costs(inputs)
+        costs, cancelled = self._costs(inputs, deadline)
         self._release_reference()
         for series in self.series:
             if series.error:
@@ -453,12 +454,15 @@ class _Point:
         if cancelled:
             raise Cancelled
 
-    def _costs(self, inputs: dict) -> tuple[dict[str, dict], bool]:
+    def _costs(self, inputs: dict, deadline: _Deadline) -> tuple[dict[str, dict], bool]:
         """Each pooled strategy's costs taken apart (`workloads.costs`), after the rounds and outside
-        them; and whether a cancel arrived meanwhile (the point's rows are still sent first)."""
+        them; and whether a cancel arrived meanwhile (the point's rows are still sent first). None
+        once the point's time limit is spent: the limit holds for them too."""
         found: dict[str, dict] = {}
         if self.timed_out:
             return found, False
+        if deadline.expired():
+            return {s.key: {"error": "not measured: the point's time limit was spent"} for s in self.series}, False
         samples: dict[str, pool_costs.Sample] = {}
         for series in self.series:
             kind = series.variant.kind
@@ -704,11 +708,12 @@ def run_sweep(
         return "refused"
     sweep = _Sweep(spec, workload, start_method, emit, should_stop, measured_profile, shared=not held)
     try:
-        described = machine.describe(start_method)
+        emit(RunStarted(len(spec.points()), sweep.calls_total, machine.describe(start_method), shared=not held))
         known = _ceiling(spec, options, should_stop, shared=not held)
-        sweep.ceiling = known.get("parallel_ceiling")
-        sweep.ceiling_note = known.get("ceiling_note") or known.get("ceiling_source", "")
-        emit(RunStarted(len(spec.points()), sweep.calls_total, {**described, **known}, shared=not held))
+        if known:
+            sweep.ceiling = known.get("parallel_ceiling")
+            sweep.ceiling_note = known.get("ceiling_note") or known.get("ceiling_source", "")
+            emit(CeilingMeasured(known))
         try:
             sweep.check()
         except RunAborted as exc:

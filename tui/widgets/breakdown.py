@@ -5,6 +5,9 @@ each segment its own fill character, so the parts read without colour."""
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from workloads.analysis import analyse
@@ -61,5 +64,19 @@ class BreakdownChart(PlotextPlot):
         plt.stacked_bar(labels, [[v * scale for v in segment] for segment in segments],
                         marker=[mark for _, mark, _ in SEGMENTS], color=[color for _, _, color in SEGMENTS],
                         orientation="horizontal", width=0.6)
-        plt.title(f"{unit} per call: {legend()}" + ("  ! parts > measured" if overshoot else ""))
+        plt.title(f"each pool's call at each point, split ({unit})")
         return super().render()
+
+
+class Breakdown(Vertical):
+    """The chart, with its legend on a line of its own under it (never over the bars)."""
+
+    def compose(self) -> ComposeResult:
+        yield BreakdownChart(id="breakdown-chart")
+        yield Static(legend(), id="breakdown-legend")
+
+    def set_measurements(self, measurements: list[Measurement], **_) -> None:
+        self.query_one(BreakdownChart).set_measurements(measurements)
+        overshoot = bars(measurements)[2]
+        self.query_one("#breakdown-legend", Static).update(
+            legend() + ("   ! the measured parts exceed the call's time" if overshoot else ""))

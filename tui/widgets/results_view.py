@@ -17,7 +17,7 @@ from workloads.explain import explain
 from workloads.export import format_seconds, format_speedup
 from workloads.measurement import Measurement, serial_times, speedup_vs_serial
 
-from .breakdown import BreakdownChart
+from .breakdown import Breakdown
 from .charts import SpeedupChart, TimeChart
 from .winner_map import WinnerMap
 
@@ -113,7 +113,7 @@ class ResultsView(Vertical):
             with TabPane("Speedup", id="speedup"):
                 yield SpeedupChart(id="speedup-chart")
             with TabPane("Split", id="split"):
-                yield BreakdownChart(id="breakdown-chart")
+                yield Breakdown(id="breakdown")
             with TabPane("Map", id="map"):
                 with VerticalScroll():
                     yield WinnerMap(id="winner-map")
@@ -141,7 +141,7 @@ class ResultsView(Vertical):
         self._refresh_charts()
 
     def _refresh_charts(self) -> None:
-        for chart in (self.query_one(TimeChart), self.query_one(SpeedupChart), self.query_one(BreakdownChart)):
+        for chart in (self.query_one(TimeChart), self.query_one(SpeedupChart), self.query_one(Breakdown)):
             chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
         self.query_one(WinnerMap).show(self.measurements)
         self._explained = False
