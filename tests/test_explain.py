@@ -171,3 +171,17 @@ def test_noisy_rows_are_counted_and_nothing_is_said_without_a_measurement():
     rows = [m("serial", 8, (0.010, 0.020, 0.011)), m("processes", 8, (0.05, 0.05, 0.05), costs=costs())]
     assert "1 of 2 measurements are noisy" in "\n".join(explain(rows, cpus=2))
     assert explain([m("serial", 4, (), status="failed", error="boom")]) == []
+
+
+def test_a_workload_without_a_numpy_form_is_explained_without_it():
+    rows = []
+    for n in (4, 8):
+        rows.append(m("serial", n, [n * 0.05] * 3, 10_000))
+        rows.append(m("processes", n, [n * 0.05 / 2 + 0.02] * 3, 10_000,
+                      costs=costs(start=0.02, out=1e-4, back=1e-4, work=0.05, share=0.0)))
+        rows.append(m("numpy", n, (), 10_000, status="n/a", error="sleep has no numpy form (no kernel_numpy)"))
+        rows.append(m("numpy-processes", n, (), 10_000, status="n/a", error="sleep has no numpy form (no kernel_numpy)"))
+    lines = explain(rows, cpus=2)
+    assert lines[0].startswith("Use processes with 2 workers: ")
+    assert not any(line.startswith("numpy") for line in lines)
+    assert not any("failed" in line or "timed out" in line for line in lines)

@@ -27,8 +27,9 @@ PAIRS = 7
 LIMIT_S = 10.0
 # Fewer pairs than this make no ceiling: one pair's ratio can be a speed flip.
 MIN_PAIRS = 3
-# A helper running alone that waited this share of its time for a CPU had the machine shared with
-# something else: the ceiling then is the moment's, not the machine's, and is not kept.
+# Helpers that waited this share of their time for a CPU (the median over every run, alone and
+# together: N helpers on N CPUs need not wait) had the machine shared with something else: the
+# ceiling then is the moment's, not the machine's, and is not kept.
 BUSY_SHARE = 0.1
 
 MEASURED = "measured"  # measured by this run, just now
@@ -42,7 +43,7 @@ class Ceiling:
     ratios: tuple[float, ...] = ()  # N × alone / together, one per pair
     note: str = ""
     cancelled: bool = False  # the sweep was cancelled while measuring
-    busy_share: float | None = None  # the share of its time a helper alone waited for a CPU (Linux)
+    busy_share: float | None = None  # the share of their time helpers waited for a CPU (Linux)
 
     @property
     def busy(self) -> bool:
@@ -122,7 +123,7 @@ def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float =
     helpers = []
     conns = []
     ratios: list[float] = []
-    alone_waits: list[float] = []
+    waits: list[float] = []
     note = ""
     cancelled = False
     try:
@@ -145,13 +146,13 @@ def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float =
                 break
             # Alternate which half goes first, so a drift in speed does not favour one of them.
             if index % 2 == 0:
-                alone, waits = _run(conns[:1])
-                together, _ = _run(conns)
+                alone, alone_waits = _run(conns[:1])
+                together, together_waits = _run(conns)
             else:
-                together, _ = _run(conns)
-                alone, waits = _run(conns[:1])
+                together, together_waits = _run(conns)
+                alone, alone_waits = _run(conns[:1])
             ratios.append(n * alone / together)
-            alone_waits.extend(w for w in waits if w is not None)
+            waits.extend(w for w in alone_waits + together_waits if w is not None)
     except (OSError, EOFError, ValueError) as exc:
         note = f"interrupted: {type(exc).__name__}: {exc}" if str(exc) else f"interrupted: {type(exc).__name__}"
     finally:
@@ -166,7 +167,7 @@ def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float =
             if helper.is_alive():
                 helper.kill()
                 helper.join(timeout=1.0)
-    busy_share = statistics.median(alone_waits) if alone_waits else None
+    busy_share = statistics.median(waits) if waits else None
     if cancelled or len(ratios) < MIN_PAIRS:
         return Ceiling(None, n, tuple(ratios), note or "too few pairs", cancelled, busy_share)
     return Ceiling(statistics.median(ratios), n, tuple(ratios), note, False, busy_share)

@@ -462,7 +462,8 @@ class _Point:
         if self.timed_out:
             return found, False
         if deadline.expired():
-            return {s.key: {"error": "not measured: the point's time limit was spent"} for s in self.series}, False
+            return {s.key: {"error": "not measured: the point's time limit was spent"} for s in self.series
+                    if s.variant.kind.pooled}, False
         samples: dict[str, pool_costs.Sample] = {}
         for series in self.series:
             kind = series.variant.kind
@@ -652,9 +653,9 @@ _CEILINGS: dict[str, float] = {}
 
 
 def _ceiling(spec: SweepSpec, options: SweepOptions, should_stop, *, shared: bool) -> dict:
-    """The machine's parallel ceiling for RunStarted's machine dict: the one given (from the store),
-    or measured now (`workloads.ceiling`) when the sweep has a strategy that runs items in other
-    processes. A measurement that fails or is cut short leaves the run without a ceiling and says
+    """The machine's parallel ceiling for the `CeilingMeasured` event: the one given (from the
+    store), or measured now (`workloads.ceiling`) when the sweep has a strategy that runs items in
+    other processes. A measurement that fails or is cut short leaves the run without a ceiling and says
     why (`ceiling_note`); a cancel while measuring cancels the run."""
     if not any(KINDS[name].ships for name in spec.strategies):
         return {}
@@ -672,7 +673,7 @@ def _ceiling(spec: SweepSpec, options: SweepOptions, should_stop, *, shared: boo
         # Measured alongside another sweep, or while something else took the CPUs: good for this
         # run's model, never kept as the machine's.
         why = ("alongside another parbench sweep" if shared else
-               f"while the machine was busy (a helper alone waited {measured.busy_share:.0%} of its time for a CPU)")
+               f"while the machine was busy (its helpers waited {measured.busy_share:.0%} of their time for a CPU)")
         return {"parallel_ceiling": measured.value, "ceiling_source": f"measured {why}; not kept for this machine",
                 "ceiling_ratios": list(measured.ratios)}
     _CEILINGS[identity] = measured.value
