@@ -214,3 +214,18 @@ def test_parameters_need_the_costs_that_make_them():
     made = analysis.params_from_costs(costs(), items=4, chunksize=1, ceiling=None, cpus=2,
                                       kind=analysis.KINDS["threads"], workers=2)
     assert made.gil and made.ceiling == 2.0 and made.ship_s == pytest.approx(OUT + BACK)
+
+
+def test_the_check_takes_in_the_machine_changing_pace_during_the_sweep():
+    # The larger half ran on a machine 1.5× slower: serial, the pool and every cost with it.
+    rows = []
+    for index, n in enumerate((2, 4, 8, 16, 32, 64)):
+        pace = 1.5 if index >= 3 else 1.0
+        slow = pool_params(start_s=S * pace, ship_s=(OUT + BACK) * pace, work_s=C * pace)
+        rows.append(m("serial", n, [n * C * pace] * 3))
+        rows.append(m("processes", n, [predict(slow, n)] * 3,
+                      costs=costs(start=S * pace, out=OUT * pace, back=BACK * pace, work=C * pace)))
+    check = analyse(rows).series["processes@2"].check
+    assert [c.speed for c in check.checked] == pytest.approx([1.5] * 3)
+    assert check.median_error == pytest.approx(0.0, abs=1e-9)
+    assert [c.unscaled_ratio for c in check.checked] == pytest.approx([1 / 1.5] * 3)

@@ -131,3 +131,16 @@ async def test_a_worker_sweep_charts_speedup_against_workers_with_ideal_and_ceil
                                            (4, pytest.approx(1 / 0.75))]
     assert "ideal: the workers" in screen and "ceiling 1.70×" in screen
     assert "efficiency" in screen
+
+
+def test_a_worker_sweep_over_items_draws_a_line_per_worker_count():
+    rows = []
+    for items in (4, 8):
+        rows.append(m("serial", items, [0.1 * items] * 3))
+        for workers in (1, 2):
+            rows.append(m("processes", items, [0.1 * items / workers] * 3, workers=workers, costs=costs(workers=workers)))
+    chart = SpeedupChart()
+    chart.measurements = rows
+    axis, series = chart.series()
+    assert axis == "items" and set(series) == {"processes@1", "processes@2"}
+    assert sorted(series["processes@2"]) == [(4, pytest.approx(2.0)), (8, pytest.approx(2.0))]

@@ -23,7 +23,11 @@ The model, for a pooled strategy at one item length, n items:
 
 It is checked on the run itself: fitted on the smaller half of a sweep's points (S the median of
 their pool starts; a and c the medians of their per-item costs at each length, linear in length
-when the lengths vary) and asked for the larger half, point by point, as predicted / measured.
+when the lengths vary) and asked for the larger half, point by point, as predicted / measured. The
+VM changes pace during a sweep, so the fitted figures are scaled at each checked point by the plain
+loop's time per item there over the fitted points' (measured in the same rounds as the pool, it
+says how fast the machine ran; without serial in the sweep, nothing is scaled); the unscaled ratio
+is kept beside it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from dataclasses import dataclass, field
 
 from . import stats
 from .measurement import Measurement, serial_times, speedup
-from .strategies import KINDS, StrategyKind
+from .strategies import BASELINE, KINDS, StrategyKind
 
 # A break-even above this many items is reported as such, never searched item by item.
 SEARCH_ROUNDS = 8
@@ -171,14 +175,24 @@ class PointResult:
 
 @dataclass(frozen=True)
 class CheckedPoint:
+    """One point of the larger half: the model's time for it, from the smaller half's figures scaled
+    by how fast the machine ran there (`speed`: serial's time per item at this point over the fitted
+    points'), and the time measured."""
+
     items: int
     length: int
     predicted_s: float
     measured_s: float
+    speed: float = 1.0  # the machine's pace here against the fitted points' (1.3: 30% slower)
 
     @property
     def ratio(self) -> float:
         return self.predicted_s / self.measured_s if self.measured_s > 0 else math.inf
+
+    @property
+    def unscaled_ratio(self) -> float:
+        """The ratio before the machine's change of pace is taken out."""
+        return self.ratio / self.speed if self.speed > 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -366,7 +380,7 @@ def fit(points: list[PointResult], template: Params):
     return at
 
 
-def _check(result: SeriesResult) -> tuple[Check | None, str]:
+def _check(result: SeriesResult, clock: dict[Point, float]) -> tuple[Check | None, str]:
     usable = [p for p in result.points if p.params is not None]
     if len(usable) < 2:
         return None, ("one point: no fit possible (the model needs a smaller half to fit and a larger half to "
@@ -392,7 +406,14 @@ def _check(result: SeriesResult) -> tuple[Check | None, str]:
     out = []
     for p in checked:
         params = model(p.length, p.params.chunksize)
-        out.append(CheckedPoint(p.items, p.length, predict(params, p.items), p.measured_s))
+        # This VM changes pace during a sweep (two speeds, other tenants): the plain loop's time per
+        # item, measured in the same rounds as the pool's, says how fast the machine ran at this
+        # point against the fitted ones at its length, and every figure of the model moves with it.
+        # (Not numpy's: its time per item grows with the data for reasons of memory, not pace.)
+        fitted_clock = [clock[(f.items, f.length)] for f in fitted if f.length == p.length and (f.items, f.length) in clock]
+        here = clock.get((p.items, p.length))
+        speed = here / statistics.median(fitted_clock) if here and fitted_clock else 1.0
+        out.append(CheckedPoint(p.items, p.length, speed * predict(params, p.items), p.measured_s, speed))
     return Check(tuple((p.items, p.length) for p in fitted), tuple(out)), ""
 
 
@@ -428,6 +449,7 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
         if interval is not None:
             speedups[(m.series, m.point)] = interval
     measured_names = {m.strategy for m in ok}
+    clock = {m.point: m.stats.median / m.items for m in ok if m.strategy == BASELINE and m.stats.median > 0}
     series: dict[str, SeriesResult] = {}
     for m in measurements:
         kind = KINDS.get(m.strategy)
@@ -460,6 +482,6 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
             params = model(length, chunk)
             result.break_even[length] = BreakEven(length, params, break_even_items(params), largest,
                                                   break_even_work(params, largest))
-        result.check, result.check_note = _check(result)
+        result.check, result.check_note = _check(result, clock)
     one_repeat = any(m.repeats == 1 for m in ok)
     return Analysis(points, list(measurements), series, cells, speedups, ceiling, cpus, one_repeat, ceiling_note)

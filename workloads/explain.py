@@ -372,8 +372,14 @@ def _check_paragraph(a: Analysis) -> list[str]:
             f"The model for {_series_words(result.series)} (start + n × shipping + the work spread over the workers, "
             f"capped at the machine's ceiling), fitted on items {fitted}, predicts items {asked} within "
             f"{check.median_error:.0%} (median; worst {abs(worst.ratio - 1):.0%} at {_at((worst.items, worst.length))}, "
-            f"predicted {format_seconds(worst.predicted_s)}, measured {format_seconds(worst.measured_s)}).")
+            f"predicted {format_seconds(worst.predicted_s)}, measured {format_seconds(worst.measured_s)}"
+            + (f"; the machine ran {_pace(worst.speed)} there than at the fitted points, which the prediction "
+               f"takes in" if abs(worst.speed - 1) >= 0.05 else "") + ").")
     return lines
+
+
+def _pace(speed: float) -> str:
+    return f"{speed - 1:.0%} slower" if speed > 1 else f"{1 - speed:.0%} faster"
 
 
 def _workers_paragraph(a: Analysis) -> list[str]:

@@ -164,7 +164,9 @@ def analysis_dict(run: Run) -> dict:
                 "fitted_points": [list(p) for p in check.fitted],
                 "median_error": _finite(check.median_error),
                 "points": [{"items": c.items, "length": c.length, "predicted_s": _finite(c.predicted_s),
-                            "measured_s": _finite(c.measured_s), "ratio": _finite(c.ratio)} for c in check.checked],
+                            "measured_s": _finite(c.measured_s), "ratio": _finite(c.ratio),
+                            "machine_pace": _finite(c.speed), "unscaled_ratio": _finite(c.unscaled_ratio)}
+                           for c in check.checked],
             },
             "model_note": result.check_note,
             "points": [{

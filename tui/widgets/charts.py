@@ -147,7 +147,8 @@ class SpeedupChart(SweepChart):
             value = speedup_vs_serial(m, baselines)
             if value is not None:
                 x = m.items if axis == "items" else m.length
-                series.setdefault(m.strategy, []).append((x, value))
+                # In a worker sweep each worker count is a line of its own ("processes@4").
+                series.setdefault(m.series if self._several_workers() else m.strategy, []).append((x, value))
         return axis, series
 
     def decorate(self, plt, axis: str, series: Series, xs: list[float]) -> None:
@@ -165,8 +166,9 @@ class SpeedupChart(SweepChart):
             line.sort()
             lx = [x for x, _ in line]
             ly = [y for _, y in line]
-            plt.plot(lx, ly, label=strategy, color=COLORS.get(strategy, "white"))
-            plt.scatter(lx, ly, marker=MARKERS.get(strategy, "o"), color=COLORS.get(strategy, "white"))
+            kind = strategy.partition("@")[0]
+            plt.plot(lx, ly, label=strategy, color=COLORS.get(kind, "white"))
+            plt.scatter(lx, ly, marker=MARKERS.get(kind, "o"), color=COLORS.get(kind, "white"))
         all_values = values + ideal + [1.0]
         low, high = min(all_values), max(all_values)
         if self.log_scale and low > 0:
@@ -183,6 +185,9 @@ class SpeedupChart(SweepChart):
 
     def _pooled(self) -> list[Measurement]:
         return [m for m in self.measurements if KINDS[m.strategy].pooled and m.workers is not None]
+
+    def _several_workers(self) -> bool:
+        return len({m.workers for m in self._pooled()}) > 1
 
     def _workers_vary_alone(self) -> bool:
         """One point measured at several worker counts: the chart runs along the workers."""
