@@ -33,14 +33,12 @@ REPEAT = "5"
 
 
 def _experiments(quick: bool) -> list[tuple[str, dict, str]]:
-    items = "2..8" if quick else "2..32"
+    items = "2..8" if quick else "2..64"
     found = [
         ("sleep 50 ms, lists of 10000", dict(workload="sleep", items=items, length="10000", sleep_ms="50",
                                              strategies="serial,processes"), "processes"),
         ("squares, lists of 100000", dict(workload="squares", items=items, length="100000",
                                           strategies="serial,processes"), "processes"),
-        # Serial too, as the clock the check reads the machine's pace from (numpy's own time per
-        # item grows with the data for reasons of memory, not of pace).
         ("squares, numpy arrays of 100000", dict(workload="squares", items=items, length="100000",
                                                  strategies="serial,numpy,numpy-processes"), "numpy-processes"),
     ]
@@ -125,7 +123,7 @@ def run(ctx: Context) -> list[Row]:
 
     steps = [(name, step(fields, strategy)) for name, fields, strategy in experiments]
     try:
-        results = interleave(steps, ctx.rounds(2, 1), "prediction")
+        results = interleave(steps, ctx.rounds(3, 1), "prediction")
     except Exception as exc:
         return rows + [error_row("11 model", exc)]
     for name, fields, strategy in experiments:

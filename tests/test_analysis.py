@@ -224,7 +224,8 @@ def test_the_check_takes_in_the_machine_changing_pace_during_the_sweep():
         slow = pool_params(start_s=S * pace, ship_s=(OUT + BACK) * pace, work_s=C * pace)
         rows.append(m("serial", n, [n * C * pace] * 3))
         rows.append(m("processes", n, [predict(slow, n)] * 3,
-                      costs=costs(start=S * pace, out=OUT * pace, back=BACK * pace, work=C * pace)))
+                      costs=costs(start=S * pace, out=OUT * pace, back=BACK * pace, work=C * pace,
+                                  pace_s=0.001 * pace)))
     check = analyse(rows).series["processes@2"].check
     assert [c.speed for c in check.checked] == pytest.approx([1.5] * 3)
     assert check.median_error == pytest.approx(0.0, abs=1e-9)

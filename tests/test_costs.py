@@ -46,6 +46,7 @@ def test_pooled_rows_carry_their_costs_taken_apart(children_before):
         assert c["pool_start_s"] == c["cold_start_s"] >= c["empty_cold_start_s"] > c["dispatch_s"] > 0
         assert c["ship_out_s"] >= 0 and c["ship_back_s"] >= 0 and c["ship_items"] >= 2
         assert c["work_per_item_s"] > 0 and 0 <= c["cpu_share"] <= 1
+        assert c["pace_s"] > 0  # the machine's pace, timed after each round
     # Work per item comes from the in-process twin at the same point.
     assert found[("processes@2", 4, 200)].costs["work_source"] == "serial's time at this point"
     assert found[("numpy-processes@2", 4, 200)].costs["work_source"] == "numpy's time at this point"

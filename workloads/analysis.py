@@ -24,10 +24,9 @@ The model, for a pooled strategy at one item length, n items:
 It is checked on the run itself: fitted on the smaller half of a sweep's points (S the median of
 their pool starts; a and c the medians of their per-item costs at each length, linear in length
 when the lengths vary) and asked for the larger half, point by point, as predicted / measured. The
-VM changes pace during a sweep, so the fitted figures are scaled at each checked point by the plain
-loop's time per item there over the fitted points' (measured in the same rounds as the pool, it
-says how fast the machine ran; without serial in the sweep, nothing is scaled); the unscaled ratio
-is kept beside it.
+VM changes pace during a sweep, so the fitted figures are scaled at each checked point by how fast
+the machine ran there against the fitted points: a fixed pure-Python loop timed after every round
+(`costs.pace`, its median per point); the unscaled ratio is kept beside it.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from dataclasses import dataclass, field
 
 from . import stats
 from .measurement import Measurement, serial_times, speedup
-from .strategies import BASELINE, KINDS, StrategyKind
+from .strategies import KINDS, StrategyKind
 
 # A break-even above this many items is reported as such, never searched item by item.
 SEARCH_ROUNDS = 8
@@ -176,7 +175,7 @@ class PointResult:
 @dataclass(frozen=True)
 class CheckedPoint:
     """One point of the larger half: the model's time for it, from the smaller half's figures scaled
-    by how fast the machine ran there (`speed`: serial's time per item at this point over the fitted
+    by how fast the machine ran there (`speed`: the pace gauge's time at this point over the fitted
     points'), and the time measured."""
 
     items: int
@@ -406,10 +405,9 @@ def _check(result: SeriesResult, clock: dict[Point, float]) -> tuple[Check | Non
     out = []
     for p in checked:
         params = model(p.length, p.params.chunksize)
-        # This VM changes pace during a sweep (two speeds, other tenants): the plain loop's time per
-        # item, measured in the same rounds as the pool's, says how fast the machine ran at this
-        # point against the fitted ones at its length, and every figure of the model moves with it.
-        # (Not numpy's: its time per item grows with the data for reasons of memory, not pace.)
+        # This VM changes pace during a sweep (two speeds, other tenants): the pace gauge, timed after
+        # every round of the point (`costs.pace`), says how fast the machine ran here against the
+        # fitted points at this length, and every figure of the model moves with it.
         fitted_clock = [clock[(f.items, f.length)] for f in fitted if f.length == p.length and (f.items, f.length) in clock]
         here = clock.get((p.items, p.length))
         speed = here / statistics.median(fitted_clock) if here and fitted_clock else 1.0
@@ -449,7 +447,7 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
         if interval is not None:
             speedups[(m.series, m.point)] = interval
     measured_names = {m.strategy for m in ok}
-    clock = {m.point: m.stats.median / m.items for m in ok if m.strategy == BASELINE and m.stats.median > 0}
+    clock = {m.point: m.costs["pace_s"] for m in ok if m.costs and m.costs.get("pace_s")}
     series: dict[str, SeriesResult] = {}
     for m in measurements:
         kind = KINDS.get(m.strategy)

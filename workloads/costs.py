@@ -63,6 +63,22 @@ MAX_SAMPLE_CALLS = 50
 PICKLE_MIN_S = 0.002
 
 
+# The pace gauge: a fixed pure-Python loop of about a millisecond, timed after every round of a point.
+PACE_ITERATIONS = 20_000
+
+
+def pace() -> float:
+    """Seconds a fixed pure-Python loop takes now: how fast the machine runs at this moment. This VM
+    changes pace during a sweep (two speeds, other tenants); timed after each round, its median says
+    how fast the machine ran at a point, whatever the workload does (a sleep's time says nothing of
+    it, numpy's grows with the data)."""
+    from .ceiling import busy
+
+    start = time.perf_counter()
+    busy(PACE_ITERATIONS)
+    return time.perf_counter() - start
+
+
 def identity_item(item):
     """The kernel of the shipping round trips: returns what it was sent."""
     return item

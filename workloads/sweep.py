@@ -313,6 +313,7 @@ class _Point:
         self.reference_slot: tuple[list[float], int] | None = None
         self.timed_out = ""
         self.stop = STOP_FIXED
+        self.pace: list[float] = []  # the machine's pace after each round (`costs.pace`)
         self.series = [_Series(v, self._warmups(v)) for v in sweep.variants if v.runner is not None]
         self.not_applicable = [v for v in sweep.variants if v.runner is None]
 
@@ -436,6 +437,7 @@ class _Point:
                 self._one_call(series, inputs, round_index, warm, deadline, planned)
             if not warm:
                 rounds_done += 1
+                self.pace.append(pool_costs.pace())
             round_index += 1
         # Calls planned but never made (a failure, a timeout, a skipped warm-up) still count as done.
         sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + planned)
@@ -493,6 +495,7 @@ class _Point:
             found[series.key] = pool_costs.measure_pool(series.runner, samples[kind.form], items=self.items,
                                                         ceiling=self.sweep.ceiling, cpus=machine.usable_cpus(),
                                                         ceiling_note=self.sweep.ceiling_note)
+            found[series.key]["pace_s"] = stats.summarize(self.pace).median if self.pace else None
         return found, False
 
     def _emit_not_applicable(self) -> None:

@@ -1,4 +1,5 @@
-"""The results of a sweep: table, time chart, speedup chart and the explanation, as tabs.
+"""The results of a sweep: table, time chart, speedup chart, the pools' split, the winner map and
+the explanation, as tabs.
 
 Used by the main screen (filled live as measurements arrive) and by the stored-run screen (filled
 at once). It is given measurements; it never measures anything.
@@ -95,7 +96,7 @@ class ResultsTable(DataTable):
 
 
 class ResultsView(Vertical):
-    """Tabs: the table, the two charts and the explanation of the numbers."""
+    """Tabs: the table, the two charts, the split, the map and the explanation of the numbers."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -103,6 +104,7 @@ class ResultsView(Vertical):
         self.pool_workers: int | None = None
         self.cpus: int | None = None
         self._explained = False
+        self._mapped = False
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="table"):
@@ -143,10 +145,18 @@ class ResultsView(Vertical):
     def _refresh_charts(self) -> None:
         for chart in (self.query_one(TimeChart), self.query_one(SpeedupChart), self.query_one(Breakdown)):
             chart.set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
-        self.query_one(WinnerMap).show(self.measurements)
         self._explained = False
-        if self.query_one(TabbedContent).active == "why":
+        self._mapped = False
+        active = self.query_one(TabbedContent).active
+        if active == "why":
             self._explain()
+        elif active == "map":
+            self._map()
+
+    def _map(self) -> None:
+        if not self._mapped:
+            self.query_one(WinnerMap).show(self.measurements)
+            self._mapped = True
 
     def _explain(self) -> None:
         if self._explained:
@@ -162,6 +172,8 @@ class ResultsView(Vertical):
         # The explanation is only worked out when someone looks at it.
         if event.pane.id == "why":
             self._explain()
+        elif event.pane.id == "map":
+            self._map()
 
     def toggle_log(self) -> bool:
         charts = [*self.query(TimeChart).results(), *self.query(SpeedupChart).results()]
