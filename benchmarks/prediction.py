@@ -40,7 +40,7 @@ def _experiments(quick: bool) -> list[tuple[str, dict, str]]:
         ("squares, lists of 100000", dict(workload="squares", items=items, length="100000",
                                           strategies="serial,processes"), "processes"),
         ("squares, numpy arrays of 100000", dict(workload="squares", items=items, length="100000",
-                                                 strategies="serial,numpy,numpy-processes"), "numpy-processes"),
+                                                 strategies="numpy,numpy-processes"), "numpy-processes"),
     ]
     for path in sorted((ROOT / "examples").glob("*.py")) if (ROOT / "examples").is_dir() else []:
         found.append((f"examples/{path.name}", dict(workload=str(path), items=items, strategies="serial,processes"),

@@ -230,3 +230,22 @@ def test_the_check_takes_in_the_machine_changing_pace_during_the_sweep():
     assert [c.speed for c in check.checked] == pytest.approx([1.5] * 3)
     assert check.median_error == pytest.approx(0.0, abs=1e-9)
     assert [c.unscaled_ratio for c in check.checked] == pytest.approx([1 / 1.5] * 3)
+
+
+def test_a_start_that_grows_with_the_data_is_fitted_and_costs_per_item():
+    # A cold fork pool whose start grows 2 ms per item (the parent's page tables): S = 20 ms + 2 ms·n.
+    rows = []
+    for n in (2, 4, 8, 16, 32, 64):
+        start = 0.02 + 0.002 * n
+        rows.append(m("serial", n, [n * C] * 3))
+        rows.append(m("processes", n, [predict(pool_params(start_s=start), n)] * 3, costs=costs(start=start)))
+    result = analyse(rows).series["processes@2"]
+    assert result.check.median_error == pytest.approx(0.0, abs=1e-9)
+    params = result.break_even[1000].params
+    assert params.start_s == pytest.approx(0.02) and params.start_per_item_s == pytest.approx(0.002)
+    # It costs like shipping: 0.005 − 0.002 − 0.002 saved per item pays 20 ms from 20 items.
+    assert result.break_even[1000].items == pytest.approx(0.02 / (C * 0.5 - 0.002 - 0.002))
+    from workloads.explain import explain
+
+    assert ("Its start grew from 24 ms at items=2 to 148 ms at items=64: a cold pool's start grows with the data "
+            "this process holds (each forked worker copies its page tables)") in "\n".join(explain(rows))

@@ -9,7 +9,9 @@ The model, for a pooled strategy at one item length, n items:
 
 - S: the pool's fixed cost per call (cold: made, a first item to every worker, shut down; warm: one
   dispatch), a: shipping one item out and its result back, c: the work per item (the in-process
-  strategy of the same form: serial for the kernel, numpy for kernel_numpy), all measured;
+  strategy of the same form: serial for the kernel, numpy for kernel_numpy), all measured. A cold
+  pool's start grows with the data this process holds (a forked worker copies its page tables), so
+  S is fitted as S0 + n·g at each length; g counts as a per-item cost beside a;
 - W(n): the work spread over the workers. Chunks of `chunksize` items go out `workers` at a time;
   a round of j items at once takes c·(s·max(1, j/P) + (1 − s)), s being the share of the work that
   needs a CPU (0 for a sleep, 1 for a Python loop) and P the machine's parallel ceiling (how many
@@ -17,9 +19,9 @@ The model, for a pooled strategy at one item length, n items:
   under the GIL (threads: `ships` is False) runs CPU work one item at a time: c·(s·j + (1 − s)).
   For n well above the workers this is n·c·f, f = (s·max(1, w/P) + 1 − s)/w; with s = 1,
   f = 1/p_eff, p_eff = min(workers, ceiling);
-- break-even: n* = S / (c·(1 − f) − a), never when a ≥ c·(1 − f) (searched item by item where n*
-  is below a few rounds of workers); the break-even work per item at n items:
-  c* = (S + n·a) / (n − W₁(n)), W₁ being W with c = 1.
+- break-even: n* = S0 / (c·(1 − f) − a − g), never when a + g ≥ c·(1 − f) (searched item by item
+  where n* is below a few rounds of workers); the break-even work per item at n items:
+  c* = (S0 + n·(a + g)) / (n − W₁(n)), W₁ being W with c = 1.
 
 It is checked on the run itself: fitted on the smaller half of a sweep's points (S the median of
 their pool starts; a and c the medians of their per-item costs at each length, linear in length
@@ -61,6 +63,12 @@ class Params:
     ceiling: float = 1.0  # P: the most CPU work that runs at once on this machine
     gil: bool = False  # runs in this process: CPU work takes turns
     chunksize: int = 1
+    start_per_item_s: float = 0.0  # S grows by this per item: the memory the parent holds (fork copies it)
+
+    @property
+    def per_item_s(self) -> float:
+        """What each item adds besides its work: its shipping and its share of a growing start."""
+        return self.ship_s + self.start_per_item_s
 
 
 def _round_factor(p: Params, at_once: int) -> float:
@@ -95,7 +103,7 @@ def work_time(p: Params, n: int) -> float:
 
 def predict(p: Params, n: int) -> float:
     """T_pool(n)."""
-    return p.start_s + n * p.ship_s + work_time(p, n)
+    return p.start_s + n * p.per_item_s + work_time(p, n)
 
 
 def saturated_share(p: Params) -> float:
@@ -106,7 +114,7 @@ def saturated_share(p: Params) -> float:
 
 def break_even_items(p: Params) -> float | None:
     """The smallest number of items from which the pool beats the in-process loop; None if never."""
-    saving = p.work_s * (1.0 - saturated_share(p)) - p.ship_s
+    saving = p.work_s * (1.0 - saturated_share(p)) - p.per_item_s
     if saving <= 0 or p.work_s <= 0:
         return None
     estimate = max(0.0, p.start_s) / saving
@@ -126,7 +134,7 @@ def break_even_work(p: Params, n: int) -> float | None:
     unit = work_time(Params(0.0, 0.0, 1.0, p.cpu_share, p.workers, p.ceiling, p.gil, p.chunksize), n)
     if n - unit <= 1e-9:
         return None
-    return (max(0.0, p.start_s) + n * p.ship_s) / (n - unit)
+    return (max(0.0, p.start_s) + n * p.per_item_s) / (n - unit)
 
 
 def karp_flatt(speedup_: float | None, workers: int | None) -> float | None:
@@ -361,20 +369,37 @@ def _linear(samples: list[tuple[int, float]]):
     return lambda length: max(0.0, mean_v + slope * (length - mean_l))
 
 
+def _start_line(samples: list[tuple[int, float]]) -> tuple[float, float]:
+    """S = S0 + growth × (items × length): a pool's start as it grows with the data this process
+    holds (a forked worker copies the parent's page tables: 20 ms with nothing held, ~0.4 s with
+    half a GB of Python lists). Least squares over the points; the median and no growth where there
+    is one size or the line would fall."""
+    sizes = {size for size, _ in samples}
+    median = statistics.median(v for _, v in samples)
+    if len(sizes) < 2:
+        return median, 0.0
+    mean_x = statistics.fmean(x for x, _ in samples)
+    mean_v = statistics.fmean(v for _, v in samples)
+    slope = sum((x - mean_x) * (v - mean_v) for x, v in samples) / sum((x - mean_x) ** 2 for x, _ in samples)
+    if slope <= 0:
+        return median, 0.0
+    return max(0.0, mean_v - slope * mean_x), slope
+
+
 def fit(points: list[PointResult], template: Params):
-    """The model fitted on these points: a function length -> Params (S the median start, a and c
-    by length), with `template`'s settings (workers, ceiling, GIL, CPU share)."""
+    """The model fitted on these points: a function (length, chunksize) -> Params (S from a line in
+    items × length, a and c by length), with `template`'s settings (workers, ceiling, GIL)."""
     usable = [p for p in points if p.params is not None]
     if not usable:
         return None
-    start = statistics.median(p.params.start_s for p in usable)
+    start, growth = _start_line([(p.items * p.length, p.params.start_s) for p in usable])
     ship = _linear([(p.length, p.params.ship_s) for p in usable])
     work = _linear([(p.length, p.params.work_s) for p in usable])
     share = statistics.median(p.params.cpu_share for p in usable)
 
     def at(length: int, chunksize: int) -> Params:
         return Params(start, ship(length), work(length), share, template.workers, template.ceiling, template.gil,
-                      chunksize)
+                      chunksize, growth * length)
 
     return at
 

@@ -278,6 +278,9 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
                            f"as their shipping does: the pool needs {format_seconds(be.work_s / shipped)} of work per "
                            f"byte shipped, and this kernel does {format_seconds(params.work_s / shipped)}")
             sentences.append(needed)
+    growth = _start_growth(result, at)
+    if growth:
+        sentences.append(growth)
     if costs.get("pool") == "cold" and at.measured_s > 0 and params.start_s / at.measured_s >= START_SHARE:
         sentences.append(f"Starting the pool is {params.start_s / at.measured_s:.0%} of its call: a warm pool "
                          f"(--pool warm) pays {format_seconds(costs.get('dispatch_s'))} a call instead of "
@@ -288,6 +291,22 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
             sentences.append(f"Most of an item's shipping is the task itself, not its bytes "
                              f"({format_seconds(pickling)} of pickling): --chunksize auto sends fewer, larger tasks")
     return ". ".join(sentences) + ("." if sentences else "")
+
+
+def _start_growth(result: SeriesResult, at: PointResult) -> str:
+    """A cold pool whose start grew with the data (at least doubled, by 10 ms or more)."""
+    if at.costs.get("pool") != "cold":
+        return ""
+    same = sorted((p for p in result.points if p.length == at.length and p.params is not None), key=lambda p: p.items)
+    if len(same) < 2:
+        return ""
+    first, last = same[0], same[-1]
+    if last.params.start_s < max(2 * first.params.start_s, first.params.start_s + 0.01):
+        return ""
+    forked = " (each forked worker copies its page tables)" if at.costs.get("start_method") == "fork" else ""
+    return (f"Its start grew from {format_seconds(first.params.start_s)} at items={first.items} to "
+            f"{format_seconds(last.params.start_s)} at items={last.items}: a cold pool's start grows with the data "
+            f"this process holds{forked}")
 
 
 def _threads_paragraph(a: Analysis, result: SeriesResult) -> str:
