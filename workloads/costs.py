@@ -64,7 +64,7 @@ PICKLE_MIN_S = 0.002
 
 
 # The pace gauge: a fixed pure-Python loop of about a millisecond, timed after every round of a point.
-PACE_ITERATIONS = 20_000
+PACE_ITERATIONS = 5_000
 
 
 def pace() -> float:
