@@ -61,7 +61,7 @@ def test_the_verdict_says_where_the_choice_flips_and_the_predicted_break_even():
     assert verdict.startswith("Use processes with 2 workers: ")
     assert "the fastest at 2 of 6 points" in verdict
     assert "Below items=32, serial wins" in verdict
-    assert "the model puts its break-even against serial at ~17 items (length 1000)" in verdict
+    assert "the model puts its break-even against serial at ~17 items." in verdict
     assert sentences(verdict) <= 2
     text = "\n".join(lines)
     assert "Break-even against serial: ~17 items (the model); measured, it first beats serial at items=32" in text
@@ -185,3 +185,12 @@ def test_a_workload_without_a_numpy_form_is_explained_without_it():
     assert lines[0].startswith("Use processes with 2 workers: ")
     assert not any(line.startswith("numpy") for line in lines)
     assert not any("failed" in line or "timed out" in line for line in lines)
+
+
+def test_worker_counts_within_noise_of_each_other_still_name_the_strategy():
+    rows = [m("serial", 16, [1.0, 1.02, 0.98])]
+    for workers, times in ((2, [0.60, 0.58, 0.62]), (4, [0.59, 0.61, 0.60])):
+        rows.append(m("processes", 16, times, workers=workers, costs=costs(workers=workers)))
+    verdict = explain(rows, cpus=2)[0]
+    assert verdict.startswith("Use processes: ")
+    assert "2 or 4 workers are within noise of each other there" in verdict

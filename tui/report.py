@@ -95,7 +95,7 @@ def verdict_and_map(run: Run) -> Group:
         for strategy in a.worker_sweep:
             scaling = a.scaling(strategy, a.largest)
             table = Table(title=f"{strategy} against workers at items={a.largest[0]}, length={a.largest[1]}"
-                          + (f" (ceiling {a.ceiling:.2f}×)" if a.ceiling else ""),
+                          + (f" (this run's ceiling {a.ceiling:.2f}×)" if a.ceiling else ""),
                           box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
             for name in ("workers", "speedup", "95% int.", "efficiency", "serial fraction"):
                 table.add_column(name, justify="right", no_wrap=True)

@@ -143,7 +143,13 @@ def verdict(a: Analysis) -> str:
               if a.one_repeat else "")
     wins = [p for p, c in a.cells.items() if c.winner == best]
     everywhere = len(wins) == len(a.cells)
-    if cell.verdict == stats.WITHIN_NOISE and cell.runner_up:
+    same_strategy = cell.runner_up is not None and best.partition("@")[0] == cell.runner_up.partition("@")[0]
+    if cell.verdict == stats.WITHIN_NOISE and same_strategy and serial_ran and best.partition("@")[0] != BASELINE:
+        counts = " or ".join(sorted({best.partition("@")[2], cell.runner_up.partition("@")[2]}, key=int))
+        first = (f"Use {best.partition('@')[0]}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
+                 f"{_at(largest)}, the largest point; {counts} workers are within noise of each other there (lead "
+                 f"{_ratio(cell.lead)})")
+    elif cell.verdict == stats.WITHIN_NOISE and cell.runner_up:
         first = (f"{_series_words(best)} and {_series_words(cell.runner_up)} are within noise of each other at the "
                  f"largest point, {_at(largest)} (lead {_ratio(cell.lead)}): either will do there")
     elif best == BASELINE:
@@ -186,8 +192,9 @@ def _where_it_flips(a: Analysis, best: str, largest) -> str:
     if best_kind.pooled and best in a.series:
         be = a.series[best].break_even.get(length)
         if be is not None and be.items is not None:
-            parts.append(f"the model puts its break-even against {a.series[best].twin or 'the loop'} at ~{_items(be.items)} "
-                         f"items (length {length})")
+            at_length = f" (length {length})" if len(a.lengths) > 1 else ""
+            parts.append(f"the model puts its break-even against {a.series[best].twin or 'the loop'} at "
+                         f"~{_items(be.items)} items{at_length}")
     elif best_kind.form != KINDS[BASELINE].form:
         pool = _best_python_pool(a, largest)
         if pool is not None:
