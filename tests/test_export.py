@@ -133,7 +133,8 @@ def test_markdown_is_a_table_with_one_row_per_measurement(run, tmp_path, suffix)
     header = _cells(lines[start])
     assert header[:3] == ["strategy", "items", "length"] and "speedup" in header
     assert re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[start + 1])
-    body = [line for line in lines[start + 2:] if line.strip()]
+    end = next((i for i in range(start + 2, len(lines)) if not lines[i].strip()), len(lines))
+    body = lines[start + 2:end]  # the table ends at the first blank line (the winner map may follow)
     assert len(body) == len(run.measurements)
     for line, m in zip(body, run.measurements):
         cells = _cells(line)
@@ -235,3 +236,81 @@ def test_markdown_names_a_noisy_row_once(db_path, tmp_path):
         text = exporter.to_markdown(store.load_run(run_id))
     [row] = [line for line in text.splitlines() if line.startswith("| serial")]
     assert "| noisy: its repeats spread" in row and "noisy: noisy" not in row
+
+
+# The analysis: verdict, costs, break-even, winner map ------------------------------------------------
+
+
+def _costs(**figures) -> dict:
+    base = {"workers": 2, "pool": "cold", "start_method": "fork", "chunksize": 1, "work_per_item_s": 0.05,
+            "work_source": "serial's time at this point", "cpu_share": 1.0, "ceiling": 1.8, "cpus": 2, "error": "",
+            "input_bytes": 900.0, "result_bytes": 1800.0, "pickle_in_s": 1e-5, "pickle_out_s": 2e-5,
+            "cold_start_s": 0.02, "pool_create_s": 0.02, "dispatch_s": 3e-4, "ship_out_s": 1e-4,
+            "ship_back_s": 2e-4, "pool_shutdown_s": 0.005, "pool_start_s": 0.02}
+    return {**base, **figures}
+
+
+@pytest.fixture
+def analysed_run(db_path):
+    spec = build_spec(workload="squares", items="4,8", length="10,100", strategies="serial,processes,numpy",
+                      repeat="3")
+    with Store(db_path) as store:
+        run_id = store.start_run(spec)
+        store.set_machine(run_id, {**MACHINE, "parallel_ceiling": 1.8, "ceiling_source": "stored"})
+        for items in (4, 8):
+            for length in (10, 100):
+                serial = tuple(items * 0.05 * f for f in (1.0, 1.1, 0.9))
+                store.add_measurement(run_id, _m("serial", items, length=length, times_s=serial))
+                store.add_measurement(run_id, _m("processes", items, length=length,
+                                                 times_s=tuple(t / 1.6 for t in serial), costs=_costs()))
+                store.add_measurement(run_id, _m("numpy", items, length=length,
+                                                 times_s=(0.001, 0.0011, 0.0009) if length == 10 else serial))
+        store.finish_run(run_id, "completed")
+        return store.load_run(run_id)
+
+
+def test_json_carries_the_analysis_with_each_pool_s_costs_and_break_even(analysed_run, tmp_path):
+    document = json.loads(export(analysed_run, tmp_path / "out.json").read_text(encoding="utf-8"))
+    analysis = document["analysis"]
+    # processes wins the largest points; numpy the smaller ones, as the map shows.
+    assert analysis["verdict"].startswith("Use processes with 2 workers: 1.60× as fast as the plain loop")
+    assert "At the smaller points, up to items=8, length=10, numpy wins (the winner map shows each)" in analysis["verdict"]
+    assert analysis["ceiling"] == 1.8
+    pool = analysis["strategies"]["processes@2"]
+    assert pool["pool_start_s"] == pytest.approx(0.02)
+    assert pool["ship_per_item_s"] == pytest.approx(3e-4)  # both ways, summed
+    assert pool["ship_out_per_item_s"] == pytest.approx(1e-4) and pool["ship_back_per_item_s"] == pytest.approx(2e-4)
+    assert pool["work_per_item_s"] == pytest.approx(0.05)
+    # c·(1 − 1/1.8) − a = 0.05 × 0.444 − 0.0003: 0.02 s of start pays back within one round of items.
+    assert pool["break_even_items"] == 2
+    assert pool["break_even_work_per_item_s"] > 0
+    assert pool["model_check"]["points"] and pool["points"][0]["split_s"]["start"] == pytest.approx(0.02)
+    cells = {(c["items"], c["length"]): c for c in analysis["winner_map"]}
+    assert cells[(4, 10)]["winner"] == "numpy" and cells[(4, 10)]["verdict"] == "faster"
+    assert cells[(4, 100)]["winner"] == "processes@2"
+    # The existing fields are all still there, the interval among them.
+    assert {"speedup_low", "speedup_high", "costs"} <= set(document["measurements"][1])
+
+
+def test_markdown_starts_with_the_verdict_and_ends_with_the_winner_map(analysed_run, tmp_path):
+    text = export(analysed_run, tmp_path / "out.md").read_text(encoding="utf-8")
+    assert text.startswith("**Verdict**: Use processes with 2 workers: ")
+    assert "**Winner map**" in text
+    grid = text[text.index("**Winner map**"):].splitlines()
+    header = next(line for line in grid if line.startswith("| items"))
+    assert _cells(header) == ["items \\ length", "10", "100"]
+    row4 = next(line for line in grid if line.startswith("| 4 |"))
+    assert _cells(row4)[1].startswith("numpy ") and _cells(row4)[2].startswith("processes@2 1.60×")
+
+
+def test_a_run_with_one_axis_gets_no_map_and_a_run_of_nothing_no_verdict(run, tmp_path, db_path):
+    text = export(run, tmp_path / "out.md").read_text(encoding="utf-8")
+    assert "**Winner map**" not in text and text.startswith("**Verdict**")
+    spec = build_spec(workload="squares", items="4", length="10", strategies="serial", repeat="3")
+    with Store(db_path) as store:
+        run_id = store.start_run(spec)
+        store.add_measurement(run_id, _m("serial", status="failed", error="boom"))
+        store.finish_run(run_id, "failed")
+        empty = store.load_run(run_id)
+    assert export(empty, tmp_path / "empty.md").read_text(encoding="utf-8").startswith("**parbench run")
+    assert json.loads(export(empty, tmp_path / "empty.json").read_text(encoding="utf-8"))["analysis"]["verdict"] == ""

@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from helpers import descendants, new_live_descendants, wait_for, wait_gone
-from workloads.events import MeasurementDone, Probed, RunFinished, RunStarted
+from workloads.events import CeilingMeasured, MeasurementDone, Probed, RunFinished, RunStarted
 from workloads.session import execute
 from workloads.spec import SweepSpec, build_spec
 from workloads.store import Store
@@ -50,7 +50,9 @@ def test_execute_measures_in_another_process_and_stores_every_measurement(tmp_pa
 
     assert isinstance(events[0], Probed) and isinstance(events[1], RunStarted)
     assert isinstance(events[-1], RunFinished)
-    assert run.machine == events[1].machine
+    # The machine as RunStarted described it, with its parallel ceiling (a process pool ran).
+    [ceiling] = [e for e in events if isinstance(e, CeilingMeasured)]
+    assert run.machine == {**events[1].machine, **ceiling.info}
     assert run.machine["start_method"] and run.machine["cpu_count"]
     reported = [e.measurement for e in events if isinstance(e, MeasurementDone)]
     assert len(reported) == 8

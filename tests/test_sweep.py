@@ -11,7 +11,15 @@ import pytest
 
 from helpers import new_live_descendants, wait_for
 from workloads import loader
-from workloads.events import CallStarted, MeasurementDone, PointStarted, Probed, RunFinished, RunStarted
+from workloads.events import (
+    CallStarted,
+    CeilingMeasured,
+    MeasurementDone,
+    PointStarted,
+    Probed,
+    RunFinished,
+    RunStarted,
+)
 from workloads.spec import SpecError, SweepSpec, build_spec
 from workloads.sweep import run_sweep
 from workloads.workload import resolve
@@ -62,6 +70,8 @@ def check_event_order(spec: SweepSpec, events: list, *, finished: str = "complet
             assert event.calls_done >= done, "calls_done went backwards"
             assert event.calls_done < event.calls_total
             done = event.calls_done
+        elif isinstance(event, CeilingMeasured):
+            assert point is None, "the machine's ceiling comes before the first point"
         elif isinstance(event, MeasurementDone):
             m = event.measurement
             assert point is not None, "a measurement before its point started"

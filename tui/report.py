@@ -20,7 +20,7 @@ from rich.text import Text
 from workloads import compare as comparing
 from workloads import formats
 from workloads.compare import Comparison
-from workloads.export import format_interval, format_seconds, format_speedup, rows
+from workloads.export import format_interval, format_seconds, format_speedup, rows, run_ceiling, winner_grid
 from workloads.store import Run
 
 STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "rounds": "yellow",
@@ -79,6 +79,48 @@ def results_table(run: Run) -> Group:
         table.add_row(*cells)
     lines = [Text(f"[{number}] {reason}", style="dim") for reason, number in notes.items()]
     return Group(table, *lines)
+
+
+def verdict_and_map(run: Run) -> Group:
+    """What goes under the run's table: the verdict, then the winner map when both items and length
+    vary, and speedup against workers in a worker sweep."""
+    from workloads.analysis import analyse
+    from workloads.explain import verdict
+
+    ceiling, _ = run_ceiling(run)
+    cpus = run.machine.get("usable_cpus") or run.machine.get("cpu_count")
+    a = analyse(run.measurements, ceiling=ceiling, cpus=cpus)
+    parts: list = []
+    said = verdict(a)
+    if said:
+        parts.append(Text.assemble(("verdict: ", "bold"), said))
+    grid = winner_grid(run.measurements)
+    if grid is not None and len(a.items) > 1 and len(a.lengths) > 1:
+        head, body = grid
+        table = Table(title="winner map", caption="lead = the runner-up's time ÷ the winner's; ≈ within noise",
+                      box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+        for index, name in enumerate(head):
+            table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
+        for row in body:
+            table.add_row(*row)
+        parts.append(table)
+    if a.largest is not None:
+        for strategy in a.worker_sweep:
+            scaling = a.scaling(strategy, a.largest)
+            table = Table(title=f"{strategy} against workers at items={a.largest[0]}, length={a.largest[1]}"
+                          + (f" (this run's ceiling {a.ceiling:.2f}×)" if a.ceiling else ""),
+                          box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+            for name in ("workers", "speedup", "95% int.", "efficiency", "serial fraction"):
+                table.add_column(name, justify="right", no_wrap=True)
+            for r in scaling:
+                interval = r.speedup
+                table.add_row(str(r.workers), format_speedup(interval.estimate if interval else None),
+                              format_interval(interval.low, interval.high) if interval and interval.n >= 2
+                              and interval.low == interval.low else "—",
+                              f"{r.efficiency:.0%}" if r.efficiency is not None else "—",
+                              f"{r.serial_fraction:.2f}" if r.serial_fraction is not None else "—")
+            parts.append(table)
+    return Group(*parts)
 
 
 def _sizes(values) -> str:
@@ -143,8 +185,10 @@ def comparison_table(comparison: Comparison) -> Group:
 
 
 def render_run(run: Run, fmt: str) -> RenderableType | str:
+    """The run's table, then (in the box table) its verdict and winner map; Markdown carries both
+    too (`to_markdown`), JSON its `analysis` object."""
     if fmt == formats.TABLE:
-        return results_table(run)
+        return Group(results_table(run), verdict_and_map(run))
     return formats.run_text(run, fmt)
 
 

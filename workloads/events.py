@@ -5,7 +5,7 @@ what it shows, and a pipe carries them without blocking the measurement.
 
 A sweep's stream: `Refused` alone (nothing was started: a workload that cannot run, a sweep that
 would not fit in memory, another sweep holding the machine with --no-wait), or `Probed`, any number
-of `LockWait`, then `RunStarted` ... `RunFinished`.
+of `LockWait`, then `RunStarted`, `CeilingMeasured` (a sweep with a process pool) ... `RunFinished`.
 """
 
 from __future__ import annotations
@@ -59,6 +59,16 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class CeilingMeasured:
+    """The machine's parallel ceiling, known before the first point (`workloads.ceiling`): keys
+    `parallel_ceiling` (None when it could not be measured), `ceiling_source` (measured, stored, or
+    why it is this run's only), `ceiling_note` (why there is none), `ceiling_ratios`,
+    `machine_identity` (when it is to be kept for the machine). Merged into the run's machine dict."""
+
+    info: dict
+
+
+@dataclass(frozen=True)
 class PointStarted:
     index: int
     items: int
@@ -93,4 +103,5 @@ class RunFinished:
     error: str = ""
 
 
-Event = Refused | Probed | LockWait | RunStarted | PointStarted | CallStarted | MeasurementDone | RunFinished
+Event = (Refused | Probed | LockWait | RunStarted | CeilingMeasured | PointStarted | CallStarted | MeasurementDone
+         | RunFinished)

@@ -1,146 +1,506 @@
-"""Why the numbers are what they are: plain sentences derived from a sweep's measurements.
+"""Why the numbers are what they are, in sentences: the verdict first, then a paragraph for every
+strategy that ran, the model's check, worker scaling, the machine's ceiling and what qualifies it all.
 
-The seed's argument, made from the user's own data: a pool pays only when the work per item is
-large against what each item costs to ship to a worker and back plus the pool's start-up; threads
-cannot run Python code in parallel (the GIL) but can overlap waits; numpy wins by doing the loop in
-C. Each sentence quotes the measured figures it rests on.
+Every figure quoted comes from the run (`workloads.analysis` takes it apart); every piece of advice
+follows from the run's own settings and figures: a warm pool is never told about start-up, longer
+items are never suggested where shipping grows with them, "within noise" is `stats.classify`'s
+word, and a run of one repeat says it cannot tell noise from signal.
 """
 
 from __future__ import annotations
 
-from .export import format_seconds, format_speedup
-from .measurement import Measurement, serial_times, speedup_vs_serial
+import math
 
+from . import stats
+from .analysis import Analysis, PointResult, SeriesResult, analyse, saturated_share
+from .estimate import format_bytes
+from .export import format_interval, format_seconds, format_speedup
+from .measurement import Measurement
+from .strategies import BASELINE, KINDS
 
-def _by_point(measurements: list[Measurement]) -> dict[tuple[int, int], dict[str, Measurement]]:
-    points: dict[tuple[int, int], dict[str, Measurement]] = {}
-    for m in measurements:
-        points.setdefault(m.point, {})[m.strategy] = m
-    return points
-
-
-# Below this growth of numpy's time per element across a sweep, it is noise, not memory.
+# A pool's start is worth naming when it is at least this share of the call.
+START_SHARE = 0.2
+# Threads are said to overlap waits when at most this share of the kernel's time needs the CPU.
+WAITING_SHARE = 0.5
+# Below this growth of numpy's time per item across a sweep, it is noise, not memory.
 NUMPY_SLOWDOWN = 3.0
 
 
-def _numpy_memory(points: dict, ordered: list) -> list[str]:
-    """Why numpy's lead shrinks as the data grows: its time per element is set by memory, not by
-    the arithmetic. Quoted only when the sweep shows it (per-element time up `NUMPY_SLOWDOWN`×)."""
-    per_element = {p: points[p]["numpy"].stats.median / max(1, p[0] * p[1]) for p in ordered if "numpy" in points[p]}
-    if len(per_element) < 2:
-        return []
-    small, large = min(per_element, key=lambda p: p[0] * p[1]), max(per_element, key=lambda p: p[0] * p[1])
-    growth = per_element[large] / per_element[small] if per_element[small] > 0 else 0.0
-    if growth < NUMPY_SLOWDOWN:
-        return []
-    first = points[large]["numpy"].warmup_times_s
-    cold = (f" Its first call there, on memory not touched before, took {format_seconds(first[0])} against "
-            f"{format_seconds(points[large]['numpy'].stats.median)} once warm." if first else "")
-    return [
-        f"numpy's time per element grows {growth:.0f}× from items={small[0]}, length={small[1]} "
-        f"({_megabytes(small)} of int64 input, {format_seconds(per_element[small])} per element) to "
-        f"items={large[0]}, length={large[1]} ({_megabytes(large)}, {format_seconds(per_element[large])}): "
-        f"the arithmetic costs the same, the memory does not. Small arrays stay in the CPU's caches from "
-        f"call to call; large ones are read from RAM, and every result array is fresh memory the kernel "
-        f"has to map.{cold} The Python loop pays per object either way, so numpy's lead shrinks."
-    ]
+# Words for figures ---------------------------------------------------------------------------------------
 
 
-def _megabytes(point: tuple[int, int]) -> str:
-    return f"{point[0] * point[1] * 8 / 1e6:.3g} MB"
+def _at(point: tuple[int, int]) -> str:
+    return f"items={point[0]}, length={point[1]}"
 
 
-def explain(measurements: list[Measurement], *, workers: int | None = None, cpus: int | None = None) -> list[str]:
-    ok = [m for m in measurements if m.ok and m.stats is not None]
-    if not ok:
-        return []
-    workers = workers or next((m.workers for m in ok if m.workers), None) or 1
-    cpus = cpus or workers
-    baselines = serial_times(measurements)
-    points = _by_point(ok)
-    lines: list[str] = []
+def _ratio(interval: stats.Interval | None) -> str:
+    """`1.06× (95% 0.97–1.15)`, or the figure alone without an interval."""
+    if interval is None:
+        return "—"
+    text = format_speedup(interval.estimate)
+    if interval.n >= 2 and not math.isnan(interval.low):
+        noise = ", within noise" if stats.classify(interval) == stats.WITHIN_NOISE else ""
+        text += f" (95% {format_interval(interval.low, interval.high)}{noise})"
+    return text
 
-    # The verdict at each end of the sweep: what a user should pick.
-    ordered = sorted(points)
-    for point in dict.fromkeys([ordered[0], ordered[-1]]):
-        row = points[point]
-        best = min(row.values(), key=lambda m: m.stats.median)
-        items, length = point
-        serial = row.get("serial")
-        versus = ""
-        if serial is not None and best.strategy != "serial":
-            versus = f", {format_speedup(speedup_vs_serial(best, baselines))} faster than the plain loop"
-        lines.append(f"At items={items}, length={length}: fastest is {best.strategy} "
-                     f"({format_seconds(best.stats.median)}{versus}).")
 
+def _as_fast(interval: stats.Interval | None, than: str) -> str:
+    """`2.03× as fast as serial (95% 1.95–2.11)`."""
+    if interval is None:
+        return f"— against {than}"
+    text = f"{format_speedup(interval.estimate)} as fast as {than}"
+    if interval.n >= 2 and not math.isnan(interval.low):
+        text += f" (95% {format_interval(interval.low, interval.high)})"
+    return text
+
+
+def _items(value: float) -> str:
+    return f"{value:.0f}" if value < 1e5 else f"{value:.2g}"
+
+
+def _series_words(name: str) -> str:
+    strategy, _, workers = name.partition("@")
+    return f"{strategy} with {workers} workers" if workers else strategy
+
+
+def _pool_words(result: SeriesResult, costs: dict) -> str:
+    kind = result.kind
+    mode = costs.get("pool") or "?"
+    what = "LocalCluster" if kind.cluster else "pool"
+    details = []
+    if costs.get("start_method"):
+        details.append(costs["start_method"])
+    if kind.processes and costs.get("chunksize"):
+        details.append(f"chunksize {costs['chunksize']}")
+    extra = f", {', '.join(details)}" if details else ""
+    return f"a {mode} {what} of {result.workers} worker{'s' if result.workers != 1 else ''}{extra}"
+
+
+# The verdict ------------------------------------------------------------------------------------------------
+
+
+def _faster_than_loop(a: Analysis, series: str, point) -> bool:
+    interval = a.speedups.get((series, point))
+    return interval is not None and interval.estimate > 1.0 and stats.classify(interval) != stats.WITHIN_NOISE
+
+
+def _flip_point(a: Analysis, best: str):
+    """The smallest point (in work) from which `best` wins every larger point, when it does not win
+    them all."""
+    ordered = sorted(a.cells, key=lambda p: (p[0] * p[1], p))
+    start = None
     for point in ordered:
-        row = points[point]
-        serial = row.get("serial")
-        if serial is None:
-            continue
-        items, length = point
-        per_item = serial.stats.median / items
-        for name in ("processes", "numpy-processes"):
-            pooled = row.get(name)
-            if pooled is None:
-                continue
-            parallel = min(items, workers, cpus)
-            base = row.get("numpy") if name == "numpy-processes" else serial
-            if base is None:
-                continue
-            ideal = base.stats.median / parallel
-            overhead = pooled.stats.median - ideal
-            pool_desc = (f"a {pooled.pool} pool of {pooled.workers} workers, chunksize {pooled.chunksize}")
-            if overhead > 0:
-                lines.append(
-                    f"items={items}, length={length}, {name}: {format_seconds(pooled.stats.median)} against an "
-                    f"ideal {format_seconds(ideal)} (the {base.strategy} time split over {parallel} cores). "
-                    f"The {format_seconds(overhead)} difference is the pool's own cost ({pool_desc}): "
-                    f"start-up, and pickling each item to a worker and its result back, about "
-                    f"{format_seconds(overhead / items)} per item against {format_seconds(base.stats.median / items)}"
-                    f" of work per item."
-                )
-            break  # one pool sentence per point is enough
-        threads = row.get("threads")
-        if threads is not None:
-            ratio = speedup_vs_serial(threads, baselines) or 0
-            if ratio < 1.2:
-                lines.append(
-                    f"items={items}, length={length}, threads: {format_speedup(ratio)} of serial. Python "
-                    f"code holds the GIL, so threads take turns on one core; they help only while items wait "
-                    f"(sleep, I/O).")
-            else:
-                lines.append(
-                    f"items={items}, length={length}, threads: {format_speedup(ratio)} faster than serial: "
-                    f"the items spend their time waiting (sleep releases the GIL), so waits overlap.")
-        numpy = row.get("numpy")
-        if numpy is not None:
-            lines.append(
-                f"items={items}, length={length}, numpy: {format_speedup(speedup_vs_serial(numpy, baselines))} "
-                f"against the loop: the arithmetic runs in C over a packed int64 array "
-                f"({format_seconds(numpy.stats.median / max(1, items * length))} per element against "
-                f"{format_seconds(per_item / max(1, length))} in Python).")
-
-    lines.extend(_numpy_memory(points, ordered))
-
-    # Where the pool starts to pay, if it does within the sweep.
-    crossing = [
-        point for point in ordered
-        if "processes" in points[point] and "serial" in points[point]
-        and (speedup_vs_serial(points[point]["processes"], baselines) or 0) > 1
-    ]
-    if any("processes" in points[p] for p in ordered):
-        if crossing:
-            items, length = crossing[0]
-            lines.append(f"The process pool first beats the loop at items={items}, length={length}.")
+        if a.cells[point].winner == best:
+            start = point if start is None else start
         else:
-            lines.append("The process pool never beats the loop in this sweep: the work per item is too small "
-                         "against what shipping it costs. More work per item (longer lists, a heavier kernel) "
-                         "or a warm pool with a larger chunksize moves the break-even.")
+            start = None
+    return start if start is not None and start != ordered[0] else None
 
+
+def _best_python_pool(a: Analysis, point) -> SeriesResult | None:
+    """The pooled strategy running the plain kernel to quote at this point: the fastest of those
+    that beat the loop beyond noise; otherwise one that ships items to other processes (its costs
+    say why it does not pay), the fastest of them."""
+    base_form = KINDS[BASELINE].form
+    candidates = [r for r in a.series.values() if r.kind.form == base_form and r.at(point) is not None]
+    if not candidates:
+        return None
+
+    def estimate(r: SeriesResult) -> float:
+        interval = a.speedups.get((r.series, point))
+        return interval.estimate if interval is not None else 0.0
+
+    winners = [r for r in candidates if _faster_than_loop(a, r.series, point)]
+    shipping = [r for r in candidates if r.kind.ships]
+    return max(winners or shipping or candidates, key=estimate)
+
+
+def _why_never(params, result: SeriesResult) -> str:
+    saves = params.work_s * (1 - saturated_share(params))
+    if saves <= 0:
+        if params.gil:
+            return "the kernel keeps the CPU, and threads take turns on the GIL"
+        return "its workers save nothing on an item"
+    what = "shipping an item" if result.kind.ships else "a task"
+    return f"{what} costs {format_seconds(params.ship_s)}, more than the {format_seconds(saves)} its workers save on it"
+
+
+def _never_pays(result: SeriesResult, length: int) -> bool:
+    be = result.break_even.get(length)
+    return be is not None and be.items is None
+
+
+def verdict(a: Analysis) -> str:
+    """One or two sentences: what to use for this loop on this machine, how much faster, and where
+    the choice flips. Empty when nothing was measured."""
+    if not a.cells:
+        return ""
+    largest = a.largest
+    cell = a.cells[largest]
+    best = cell.winner
+    serial_ran = any(s == BASELINE for s, _ in a.speedups)
+    caveat = ("With one repeat per point this run cannot tell noise from signal, so take this as unconfirmed: "
+              if a.one_repeat else "")
+    wins = [p for p, c in a.cells.items() if c.winner == best]
+    everywhere = len(wins) == len(a.cells)
+    same_strategy = cell.runner_up is not None and best.partition("@")[0] == cell.runner_up.partition("@")[0]
+    if cell.verdict == stats.WITHIN_NOISE and same_strategy and serial_ran and best.partition("@")[0] != BASELINE:
+        counts = " or ".join(sorted({best.partition("@")[2], cell.runner_up.partition("@")[2]}, key=int))
+        first = (f"Use {best.partition('@')[0]}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
+                 f"{_at(largest)}, the largest point; {counts} workers are within noise of each other there (lead "
+                 f"{_ratio(cell.lead)})")
+    elif cell.verdict == stats.WITHIN_NOISE and cell.runner_up:
+        first = (f"{_series_words(best)} and {_series_words(cell.runner_up)} are within noise of each other at the "
+                 f"largest point, {_at(largest)} (lead {_ratio(cell.lead)}): either will do there")
+    elif best == BASELINE:
+        first = ("Leave it serial: no strategy beat the plain loop at any point of this sweep" if everywhere else
+                 f"Leave it serial at the largest point, {_at(largest)}: the plain loop is fastest there "
+                 f"(and at {len(wins)} of {len(a.cells)} points)")
+        closest = next((c for c in sorted(((a.speedups[(s, largest)].estimate, s) for s, p in a.speedups
+                                           if p == largest and s != BASELINE), reverse=True)), None)
+        if closest is not None:
+            first += f" (closest: {_series_words(closest[1])}, {format_speedup(closest[0])} at {_at(largest)})"
+    elif serial_ran:
+        first = (f"Use {_series_words(best)}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
+                 f"{_at(largest)}, the largest point, and "
+                 + ("the fastest at every point of this sweep" if everywhere
+                    else f"the fastest at {len(wins)} of {len(a.cells)} points"))
+    else:
+        runner = f", {_ratio(cell.lead)} ahead of {_series_words(cell.runner_up)}" if cell.runner_up else ""
+        first = f"Fastest at the largest point, {_at(largest)}: {_series_words(best)}{runner} (serial did not run)"
+    second = _where_it_flips(a, best, largest)
+    text = caveat + first + "."
+    return text + (" " + second + "." if second else "")
+
+
+def _where_it_flips(a: Analysis, best: str, largest) -> str:
+    parts = []
+    flip = _flip_point(a, best)
+    if flip is not None:
+        smaller = sorted(a.cells, key=lambda p: (p[0] * p[1], p))
+        before = [p for p in smaller if (p[0] * p[1], p) < (flip[0] * flip[1], flip)]
+        winners = [a.cells[p].winner for p in before]
+        below = _series_words(max(set(winners), key=winners.count))
+        if len(a.items) > 1 and len(a.lengths) > 1:
+            parts.append(f"at the smaller points, up to {_at(before[-1])}, {below} wins (the winner map shows each)")
+        elif len(a.items) > 1:
+            parts.append(f"below items={flip[0]}, {below} wins")
+        else:
+            parts.append(f"below length={flip[1]}, {below} wins")
+    best_kind = KINDS[best.partition("@")[0]]
+    length = largest[1]
+    if best_kind.pooled and best in a.series:
+        be = a.series[best].break_even.get(length)
+        if be is not None and be.items is not None:
+            at_length = f" (length {length})" if len(a.lengths) > 1 else ""
+            parts.append(f"the model puts its break-even against {a.series[best].twin or 'the loop'} at "
+                         f"~{_items(be.items)} items{at_length}")
+    elif best_kind.form != KINDS[BASELINE].form:
+        pool = _best_python_pool(a, largest)
+        if pool is not None:
+            at = pool.at(largest)
+            be = pool.break_even.get(length)
+            name = _series_words(pool.series)
+            if _faster_than_loop(a, pool.series, largest):
+                text = f"if the loop cannot be vectorised, {name} gives {_ratio(at.speedup)} at {_at(largest)}"
+                if be is not None and be.items is not None:
+                    text += f" (break-even ~{_items(be.items)} items, the model)"
+                parts.append(text)
+            elif be is not None and be.items is None:
+                parts.append(f"if the loop cannot be vectorised, leave it serial: {name} never pays here "
+                             f"({_why_never(be.params, pool)})")
+            else:
+                text = (f"if the loop cannot be vectorised, leave it serial here: no pool beat it at {_at(largest)} "
+                        f"(best: {name}, {_ratio(at.speedup)})")
+                if be is not None and be.items is not None and be.items > largest[0]:
+                    text += f"; the model puts {name}'s break-even at ~{_items(be.items)} items"
+                parts.append(text)
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+# One paragraph per strategy ----------------------------------------------------------------------------------
+
+
+def _largest_ok(result: SeriesResult) -> PointResult | None:
+    return max(result.points, key=lambda p: (p.items * p.length, p.items), default=None)
+
+
+def _pool_paragraph(a: Analysis, result: SeriesResult) -> str:
+    at = _largest_ok(result)
+    if at is None:
+        return ""
+    costs = at.costs
+    name = _series_words(result.series)
+    twin = result.twin or BASELINE
+    against = at.twin_speedup if result.twin else at.speedup
+    lead = (f"{name} ({_pool_words(result, costs)}): {_ratio(against)} against {twin} at {_at((at.items, at.length))}"
+            if against is not None else f"{name} ({_pool_words(result, costs)}) at {_at((at.items, at.length))}")
+    if at.params is None or at.split is None:
+        reason = costs.get("error") or "its costs were not measured"
+        return f"{lead}, {format_seconds(at.measured_s)} a call; {reason}."
+    split, params = at.split, at.params
+    waiting = (f"waiting {format_seconds(split.waiting_s)}" if split.waiting_s >= 0 else
+               f"the parts add up to {format_seconds(-split.waiting_s)} more than was measured")
+    text = (f"{lead}. Its {format_seconds(at.measured_s)} there: start {format_seconds(split.start_s)}, shipping out "
+            f"{format_seconds(split.ship_out_s)}, work {format_seconds(split.work_s)}, shipping back "
+            f"{format_seconds(split.ship_back_s)}, {waiting}.")
+    if result.kind.ships:
+        text += (f" Per item, shipping costs {format_seconds(params.ship_s)} both ways "
+                 f"({format_bytes(costs.get('input_bytes', 0))} out, {format_bytes(costs.get('result_bytes', 0))} back) "
+                 f"against {format_seconds(params.work_s)} of work.")
+    else:
+        text += (f" Per item, a task costs {format_seconds(params.ship_s)} against {format_seconds(params.work_s)} "
+                 f"of work.")
+    text += " " + _pool_advice(a, result, at)
+    return text.strip()
+
+
+def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
+    params, costs = at.params, at.costs
+    be = result.break_even.get(at.length)
+    twin = result.twin or "the loop"
+    sentences = []
+    if result.kind.ships or params.cpu_share >= WAITING_SHARE:
+        if be is not None and be.items is None:
+            sentences.append(f"It cannot beat {twin} at any item count: {_why_never(params, result)}")
+        elif be is not None:
+            measured = next((p for p in sorted(result.points, key=lambda p: p.items)
+                             if p.length == at.length and p.twin_speedup is not None
+                             and p.twin_speedup.estimate > 1), None)
+            beyond = be.items > max(p.items for p in result.points if p.length == at.length)
+            text = f"Break-even against {twin}: ~{_items(be.items)} items (the model)"
+            if measured is not None:
+                text += f"; measured, it first beats {twin} at items={measured.items}"
+            elif beyond:
+                text += ", beyond this sweep"
+            sentences.append(text)
+        if be is not None and be.work_s is not None and (be.items is None or be.items > be.work_items):
+            needed = f"It would pay at {be.work_items} items from ~{format_seconds(be.work_s)} of work per item"
+            shipped = costs.get("input_bytes", 0) + costs.get("result_bytes", 0)
+            if result.kind.ships and shipped > 0:
+                needed += (f" at this payload; longer items would not change that if their work grows with their size "
+                           f"as their shipping does: the pool needs {format_seconds(be.work_s / shipped)} of work per "
+                           f"byte shipped, and this kernel does {format_seconds(params.work_s / shipped)}")
+            sentences.append(needed)
+    growth = _start_growth(result, at)
+    if growth:
+        sentences.append(growth)
+    if costs.get("pool") == "cold" and at.measured_s > 0 and params.start_s / at.measured_s >= START_SHARE:
+        sentences.append(f"Starting the pool is {params.start_s / at.measured_s:.0%} of its call: a warm pool "
+                         f"(--pool warm) pays {format_seconds(costs.get('dispatch_s'))} a call instead of "
+                         f"{format_seconds(params.start_s)}")
+    if result.kind.processes and costs.get("chunksize") == 1 and at.items >= 4 * result.workers:
+        pickling = costs.get("pickle_in_s", 0.0) + costs.get("pickle_out_s", 0.0)
+        if params.ship_s > 2 * pickling and params.ship_s * at.items / at.measured_s >= START_SHARE:
+            sentences.append(f"Most of an item's shipping is the task itself, not its bytes "
+                             f"({format_seconds(pickling)} of pickling): --chunksize auto sends fewer, larger tasks")
+    return ". ".join(sentences) + ("." if sentences else "")
+
+
+def _start_growth(result: SeriesResult, at: PointResult) -> str:
+    """A cold pool whose start grew with the data (at least doubled, by 10 ms or more)."""
+    if at.costs.get("pool") != "cold":
+        return ""
+    same = sorted((p for p in result.points if p.length == at.length and p.params is not None), key=lambda p: p.items)
+    if len(same) < 2:
+        return ""
+    first, last = same[0], same[-1]
+    if last.params.start_s < max(2 * first.params.start_s, first.params.start_s + 0.01):
+        return ""
+    forked = " (each forked worker copies its page tables)" if at.costs.get("start_method") == "fork" else ""
+    return (f"Its start grew from {format_seconds(first.params.start_s)} at items={first.items} to "
+            f"{format_seconds(last.params.start_s)} at items={last.items}: a cold pool's start grows with the data "
+            f"this process holds{forked}")
+
+
+def _threads_paragraph(a: Analysis, result: SeriesResult) -> str:
+    at = _largest_ok(result)
+    if at is None:
+        return ""
+    name = _series_words(result.series)
+    share = at.params.cpu_share if at.params is not None else at.costs.get("cpu_share")
+    value = at.speedup.estimate if at.speedup is not None else None
+    head = f"{name}: {_ratio(at.speedup)} against serial at {_at((at.items, at.length))}"
+    if share is None:
+        return head + "."
+    if share >= WAITING_SHARE:
+        return (f"{head}: the kernel keeps the CPU ({share:.0%} of its time) and Python code holds the GIL, so "
+                f"threads take turns on one core; they help only while items wait (sleep, I/O).")
+    most = min(result.workers, at.items)
+    reached = f", and reached {value / most:.0%} of it" if value is not None else ""
+    limit = ("with Workers at " f"{result.workers}" if most == result.workers else f"with {at.items} items")
+    return (f"{head}: items wait ({1 - share:.0%} of their time), so {result.workers} threads overlap "
+            f"{result.workers} waits. {most}× is the most they can give {limit}{reached}"
+            + (": more workers would give more." if most == result.workers and at.items > result.workers else "."))
+
+
+def _in_process_paragraph(a: Analysis, name: str) -> str:
+    rows = [m for m in a.measurements if m.strategy == name and m.ok and m.stats is not None]
+    if not rows:
+        return ""
+    m = max(rows, key=lambda m: (m.items * m.length, m.items))
+    if name == BASELINE:
+        return (f"serial (the plain loop, the baseline): {format_seconds(m.stats.median / m.items)} per item at "
+                f"{_at(m.point)}.")
+    serial = next((s for s in a.measurements if s.strategy == BASELINE and s.point == m.point and s.ok and s.stats),
+                  None)
+    per_item = format_seconds(m.stats.median / m.items)
+    versus = (f" against {format_seconds(serial.stats.median / serial.items)} in the plain loop"
+              if serial is not None else "")
+    return (f"{name} ({KINDS[name].summary}): {_ratio(a.speedups.get((m.series, m.point)))} against serial at "
+            f"{_at(m.point)}: {per_item} per item{versus}.")
+
+
+def _vectorised_memory(a: Analysis) -> list[str]:
+    """Why a vectorised strategy's lead shrinks as the data grows: its time per item and unit of
+    length is set by memory, not by the arithmetic. Quoted only when the sweep shows it."""
+    lines = []
+    for name, kind in KINDS.items():
+        if kind.pooled or kind.form == KINDS[BASELINE].form:
+            continue
+        rows = {m.point: m for m in a.measurements if m.strategy == name and m.ok and m.stats is not None}
+        if len(rows) < 2:
+            continue
+        per_unit = {p: m.stats.median / max(1, p[0] * p[1]) for p, m in rows.items()}
+        small, large = min(per_unit, key=lambda p: p[0] * p[1]), max(per_unit, key=lambda p: p[0] * p[1])
+        growth = per_unit[large] / per_unit[small] if per_unit[small] > 0 else 0.0
+        if growth < NUMPY_SLOWDOWN:
+            continue
+        first = rows[large].warmup_times_s
+        cold = (f" Its first call there, on memory not touched before, took {format_seconds(first[0])} against "
+                f"{format_seconds(rows[large].stats.median)} once warm." if first else "")
+        lines.append(
+            f"{name}'s time per item and unit of length grows {growth:.0f}× from {_at(small)} to {_at(large)}: the "
+            f"arithmetic costs the same, the memory does not. Small arrays stay in the CPU's caches from call to "
+            f"call; large ones are read from RAM, and every result is fresh memory.{cold} The plain loop pays per "
+            f"object either way, so {name}'s lead shrinks.")
+    return lines
+
+
+# The model, workers, the machine ---------------------------------------------------------------------------
+
+
+def _check_paragraph(a: Analysis) -> list[str]:
+    lines = []
+    for result in a.series.values():
+        if result.check is None:
+            if result.points:
+                lines.append(f"{_series_words(result.series)}: {result.check_note}; the measured costs above still hold.")
+            continue
+        check = result.check
+        worst = check.worst
+        fitted = ", ".join(sorted({str(p[0]) for p in check.fitted}, key=int))
+        asked = ", ".join(sorted({str(c.items) for c in check.checked}, key=int))
+        lines.append(
+            f"The model for {_series_words(result.series)} (start + n × shipping + the work spread over the workers, "
+            f"capped at the machine's ceiling), fitted on items {fitted}, predicts items {asked} within "
+            f"{check.median_error:.0%} (median; worst {abs(worst.ratio - 1):.0%} at {_at((worst.items, worst.length))}, "
+            f"predicted {format_seconds(worst.predicted_s)}, measured {format_seconds(worst.measured_s)}"
+            + (f"; the machine ran {_pace(worst.speed)} there than at the fitted points, which the prediction "
+               f"takes in" if abs(worst.speed - 1) >= 0.05 else "") + ").")
+    return lines
+
+
+def _pace(speed: float) -> str:
+    return f"{speed - 1:.0%} slower" if speed > 1 else f"{1 - speed:.0%} faster"
+
+
+def _workers_paragraph(a: Analysis) -> list[str]:
+    lines = []
+    largest = a.largest
+    for strategy in a.worker_sweep:
+        rows = a.scaling(strategy, largest)
+        if not rows:
+            continue
+        twin = next((r.twin for r in a.series.values() if r.strategy == strategy and r.twin), None) or "serial"
+        figures = "; ".join(
+            f"{r.workers} → {_ratio(r.speedup)}"
+            + (f", efficiency {r.efficiency:.0%}" if r.efficiency is not None else "")
+            + (f", serial fraction {r.serial_fraction:.2f}" if r.serial_fraction is not None else "")
+            for r in rows)
+        text = f"{strategy} against workers at {_at(largest)}, speedup over {twin}: {figures}. The ideal is the worker count"
+        if a.ceiling:
+            text += f"; this machine's ceiling is {a.ceiling:.2f}×"
+        text += "."
+        cpus = a.cpus
+        if cpus:
+            within = [r for r in rows if r.workers <= cpus and r.speedup is not None]
+            over = [r for r in rows if r.workers > cpus and r.speedup is not None]
+            if within and over:
+                ref = max(within, key=lambda r: r.speedup.estimate)
+                worst = min(over, key=lambda r: r.speedup.estimate)
+                change = worst.speedup.estimate / ref.speedup.estimate - 1
+                word = "cost" if change < 0 else "gained"
+                text += (f" Oversubscription: {worst.workers} workers on {cpus} CPUs ran at "
+                         f"{format_speedup(worst.speedup.estimate)} against {format_speedup(ref.speedup.estimate)} with "
+                         f"{ref.workers}: it {word} {abs(change):.0%}.")
+        lines.append(text)
+    return lines
+
+
+def _ceiling_paragraph(a: Analysis, note: str) -> list[str]:
+    if not a.series or not any(r.kind.ships for r in a.series.values()):
+        return []
+    if a.ceiling:
+        source = {"measured": "measured by this run, once for this machine",
+                  "stored": "measured before on this machine"}.get(a.ceiling_note, a.ceiling_note)
+        return [f"This machine's parallel ceiling: {a.ceiling:.2f}× for {a.cpus or '?'} processes of pure Python "
+                f"together against one alone ({source or 'measured'}): no pool of CPU work beats it here."]
+    cpus = f"the {a.cpus} CPUs" if a.cpus else "the worker count"
+    said = note or a.ceiling_note or "the parallel ceiling was not measured"
+    return [f"{said[0].upper() + said[1:]}; the model caps CPU work at {cpus} instead."]
+
+
+def _failures(a: Analysis) -> list[str]:
+    lines = []
+    for result in a.series.values():
+        if not result.failed:
+            continue
+        total = len(result.failed) + len(result.points)
+        items, length, status, reason = result.failed[0]
+        lines.append(f"{_series_words(result.series)} {'timed out' if status == 'timeout' else status} at "
+                     f"{len(result.failed)} of {total} points ({_at((items, length))}: {reason}); the model uses the "
+                     f"{len(result.points)} point{'s' if len(result.points) != 1 else ''} that succeeded.")
+    return lines
+
+
+def explain(measurements: list[Measurement], *, workers: int | None = None, cpus: int | None = None,
+            ceiling: float | None = None, ceiling_note: str = "") -> list[str]:
+    """The Why view's paragraphs, in order: the verdict first. `workers` is accepted for callers
+    that pass it; each row carries its own."""
+    a = analyse(measurements, ceiling=ceiling, cpus=cpus)
+    if not a.cells:
+        return []
+    lines = [verdict(a)]
+    shared = [m for m in measurements if m.shared]
+    if shared:
+        lines.append(f"{len(shared)} rows were measured while another parbench sweep ran (--ignore-lock): both "
+                     f"measured each other, so every figure here is in doubt.")
+    measured = {m.strategy for m in measurements if m.ok}
+    for name, kind in KINDS.items():
+        if name not in measured:
+            continue
+        if not kind.pooled:
+            lines.append(_in_process_paragraph(a, name))
+            continue
+        for result in a.series.values():
+            if result.strategy != name:
+                continue
+            paragraph = _pool_paragraph(a, result) if kind.ships else _threads_paragraph(a, result)
+            if paragraph:
+                lines.append(paragraph)
+    lines.extend(_vectorised_memory(a))
+    lines.extend(_check_paragraph(a))
+    lines.extend(_workers_paragraph(a))
+    lines.extend(_ceiling_paragraph(a, ceiling_note))
+    lines.extend(_failures(a))
+    ok = [m for m in measurements if m.ok and m.stats is not None]
     noisy = [m for m in ok if m.stats.noisy]
     if noisy:
-        lines.append(f"{len(noisy)} of {len(ok)} measurements are noisy (repeats spread over 10% of their "
-                     f"median): the machine's speed changed while measuring. Read them as ranges, or raise "
-                     f"repeats.")
-    return lines
+        lines.append(f"{len(noisy)} of {len(ok)} measurements are noisy (repeats spread over "
+                     f"{stats.NOISY_SPREAD:.0%} of their median): the machine's speed changed while measuring. Read "
+                     f"them as ranges, or raise repeats.")
+    return [line for line in lines if line]

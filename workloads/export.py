@@ -2,6 +2,8 @@
 
 One row per (strategy, items, length). Files are written atomically (a temporary file beside the
 target, then a rename), so a failed export never leaves half a file or damages an existing one.
+JSON and Markdown also carry the run's analysis (`workloads.analysis`, `workloads.explain`): the
+verdict first, each pool's costs, model and break-even, and the winner of each point.
 """
 
 from __future__ import annotations
@@ -103,8 +105,105 @@ def to_json(run: Run) -> str:
             "error": run.error,
         },
         "measurements": measurements,
+        "analysis": analysis_dict(run),
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def run_ceiling(run: Run) -> tuple[float | None, str]:
+    """The run's parallel ceiling and a note on it (where it came from, or why there is none)."""
+    machine = run.machine or {}
+    value = machine.get("parallel_ceiling")
+    note = machine.get("ceiling_note") or machine.get("ceiling_source") or ""
+    return (float(value) if value else None), note
+
+
+def analysis_dict(run: Run) -> dict:
+    """The JSON export's `analysis`: the verdict, the ceiling, and per parallel strategy (by series,
+    `processes@2`) its measured costs (`ship_per_item_s` sums both ways; `ship_out_per_item_s` and
+    `ship_back_per_item_s` are each way), its break-even, the model's check, and every point's split."""
+    from .analysis import analyse
+    from .explain import verdict
+
+    ceiling, note = run_ceiling(run)
+    cpus = (run.machine or {}).get("usable_cpus") or (run.machine or {}).get("cpu_count")
+    a = analyse(run.measurements, ceiling=ceiling, cpus=cpus)
+    strategies = {}
+    for name, result in a.series.items():
+        length = max(result.break_even) if result.break_even else None
+        be = result.break_even.get(length) if length is not None else None
+        costs = [p.costs for p in result.points if p.params is not None and p.length == length]
+
+        def median_of(key: str):
+            values = [c[key] for c in costs if c.get(key) is not None]
+            return _finite(sorted(values)[len(values) // 2]) if values else None
+
+        check = result.check
+        strategies[name] = {
+            "strategy": result.strategy,
+            "workers": result.workers,
+            "compared_with": result.twin,
+            "at_length": length,
+            "pool_start_s": _finite(be.params.start_s) if be else None,
+            "cold_start_s": median_of("cold_start_s"),
+            "dispatch_s": median_of("dispatch_s"),
+            "ship_per_item_s": _finite(be.params.ship_s) if be else None,
+            "ship_out_per_item_s": median_of("ship_out_s"),
+            "ship_back_per_item_s": median_of("ship_back_s"),
+            "input_bytes_per_item": median_of("input_bytes"),
+            "result_bytes_per_item": median_of("result_bytes"),
+            "work_per_item_s": _finite(be.params.work_s) if be else None,
+            "cpu_share": _finite(be.params.cpu_share) if be else None,
+            "break_even_items": _finite(be.items) if be and be.items is not None else None,
+            "break_even_work_per_item_s": _finite(be.work_s) if be and be.work_s is not None else None,
+            "break_even_work_at_items": be.work_items if be else None,
+            "model_check": None if check is None else {
+                "fitted_points": [list(p) for p in check.fitted],
+                "median_error": _finite(check.median_error),
+                "points": [{"items": c.items, "length": c.length, "predicted_s": _finite(c.predicted_s),
+                            "measured_s": _finite(c.measured_s), "ratio": _finite(c.ratio),
+                            "machine_pace": _finite(c.speed), "unscaled_ratio": _finite(c.unscaled_ratio)}
+                           for c in check.checked],
+            },
+            "model_note": result.check_note,
+            "points": [{
+                "items": p.items, "length": p.length, "measured_s": _finite(p.measured_s),
+                "predicted_s": _finite(p.predicted_s) if p.predicted_s is not None else None,
+                "split_s": None if p.split is None else {
+                    "start": _finite(p.split.start_s), "ship_out": _finite(p.split.ship_out_s),
+                    "work": _finite(p.split.work_s), "ship_back": _finite(p.split.ship_back_s),
+                    "waiting": _finite(p.split.waiting_s)},
+                "speedup_vs_twin": _finite(p.twin_speedup.estimate) if p.twin_speedup else None,
+                "efficiency": _finite(p.twin_speedup.estimate / result.workers) if p.twin_speedup else None,
+                "serial_fraction": _finite(_karp_flatt(p, result.workers)),
+                "costs_error": p.costs.get("error") or "",
+            } for p in result.points],
+            "failed_points": [{"items": i, "length": l, "status": s, "error": e} for i, l, s, e in result.failed],
+        }
+    return {
+        "verdict": verdict(a),
+        "ceiling": _finite(a.ceiling),
+        "ceiling_note": note,
+        "one_repeat": a.one_repeat,
+        "model": "T_pool(n) = S + n*a + W(n); T_twin(n) = n*c; see README 'Why, measured'",
+        "strategies": strategies,
+        "winner_map": [{
+            "items": c.items, "length": c.length, "winner": c.winner, "winner_median_s": _finite(c.winner_s),
+            "runner_up": c.runner_up, "lead": _finite(c.lead.estimate) if c.lead else None,
+            "lead_low": _finite(c.lead.low) if c.lead else None, "lead_high": _finite(c.lead.high) if c.lead else None,
+            "verdict": c.verdict,
+        } for c in (a.cells[p] for p in sorted(a.cells))],
+    }
+
+
+def _karp_flatt(point, workers: int) -> float | None:
+    from .analysis import karp_flatt
+
+    return karp_flatt(point.twin_speedup.estimate if point.twin_speedup else None, workers)
 
 
 def format_seconds(value: float | None) -> str:
@@ -137,7 +236,39 @@ def format_interval(low: float | None, high: float | None) -> str:
     return f"{short(low)}–{short(high)}"
 
 
+def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[str]]] | None:
+    """The winner map as text cells: a header row (items, then each length) and a row per item
+    count; each cell the winner and its lead over the runner-up (`≈` within noise: the lead's 95%
+    interval spans 1; `?` one repeat, no interval). None when no point succeeded."""
+    from . import stats
+    from .analysis import analyse
+
+    a = analyse(measurements)
+    if not a.cells:
+        return None
+    header = ["items \\ length", *map(str, a.lengths)]
+    grid = []
+    for items in a.items:
+        row = [str(items)]
+        for length in a.lengths:
+            cell = a.cells.get((items, length))
+            if cell is None:
+                row.append("—")
+            elif cell.runner_up is None or cell.lead is None:
+                row.append(cell.winner)
+            elif cell.verdict == stats.WITHIN_NOISE:
+                row.append(f"{cell.winner} ≈ {cell.runner_up}")
+            else:
+                unsure = "?" if cell.verdict == stats.UNKNOWN else ""
+                row.append(f"{cell.winner} {format_speedup(cell.lead.estimate)}{unsure}")
+        grid.append(row)
+    return header, grid
+
+
 def to_markdown(run: Run) -> str:
+    from .analysis import analyse
+    from .explain import verdict
+
     spec = run.spec
     machine = run.machine
     rounds = f"{spec.repeat} rounds" if spec.repeat is not None else \
@@ -168,7 +299,18 @@ def to_markdown(run: Run) -> str:
             f"| {format_speedup(row['speedup_vs_serial'])} | {format_interval(row['speedup_low'], row['speedup_high'])} "
             f"| {status} |"
         )
-    return header + "\n".join(lines) + "\n"
+    ceiling, _ = run_ceiling(run)
+    said = verdict(analyse(run.measurements, ceiling=ceiling))
+    top = f"**Verdict**: {said}\n\n" if said else ""
+    text = top + header + "\n".join(lines) + "\n"
+    grid = winner_grid(run.measurements)
+    if grid is not None and len(grid[0]) > 2 and len(grid[1]) > 1:
+        head, body = grid
+        text += ("\n**Winner map**: the fastest strategy at each point and its lead over the runner-up "
+                 "(≈: within noise, the lead's 95% interval spans 1; ?: one repeat, no interval)\n\n")
+        text += "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
+        text += "".join("| " + " | ".join(row) + " |\n" for row in body)
+    return text
 
 
 RENDERERS = {"csv": to_csv, "json": to_json, "markdown": to_markdown}

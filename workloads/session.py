@@ -14,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
+from . import ceiling as machine_ceiling
 from .errors import ParbenchError
 from .events import (
     CANCELLED,
     COMPLETED,
     FAILED,
+    CeilingMeasured,
     Event,
     MeasurementDone,
     Probed,
@@ -132,6 +134,17 @@ class _Recorder:
         run_id = self._write(lambda: self.store.start_run(self.spec, machine=event.machine), "start")
         self.run.id = run_id
 
+    def ceiling(self, event: CeilingMeasured) -> None:
+        """The machine's parallel ceiling joins the run's machine; one measured now for this machine
+        is kept for it, so the next run is handed it instead of measuring it."""
+        self.run.machine.update(event.info)
+        machine = dict(self.run.machine)
+        if self.run.id is not None:
+            self._write(lambda: self.store.set_machine(self.run.id, machine), "machine")
+        if event.info.get("ceiling_source") == machine_ceiling.MEASURED and event.info.get("machine_identity"):
+            self._write(lambda: self.store.set_machine_ceiling(event.info["machine_identity"], machine,
+                                                               event.info["parallel_ceiling"]), "ceiling")
+
     def measured(self, m: Measurement) -> None:
         self.run.measurements.append(m)
         if self.run.id is not None and self._write(lambda: self.store.add_measurement(self.run.id, m), "row") is not None:
@@ -197,6 +210,7 @@ def execute(
     measurements arrive) and the measuring process once measuring starts.
     """
     recorder = _Recorder(store, spec)
+    options = _with_known_ceiling(options, store)
     own_process = sweep is None
     if sweep is None:
         sweep = SweepProcess(quiet=quiet)
@@ -214,6 +228,8 @@ def execute(
                 recorder.started(event)
                 if on_started is not None:
                     on_started(recorder.run, sweep)  # the run as it fills, for a caller that shows it
+            elif isinstance(event, CeilingMeasured):
+                recorder.ceiling(event)
             elif isinstance(event, MeasurementDone):
                 recorder.measured(event.measurement)
             elif isinstance(event, RunFinished):
@@ -234,6 +250,17 @@ def execute(
     status, error = run_status(finished, recorder.run.measurements)
     recorder.finished(status, error)
     return Outcome(recorder.run, status, error, recorder.problem)
+
+
+def _with_known_ceiling(options: SweepOptions, store: Store | None) -> SweepOptions:
+    """The options with this machine's parallel ceiling from the store, if it was measured before."""
+    if options.ceiling is not None or store is None:
+        return options
+    try:
+        known = store.machine_ceiling(machine_ceiling.machine_identity())
+    except (sqlite3.Error, OSError):
+        return options
+    return replace(options, ceiling=known) if known else options
 
 
 def probe(spec: SweepSpec, sweep: SweepProcess | None = None, *, quiet: bool = True,

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from . import ceiling as machine_ceiling
+from . import costs as pool_costs
 from . import estimate, machine, stats
 from . import workload as workloads
 from .errors import PoolBroken, RunAborted
@@ -35,6 +37,7 @@ from .events import (
     REFUSED_MEMORY,
     REFUSED_WORKLOAD,
     CallStarted,
+    CeilingMeasured,
     Event,
     LockWait,
     MeasurementDone,
@@ -89,6 +92,7 @@ class SweepOptions:
     # One item of this very workload (same file contents, settings and forms) measured moments ago
     # (the app's estimate): the sweep starts from it instead of measuring the item again.
     profile: dict | None = None
+    ceiling: float | None = None  # this machine's parallel ceiling, known from the store: not measured again
 
 
 class _Deadline:
@@ -236,6 +240,8 @@ class _Sweep:
         self.should_stop = should_stop
         self.profile = profile_
         self.shared = shared
+        self.ceiling: float | None = None  # the machine's parallel ceiling, once known
+        self.ceiling_note = ""  # where it comes from, or why it is not known
         self.calls_done = 0
         self.calls_total = total_calls(spec)
         self.started = time.perf_counter()
@@ -335,6 +341,7 @@ class _Point:
         self.reference_slot: tuple[list[float], int] | None = None
         self.timed_out = ""
         self.stop = STOP_FIXED
+        self.pace: list[float] = []  # the machine's pace after each round (`costs.pace`)
         self.series = [_Series(v, self._warmups(v)) for v in sweep.variants if v.runner is not None]
         self.not_applicable = [v for v in sweep.variants if v.runner is None]
 
@@ -355,7 +362,8 @@ class _Point:
                 expected = measured
         return 0 if expected > spec.skip_warmup_over else spec.warmup
 
-    def _measurement(self, variant: _Variant, series: _Series | None, status: str, error: str) -> Measurement:
+    def _measurement(self, variant: _Variant, series: _Series | None, status: str, error: str,
+                     costs: dict | None = None) -> Measurement:
         spec = self.spec
         kind = variant.kind
         precision = None
@@ -374,7 +382,7 @@ class _Point:
             status=status, error=error, point_index=self.index, loops=series.loops if series else 1,
             stop=self.stop if status == OK else STOP_FIXED, precision=precision,
             check=series.check_how if series is not None and status == OK else "",
-            shared=self.sweep.shared,
+            shared=self.sweep.shared, costs=costs,
         )
 
     def _emit(self, m: Measurement) -> None:
@@ -447,9 +455,11 @@ class _Point:
                 self._one_call(series, inputs, round_index, warm, deadline, planned)
             if not warm:
                 rounds_done += 1
+                self.pace.append(pool_costs.pace())
             round_index += 1
         # Calls planned but never made (a failure, a timeout, a skipped warm-up) still count as done.
         sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + planned)
+        costs, cancelled = self._costs(inputs, deadline)
         self._release_reference()
         for series in self.series:
             if series.error:
@@ -458,9 +468,53 @@ class _Point:
                 m = self._measurement(series.variant, series, TIMED_OUT,
                                       f"{self.timed_out}; {len(series.times)} timed repeats done")
             else:
-                m = self._measurement(series.variant, series, OK, "")
+                m = self._measurement(series.variant, series, OK, "", costs.get(series.key))
             self._emit(m)
         self._emit_not_applicable()
+        if cancelled:
+            raise Cancelled
+
+    def _costs(self, inputs: dict, deadline: _Deadline) -> tuple[dict[str, dict], bool]:
+        """Each pooled strategy's costs taken apart (`workloads.costs`), after the rounds and outside
+        them; and whether a cancel arrived meanwhile (the point's rows are still sent first). None
+        once the point's time limit is spent: the limit holds for them too."""
+        found: dict[str, dict] = {}
+        if self.timed_out:
+            return found, False
+        if deadline.expired():
+            return {s.key: {"error": "not measured: the point's time limit was spent"} for s in self.series
+                    if s.variant.kind.pooled}, False
+        samples: dict[str, pool_costs.Sample] = {}
+        for series in self.series:
+            kind = series.variant.kind
+            if not kind.pooled or not series.live or not series.times:
+                continue
+            if self.sweep.should_stop():
+                return found, True
+            if kind.form not in samples:
+                twin = next((s for s in self.series if not s.variant.kind.pooled and s.variant.kind.form == kind.form
+                             and s.live and s.times), None)
+                reference = self.reference
+                kept = reference.output if reference is not None and twin is not None and \
+                    reference.against == twin.name else None
+                profile_ = self.sweep.profile.forms.get(kind.form) if self.sweep.profile is not None else None
+                try:
+                    samples[kind.form] = pool_costs.sample(
+                        inputs[kind.form], self.sweep.workload.kernel_of(kind.form), items=self.items,
+                        twin_s=stats.summarize(twin.times).median if twin is not None else None,
+                        twin=twin.name if twin is not None else "", reference=kept,
+                        cpu_share=profile_.cpu_share if profile_ is not None else None)
+                except Exception as exc:  # the kernel failed on a sample here: no costs for this form
+                    samples[kind.form] = None
+                    found[series.key] = {"error": f"sampling the kernel failed: {describe_error(exc)}"}
+            if samples[kind.form] is None:
+                found.setdefault(series.key, {"error": "sampling the kernel failed"})
+                continue
+            found[series.key] = pool_costs.measure_pool(series.runner, samples[kind.form], items=self.items,
+                                                        ceiling=self.sweep.ceiling, cpus=machine.usable_cpus(),
+                                                        ceiling_note=self.sweep.ceiling_note)
+            found[series.key]["pace_s"] = stats.summarize(self.pace).median if self.pace else None
+        return found, False
 
     def _emit_not_applicable(self) -> None:
         for variant in self.not_applicable:
@@ -620,6 +674,39 @@ def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
     return workload, measured
 
 
+# Measured once per measuring process, by machine: the app's resident process serves many sweeps.
+_CEILINGS: dict[str, float] = {}
+
+
+def _ceiling(spec: SweepSpec, options: SweepOptions, should_stop, *, shared: bool) -> dict:
+    """The machine's parallel ceiling for the `CeilingMeasured` event: the one given (from the
+    store), or measured now (`workloads.ceiling`) when the sweep has a strategy that runs items in
+    other processes. A measurement that fails or is cut short leaves the run without a ceiling and says
+    why (`ceiling_note`); a cancel while measuring cancels the run."""
+    if not any(KINDS[name].ships for name in spec.strategies):
+        return {}
+    if options.ceiling is not None:
+        return {"parallel_ceiling": options.ceiling, "ceiling_source": machine_ceiling.STORED}
+    identity = machine_ceiling.machine_identity()
+    if identity in _CEILINGS and not shared:
+        return {"parallel_ceiling": _CEILINGS[identity], "ceiling_source": machine_ceiling.STORED}
+    measured = machine_ceiling.measure(should_stop=should_stop)
+    if measured.cancelled:
+        raise Cancelled
+    if measured.value is None:
+        return {"parallel_ceiling": None, "ceiling_note": f"the parallel ceiling was not measured: {measured.note}"}
+    if shared or measured.busy:
+        # Measured alongside another sweep, or while something else took the CPUs: good for this
+        # run's model, never kept as the machine's.
+        why = ("alongside another parbench sweep" if shared else
+               f"while the machine was busy (its helpers waited {measured.busy_share:.0%} of their time for a CPU)")
+        return {"parallel_ceiling": measured.value, "ceiling_source": f"measured {why}; not kept for this machine",
+                "ceiling_ratios": list(measured.ratios)}
+    _CEILINGS[identity] = measured.value
+    return {"parallel_ceiling": measured.value, "ceiling_source": machine_ceiling.MEASURED,
+            "ceiling_ratios": list(measured.ratios), "machine_identity": identity}
+
+
 def run_sweep(
     spec: SweepSpec,
     emit: Callable[[Event], None],
@@ -649,6 +736,11 @@ def run_sweep(
     sweep = _Sweep(spec, workload, start_method, emit, should_stop, measured_profile, shared=not held)
     try:
         emit(RunStarted(len(spec.points()), sweep.calls_total, machine.describe(start_method), shared=not held))
+        known = _ceiling(spec, options, should_stop, shared=not held)
+        if known:
+            sweep.ceiling = known.get("parallel_ceiling")
+            sweep.ceiling_note = known.get("ceiling_note") or known.get("ceiling_source", "")
+            emit(CeilingMeasured(known))
         try:
             sweep.check()
         except RunAborted as exc:

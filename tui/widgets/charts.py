@@ -25,11 +25,14 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from workloads.measurement import Measurement, serial_times, speedup_vs_serial
+from workloads import stats
+from workloads.measurement import Measurement, serial_times, speedup, speedup_vs_serial
 from workloads.strategies import KINDS
 
 IDEAL_MARKER = "·"
 SERIAL_MARKER = "─"
+CEILING_MARKER = "-"
+NOISE_MARKER = "≈"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Line:
     color: str
     xs: tuple[float, ...]
     ys: tuple[float, ...]
+    scatter: bool = False  # marks at points (within noise), not a line
 
 
 def time_unit(max_seconds: float) -> tuple[str, float]:
@@ -73,9 +77,13 @@ def tick_label(value: float) -> str:
 
 
 def swept_axis(measurements: list[Measurement]) -> str:
-    """Which axis the chart runs along: the one that varies (items when both do)."""
+    """Which axis the chart runs along: the one that varies (items when both do); the workers when
+    one point was measured at several worker counts."""
     items = {m.items for m in measurements}
     lengths = {m.length for m in measurements}
+    workers = {m.workers for m in measurements if m.workers is not None}
+    if len(items) == 1 and len(lengths) == 1 and len(workers) > 1:
+        return "workers"
     return "length" if len(items) == 1 and len(lengths) > 1 else "items"
 
 
@@ -130,10 +138,13 @@ class SweepChart(PlotextPlot):
         self.refresh()
 
     def series_of(self, m: Measurement) -> str:
-        """The line a measurement belongs to, named as its legend entry says."""
-        return m.series if self.worker_sweep else m.strategy
+        """The line a measurement belongs to, named as its legend entry says (along the workers, a
+        line per strategy; elsewhere in a worker sweep, a line per strategy and worker count)."""
+        return m.series if self.worker_sweep and self.axis != "workers" else m.strategy
 
-    def x_of(self, m: Measurement) -> float:
+    def x_of(self, m: Measurement) -> float | None:
+        if self.axis == "workers":
+            return m.workers  # None for a strategy without workers: not on this axis
         return m.items if self.axis == "items" else m.length
 
     def xs(self) -> list[float]:
@@ -178,9 +189,10 @@ class SweepChart(PlotextPlot):
         if not self.lines:
             plt.title(self.empty_title())
             return super().render()
-        # References first, so a strategy's marker wins where the two meet.
-        for line in (*self.references, *self.lines):
-            plt.plot(list(line.xs), list(line.ys), marker=line.marker, color=line.color)
+        # References first, so a strategy's marker wins where the two meet; marks last, over it.
+        for line in sorted((*self.references, *self.lines), key=lambda line: line.scatter):
+            draw = plt.scatter if line.scatter else plt.plot
+            draw(list(line.xs), list(line.ys), marker=line.marker, color=line.color)
         self.decorate(plt)
         xs = self.xs()
         plt.xticks(xs, [str(int(x)) for x in xs])
@@ -205,7 +217,7 @@ class TimeChart(SweepChart):
         points: dict[str, list[tuple[float, float]]] = {}
         strategy_of: dict[str, str] = {}
         for m in self.measurements:
-            if m.ok and m.stats is not None:
+            if m.ok and m.stats is not None and self.x_of(m) is not None:
                 points.setdefault(self.series_of(m), []).append((self.x_of(m), m.stats.median))
                 strategy_of[self.series_of(m)] = m.strategy
         if not points:
@@ -225,10 +237,12 @@ class TimeChart(SweepChart):
 
 
 class SpeedupChart(SweepChart):
-    """Speedup against serial per strategy, beside the ideal min(items, workers, CPUs) and 1×.
+    """Speedup against serial per strategy, beside the ideal min(items, workers, CPUs), this
+    machine's measured parallel ceiling when the run knows it, and 1×; a `≈` over each speedup whose
+    95% interval spans 1 (within noise). Along the workers (one point, several worker counts) the
+    ideal is the workers themselves.
 
-    Its reference lines are one method each (`ideal_line`, `serial_line`), gathered by
-    `reference_lines`: another reference (a measured ceiling) is one more method there.
+    Its reference lines are one method each, gathered by `reference_lines`.
     """
 
     def series_lines(self) -> list[Line]:
@@ -236,7 +250,7 @@ class SpeedupChart(SweepChart):
         points: dict[str, list[tuple[float, float]]] = {}
         strategy_of: dict[str, str] = {}
         for m in self.measurements:
-            if KINDS[m.strategy].baseline:
+            if KINDS[m.strategy].baseline or self.x_of(m) is None:
                 continue
             value = speedup_vs_serial(m, baselines)
             if value is not None:
@@ -253,21 +267,69 @@ class SpeedupChart(SweepChart):
         return super().empty_title()
 
     def reference_lines(self) -> list[Line]:
-        return [self.ideal_line(), self.serial_line()]
+        lines = [self.ideal_line()]
+        ceiling = self.ceiling_line()
+        if ceiling is not None:
+            lines.append(ceiling)
+        lines.append(self.serial_line())
+        noise = self.within_noise_marks()
+        if noise is not None:
+            lines.append(noise)
+        return lines
+
+    def _items_at(self) -> dict[float, int]:
+        return {self.x_of(m): m.items for m in self.measurements if self.x_of(m) is not None}
 
     def ideal_line(self) -> Line:
-        """What perfect parallelism would give: as many items at once as workers and CPUs allow."""
+        """What perfect parallelism would give: as many items at once as workers and CPUs allow
+        (along the workers: the workers, or the items when fewer)."""
+        xs = self.xs()
+        items_at = self._items_at()
+        if self.axis == "workers":
+            items = next(iter(items_at.values()), 1)
+            return Line("ideal (the workers)", IDEAL_MARKER, "gray", tuple(xs),
+                        tuple(float(min(x, items)) for x in xs))
         workers = self.pool_workers or 1
         cpus = self.cpus or workers
-        items_at = {self.x_of(m): m.items for m in self.measurements}
-        xs = self.xs()
         ideal = tuple(float(min(items_at.get(x, 1), workers, cpus)) for x in xs)
         return Line(f"ideal (≤{min(workers, cpus)}×: {workers} workers, {cpus} CPUs)", IDEAL_MARKER, "gray",
                     tuple(xs), ideal)
 
+    def ceiling(self) -> float | None:
+        """This machine's measured parallel ceiling, as the pool costs of this run carry it."""
+        return next((m.costs["ceiling"] for m in self.measurements if m.costs and m.costs.get("ceiling")), None)
+
+    def ceiling_line(self) -> Line | None:
+        ceiling = self.ceiling()
+        if not ceiling:
+            return None
+        xs = self.xs()
+        items_at = self._items_at()
+        workers = self.pool_workers or 1
+        if self.axis == "workers":
+            ys = tuple(min(x, items_at.get(x, x), ceiling) for x in xs)
+        else:
+            ys = tuple(min(items_at.get(x, 1), workers, ceiling) for x in xs)
+        return Line(f"this machine's ceiling {ceiling:.2f}×", CEILING_MARKER, "white", tuple(xs), ys)
+
     def serial_line(self) -> Line:
         xs = self.xs()
         return Line("1× = serial", SERIAL_MARKER, "white", tuple(xs), tuple(1.0 for _ in xs))
+
+    def within_noise_marks(self) -> Line | None:
+        """A `≈` over each speedup whose 95% interval spans 1: not known to differ from serial."""
+        baselines = serial_times(self.measurements)
+        marks = []
+        for m in self.measurements:
+            if KINDS[m.strategy].baseline or self.x_of(m) is None:
+                continue
+            interval = speedup(m, baselines)
+            if interval is not None and stats.classify(interval) == stats.WITHIN_NOISE:
+                marks.append((self.x_of(m), interval.estimate))
+        if not marks:
+            return None
+        return Line("within noise (95% interval spans 1×)", NOISE_MARKER, "yellow", tuple(x for x, _ in marks),
+                    tuple(y for _, y in marks), scatter=True)
 
     def scale_words(self) -> str:
         return "log scale" if self.log_scale else "linear scale"
@@ -275,7 +337,10 @@ class SpeedupChart(SweepChart):
     def decorate(self, plt) -> None:
         values = [y for line in self.legend() for y in line.ys]
         self.log_axes(plt, min(values), max(values), "×")
-        plt.title(f"speedup against serial · {self.scale_words()}")
+        where = ""
+        if self.axis == "workers" and self.measurements:
+            where = f" at items={self.measurements[0].items}, length={self.measurements[0].length}"
+        plt.title(f"speedup against serial{where} · {self.scale_words()}")
 
 
 class ChartLegend(Widget):

@@ -1,4 +1,5 @@
-"""The results of a sweep: table, time chart, speedup chart and the explanation, as tabs.
+"""The results of a sweep: table, time chart, speedup chart, the pools' split, the winner map and the
+explanation, as tabs.
 
 Used by the main screen (filled live as measurements arrive) and by the stored-run screen (filled
 at once). It is given measurements; it never measures anything.
@@ -28,10 +29,12 @@ from workloads.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, 
     serial_times, speedup
 from workloads.strategies import KINDS
 
+from .breakdown import Breakdown
 from .charts import ChartPane, SpeedupChart, TimeChart
 from .status_line import StatusLine
+from .winner_map import WinnerMap
 
-TABS = ("table", "time", "speedup", "why")
+TABS = ("table", "time", "speedup", "split", "map", "why")
 EMPTY_WHY = "Run a sweep to see why its numbers are what they are."
 EMPTY_TABLE = ("No results yet: ctrl+r runs the sweep set up in the form. Each row will say how far to trust "
                "it (status); the row under the cursor tells its whole story here. F1 lists every key.")
@@ -200,7 +203,7 @@ class ResultsTable(DataTable):
 
 
 class ResultsView(Vertical):
-    """Tabs: the table, the two charts and the explanation of the numbers."""
+    """Tabs: the table, the two charts, the pools' split, the winner map and the explanation."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -219,6 +222,11 @@ class ResultsView(Vertical):
                 yield ChartPane(TimeChart(id="time-chart"), id="time-pane")
             with TabPane("Speedup", id="speedup"):
                 yield ChartPane(SpeedupChart(id="speedup-chart"), id="speedup-pane")
+            with TabPane("Split", id="split"):
+                yield Breakdown(id="breakdown")
+            with TabPane("Map", id="map"):
+                with VerticalScroll():
+                    yield WinnerMap(id="winner-map")
             with TabPane("Why", id="why"):
                 with VerticalScroll(id="why-scroll"):
                     yield Static(EMPTY_WHY, id="why-text")
@@ -245,7 +253,7 @@ class ResultsView(Vertical):
         self.set_measurements([], workers=self.pool_workers, cpus=self.cpus)
 
     def _changed(self) -> None:
-        self._stale = {"time", "speedup", "why"}
+        self._stale = {"time", "speedup", "split", "map", "why"}
         self._show_detail()
         self._draw(self.active)
 
@@ -261,6 +269,10 @@ class ResultsView(Vertical):
         if tab in ("time", "speedup"):
             self.query_one(f"#{tab}-pane", ChartPane).set_measurements(
                 self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        elif tab == "split":
+            self.query_one(Breakdown).set_measurements(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+        elif tab == "map":
+            self.query_one(WinnerMap).show(self.measurements)
         elif tab == "why":
             lines = explain(self.measurements, workers=self.pool_workers, cpus=self.cpus)
             self.query_one("#why-text", Static).update("\n\n".join(lines) if lines else self._nothing_to_explain())
