@@ -409,7 +409,7 @@ async def test_why_scrolls_with_pagedown_at_once_verdict_first(store):
         expected = explain(rows, workers=2, cpus=2)
         app.main_screen.query_one(SetupForm).display = True
         app.main_screen.query_one("#items").focus()
-        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")
+        await pilot.press(*["ctrl+t"] * 5)  # table → time → speedup → split → map → why
         await pilot.pause()
         scroll = app.main_screen.query_one("#why-scroll")
         text = str(app.main_screen.query_one("#why-text").render())
@@ -650,7 +650,7 @@ async def test_a_chart_is_drawn_again_only_when_its_lines_size_or_scale_change(s
         await pilot.pause()
         shown = len(draws)
         assert shown >= 1
-        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t", "ctrl+t")  # round the views and back: nothing new
+        await pilot.press(*["ctrl+t"] * 6)  # round the six views and back: nothing new
         await pilot.pause()
         assert len(draws) == shown
         app.main_screen.query_one(ResultsView).add_measurement(rows[6])  # a new row, while shown: drawn
