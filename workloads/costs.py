@@ -79,9 +79,29 @@ def pace() -> float:
     return time.perf_counter() - start
 
 
-def identity_item(item):
-    """The kernel of the shipping round trips: returns what it was sent."""
-    return item
+class IdentityItem:
+    """The item call of the shipping round trips: returns what it was sent.
+
+    It carries the sweep's own item call and pickles with it, so that a worker imports the workload
+    before the payload unpickles (its values may be instances of the workload's own classes), and a
+    Dask runner has every worker `load` it first: without that, a Dask worker that cannot unpickle
+    an item only logs it, and the round trip waits forever."""
+
+    __slots__ = ("carried",)
+
+    def __init__(self, carried) -> None:
+        self.carried = carried
+
+    def __reduce__(self):
+        return (IdentityItem, (self.carried,))
+
+    def load(self) -> None:
+        load = getattr(self.carried, "load", None)
+        if load is not None:
+            load()
+
+    def __call__(self, item):
+        return item
 
 
 def _identity(value):
@@ -246,7 +266,7 @@ def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, 
         in_bytes = out_bytes = 0.0
         in_s = out_s = 0.0
     costs.update(input_bytes=in_bytes, result_bytes=out_bytes, pickle_in_s=in_s, pickle_out_s=out_s)
-    config = replace(runner.config, kernel=_identity, item_call=identity_item, warm=True,
+    config = replace(runner.config, kernel=_identity, item_call=IdentityItem(runner.config.item_call), warm=True,
                      chunksize=runner.chunksize or 1)
     workers = config.workers
     pool = kind.make_runner(config)
