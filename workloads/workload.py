@@ -220,7 +220,12 @@ def resolve(text: str) -> WorkloadRef:
     if cleaned in builtin_names():
         return WorkloadRef("builtin", cleaned, BUILTIN_DIR / f"{cleaned}.py")
     if _looks_like_path(cleaned):
-        path = Path(cleaned).expanduser()
+        if "\0" in cleaned:
+            raise SpecError("workload", f"{cleaned!r}: a path cannot contain a NUL character")
+        try:
+            path = Path(cleaned).expanduser()
+        except RuntimeError:  # "~name" of a user this machine does not know
+            raise SpecError("workload", f"{cleaned}: no such user's home folder") from None
         try:
             path = path.resolve()
         except OSError as exc:
