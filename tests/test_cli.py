@@ -39,9 +39,9 @@ def test_run_prints_its_table_and_exits_0(finished_run):
     assert "**parbench run 1**: `squares`, completed" in result.stdout  # a pipe gets Markdown
     for strategy in ("serial", "threads", "numpy"):
         assert strategy in result.stdout
-    # The verdict, under the table: what to use, with the run's own figure.
-    verdict = result.stdout[result.stdout.index("verdict: "):]
-    assert result.stdout.index("run 1: squares") < result.stdout.index("verdict: ")
+    # The verdict, right under what the run was: what to use, with the run's own figure.
+    verdict = result.stdout[result.stdout.index("**Verdict**: "):]
+    assert result.stdout.index("**parbench run 1**") < result.stdout.index("**Verdict**: ")
     assert "as fast as the plain loop" in verdict or "Leave it serial" in verdict or "within noise" in verdict
     with Store(db) as store:
         run = store.load_run(1)
@@ -249,7 +249,7 @@ def test_run_with_an_unusable_store_leaves_no_measuring_process(tmp_path):
 
 def test_a_sweep_over_items_and_length_prints_its_winner_map(db_path):
     result = run_cli("run", "--workload", "squares", "--items", "2,4", "--length", "10,1000", "--strategies",
-                     "serial,numpy", "--repeat", "2", "--warmup", "0", db=db_path)
+                     "serial,numpy", "--repeat", "2", "--warmup", "0", "--format", "table", db=db_path)
     assert result.returncode == 0, result.stderr
     after = result.stdout[result.stdout.index("winner map"):]
     lines = after.splitlines()

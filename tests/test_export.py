@@ -292,9 +292,11 @@ def test_json_carries_the_analysis_with_each_pool_s_costs_and_break_even(analyse
     assert {"speedup_low", "speedup_high", "costs"} <= set(document["measurements"][1])
 
 
-def test_markdown_starts_with_the_verdict_and_ends_with_the_winner_map(analysed_run, tmp_path):
+def test_markdown_says_which_run_then_the_verdict_and_ends_with_the_winner_map(analysed_run, tmp_path):
     text = export(analysed_run, tmp_path / "out.md").read_text(encoding="utf-8")
-    assert text.startswith("**Verdict**: Use processes with 2 workers: ")
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0].startswith("**parbench run ")
+    assert paragraphs[1].startswith("**Verdict**: Use processes with 2 workers: ")
     assert "**Winner map**" in text
     grid = text[text.index("**Winner map**"):].splitlines()
     header = next(line for line in grid if line.startswith("| items"))
@@ -305,12 +307,13 @@ def test_markdown_starts_with_the_verdict_and_ends_with_the_winner_map(analysed_
 
 def test_a_run_with_one_axis_gets_no_map_and_a_run_of_nothing_no_verdict(run, tmp_path, db_path):
     text = export(run, tmp_path / "out.md").read_text(encoding="utf-8")
-    assert "**Winner map**" not in text and text.startswith("**Verdict**")
+    assert "**Winner map**" not in text and text.split("\n\n")[1].startswith("**Verdict**")
     spec = build_spec(workload="squares", items="4", length="10", strategies="serial", repeat="3")
     with Store(db_path) as store:
         run_id = store.start_run(spec)
         store.add_measurement(run_id, _m("serial", status="failed", error="boom"))
         store.finish_run(run_id, "failed")
         empty = store.load_run(run_id)
-    assert export(empty, tmp_path / "empty.md").read_text(encoding="utf-8").startswith("**parbench run")
+    text = export(empty, tmp_path / "empty.md").read_text(encoding="utf-8")
+    assert text.startswith("**parbench run") and "**Verdict**" not in text
     assert json.loads(export(empty, tmp_path / "empty.json").read_text(encoding="utf-8"))["analysis"]["verdict"] == ""

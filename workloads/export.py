@@ -301,8 +301,9 @@ def to_markdown(run: Run) -> str:
         )
     ceiling, _ = run_ceiling(run)
     said = verdict(analyse(run.measurements, ceiling=ceiling))
+    # Which run it is first (a pasted table must say what it measured), then the answer, then the rows.
     top = f"**Verdict**: {said}\n\n" if said else ""
-    text = top + header + "\n".join(lines) + "\n"
+    text = header + top + "\n".join(lines) + "\n"
     grid = winner_grid(run.measurements)
     if grid is not None and len(grid[0]) > 2 and len(grid[1]) > 1:
         head, body = grid
