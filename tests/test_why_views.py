@@ -11,7 +11,7 @@ from test_analysis import costs, m, pool_params, synthetic_run
 from tui.app import ParbenchApp
 from tui.screens.stored_run import StoredRunScreen
 from tui.widgets.breakdown import bars, legend
-from tui.widgets.charts import SpeedupChart
+from tui.widgets.charts import ChartLegend, SpeedupChart
 from tui.widgets.results_view import ResultsView
 from tui.widgets.winner_map import winner_map
 from workloads.analysis import predict
@@ -123,14 +123,18 @@ async def test_a_worker_sweep_charts_speedup_against_workers_with_ideal_and_ceil
     async with app.run_test(size=(120, 40)) as pilot:
         view = await _open(app, pilot, run_id, "speedup")
         chart = view.query_one(SpeedupChart)
-        axis, series = chart.series()
         await pilot.pause()
-        screen = str(chart.render())
-    assert axis == "workers"
-    assert sorted(series["processes"]) == [(1, pytest.approx(1.0)), (2, pytest.approx(1 / 0.6)),
-                                           (4, pytest.approx(1 / 0.75))]
-    assert "ideal: the workers" in screen and "ceiling 1.70×" in screen
-    assert "efficiency" in screen
+        legend = " ".join(str(view.query_one("#speedup-pane").query_one(ChartLegend).render()).split())
+        lines = {line.label.split(",")[0]: line for line in chart.legend()}
+    assert chart.axis == "workers"
+    processes = lines["processes"]
+    assert list(zip(processes.xs, processes.ys)) == [(1, pytest.approx(1.0)), (2, pytest.approx(1 / 0.6)),
+                                                    (4, pytest.approx(1 / 0.75))]
+    assert lines["ideal (the workers)"].ys == (1.0, 2.0, 4.0)
+    assert lines["this machine's ceiling 1.70×"].ys == (1.0, 1.7, 1.7)
+    # Efficiency = speedup ÷ workers, in the legend under the chart.
+    assert "processes, efficiency 100% at 1, 83% at 2, 33% at 4" in legend
+    assert "ideal (the workers)" in legend and "ceiling 1.70×" in legend
 
 
 def test_a_worker_sweep_over_items_draws_a_line_per_worker_count():
@@ -140,7 +144,7 @@ def test_a_worker_sweep_over_items_draws_a_line_per_worker_count():
         for workers in (1, 2):
             rows.append(m("processes", items, [0.1 * items / workers] * 3, workers=workers, costs=costs(workers=workers)))
     chart = SpeedupChart()
-    chart.measurements = rows
-    axis, series = chart.series()
-    assert axis == "items" and set(series) == {"processes@1", "processes@2"}
-    assert sorted(series["processes@2"]) == [(4, pytest.approx(2.0)), (8, pytest.approx(2.0))]
+    chart.set_measurements(rows, workers=2, cpus=2)
+    series = {line.label: list(zip(line.xs, line.ys)) for line in chart.lines}
+    assert chart.axis == "items" and set(series) == {"processes@1", "processes@2"}
+    assert series["processes@2"] == [(4, pytest.approx(2.0)), (8, pytest.approx(2.0))]

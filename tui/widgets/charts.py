@@ -256,7 +256,16 @@ class SpeedupChart(SweepChart):
             if value is not None:
                 points.setdefault(self.series_of(m), []).append((self.x_of(m), value))
                 strategy_of[self.series_of(m)] = m.strategy
-        return [self.strategy_line(series, strategy_of[series], line) for series, line in points.items()]
+        return [self.strategy_line(self.series_label(series, line), strategy_of[series], line)
+                for series, line in points.items()]
+
+    def series_label(self, series: str, points: list[tuple[float, float]]) -> str:
+        """Along the workers, a strategy's legend entry carries its efficiency (speedup ÷ workers)
+        at each count: the second curve of a worker sweep, read in words where a second y axis
+        would not fit 80 columns."""
+        if self.axis != "workers":
+            return series
+        return f"{series}, efficiency " + ", ".join(f"{y / x:.0%} at {x:g}" for x, y in sorted(points) if x)
 
     def empty_title(self) -> str:
         measured = {KINDS[m.strategy].baseline for m in self.measurements if m.ok}
