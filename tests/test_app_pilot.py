@@ -595,7 +595,12 @@ async def test_a_run_with_nothing_measured_says_so_in_every_view(store, monkeypa
         await pilot.pause()
         assert "nothing to draw: no row measured (the table says why)" in screen_text(app)
         assert "no measurements yet" not in screen_text(app)
-        await pilot.press("ctrl+t", "ctrl+t")
+        for view in ("speedup", "split", "map"):
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            text = " ".join(screen_text(app).split())
+            assert "no measurements yet" not in text and "Run a sweep" not in text, view
+        await pilot.press("ctrl+t")  # why
         await pilot.pause()
         assert "No row of this run was measured" in " ".join(screen_text(app).split())
 

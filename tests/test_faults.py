@@ -140,8 +140,7 @@ def test_point_timeout_stops_a_slow_point_and_goes_on(children_before):
     assert "point stopped after 1 s" in slow.error
     assert measured[("processes", 8)].status == "timeout"
     # The slow point's serial calls alone would take 2 × 0.8 s; the timeout cut them at 1 s.
-    slow_point_s = stamps[len(stamps) - 1] - stamps[events.index(point_started)]
-    assert slow_point_s < 0.8 * 2
+    assert elapsed < 0.8 * 2
     # The killed pool's workers are gone.
     assert wait_for(lambda: not new_live_descendants(children_before), timeout=3)
     # ... and so is its manager thread, so that its InvalidStateError (above) is raised under this

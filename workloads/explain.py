@@ -65,7 +65,7 @@ def _series_words(name: str) -> str:
 
 def _pool_words(result: SeriesResult, costs: dict) -> str:
     kind = result.kind
-    mode = costs.get("pool") or "?"
+    mode = f"{costs['pool']} " if costs.get("pool") else ""  # a run stored without costs does not say
     what = "LocalCluster" if kind.cluster else "pool"
     details = []
     if costs.get("start_method"):
@@ -73,7 +73,7 @@ def _pool_words(result: SeriesResult, costs: dict) -> str:
     if kind.processes and costs.get("chunksize"):
         details.append(f"chunksize {costs['chunksize']}")
     extra = f", {', '.join(details)}" if details else ""
-    return f"a {mode} {what} of {result.workers} worker{'s' if result.workers != 1 else ''}{extra}"
+    return f"a {mode}{what} of {result.workers} worker{'s' if result.workers != 1 else ''}{extra}"
 
 
 # The verdict ------------------------------------------------------------------------------------------------

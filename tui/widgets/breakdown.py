@@ -12,6 +12,7 @@ from textual_plotext import PlotextPlot
 
 from workloads.analysis import analyse
 from workloads.measurement import Measurement
+from workloads.strategies import KINDS
 
 SEGMENTS = (("start", "█", "red"), ("ship out", "▓", "orange"), ("work", "▒", "green"),
             ("ship back", "░", "cyan"), ("waiting", "·", "gray"))
@@ -52,12 +53,20 @@ class BreakdownChart(PlotextPlot):
         self.measurements = list(measurements)
         self.refresh()
 
+    def empty_title(self) -> str:
+        pooled = [m for m in self.measurements if m.ok and KINDS[m.strategy].pooled]
+        if not self.measurements:
+            return "no measurements yet: ctrl+r runs the sweep"
+        if not pooled:
+            return "no pool split: no pooled strategy was measured"
+        return "no pool split: the pooled rows carry no measured costs"
+
     def render(self):
         plt = self.plt
         plt.clear_figure()
         labels, segments, overshoot = bars(self.measurements)
         if not labels:
-            plt.title("no pool split yet: it needs a pooled strategy measured at a point")
+            plt.title(self.empty_title())
             return super().render()
         top = max(sum(values) for values in zip(*segments))
         scale, unit = (1e3, "ms") if top < 1 else (1.0, "s")
