@@ -187,47 +187,114 @@ def _squares_loop(data: dict, kernel) -> dict:
     return result
 
 
-def _squares_serial(arguments):
+def _squares_serial(data):
     from workloads.builtin.squares import kernel
 
-    return _squares_loop(arguments[0], kernel)
+    return _squares_loop(data, kernel)
 
 
-def _squares_numpy(arguments):
+def _squares_numpy(data):
     from workloads.builtin.squares import kernel_numpy
 
-    return _squares_loop(arguments[1], kernel_numpy)
+    return _squares_loop(data, kernel_numpy)
+
+
+def _squares_numpy_item(key_value):
+    """The seed's third experiment's `manipulate_values1`: `v ** 2 - 13` on one array."""
+    from workloads.builtin.squares import kernel_numpy
+
+    key, value = key_value
+    return key, kernel_numpy(value)
+
+
+def _squares_pool(data):
+    """The seed's `test_with_process_pool_executor` over the lists (its second experiment)."""
+    with concurrent.futures.ProcessPoolExecutor() as executor:
+        return dict(executor.map(_squares_item, data.items()))
+
+
+def _squares_numpy_pool(data):
+    """The same over the arrays (the seed's third experiment)."""
+    with concurrent.futures.ProcessPoolExecutor() as executor:
+        return dict(executor.map(_squares_numpy_item, data.items()))
+
+
+# simple_benchmark's functions per experiment: (its alias = parbench's strategy, function, input form).
+SIMPLE_BENCHMARK = {
+    "squares": [("serial", _squares_serial, "python"), ("numpy", _squares_numpy, "numpy")],
+    "lists": [("serial", _squares_serial, "python"), ("processes", _squares_pool, "python")],
+    "arrays": [("numpy", _squares_numpy, "numpy"), ("numpy-processes", _squares_numpy_pool, "numpy")],
+}
+
+
+class _RecordingTimeit:
+    """simple_benchmark's `timeit` module with `repeat` recording the times it returns, so that the
+    precision simple_benchmark reached can be stated beside parbench's (it reports only its
+    estimator). Everything else is the real module."""
+
+    def __init__(self) -> None:
+        self.repeats: list[list[float]] = []
+
+    def __getattr__(self, name):
+        return getattr(timeit, name)
+
+    def repeat(self, *args, **kwargs):
+        times = timeit.repeat(*args, **kwargs)
+        number = kwargs.get("number", 1)
+        self.repeats.append([t / number for t in times])
+        return times
 
 
 def simple_benchmark_run(params: dict) -> dict:
     """The seed's experiment with `simple_benchmark.BenchmarkBuilder`, its estimator set to the
     median so that both tools report the same statistic. `sleep` is the seed's code as written;
-    `squares` runs the seed's second and third experiments' loops without writing into the input
-    dict (the seed's loop squares its own output again on every repeat), over parbench's input."""
+    the others run the seed's loops without writing into the input dict (the seed's loop squares its
+    own output again on every repeat), over parbench's seeded input.
+
+    Returns each function's medians per size, and the relative half-width of the 95 % interval of
+    each (function, size)'s times, computed as parbench computes its own."""
+    import simple_benchmark
     from simple_benchmark import BenchmarkBuilder
 
+    from workloads.stats import time_interval
+
+    recorder = _RecordingTimeit()
+    simple_benchmark.timeit = recorder
     b = BenchmarkBuilder(estimator=statistics.median)
     sizes = params["sizes"]
-    if params["experiment"] == "sleep":
+    experiment = params["experiment"]
+    if experiment == "sleep":
         b.add_function(alias="processes")(test_with_process_pool_executor)
         b.add_function(alias="serial")(test_simple_for_loop)
+        forms = ()
 
         @b.add_arguments("Number of keys in dict")
         def argument_provider():
             for size in sizes:
                 yield size, {i: [i] * params["length"] for i in range(size)}
     else:
-        b.add_function(alias="serial")(_squares_serial)
-        b.add_function(alias="numpy")(_squares_numpy)
+        functions = SIMPLE_BENCHMARK[experiment]
+        forms = tuple(dict.fromkeys(form for _, _, form in functions))
+        for alias, function, form in functions:
+            index = forms.index(form)
+            b.add_function(alias=alias)(lambda arguments, f=function, i=index: f(arguments[i]))
 
         @b.add_arguments("Number of keys in dict")
         def argument_provider():
             for size in sizes:
-                yield size, (_input({**params, "items": size}, "python"), _input({**params, "items": size}, "numpy"))
+                yield size, tuple(_input({**params, "items": size}, form) for form in forms)
 
     result = b.run()
     timings = {result._function_name(func): list(values) for func, values in result._timings.items()}
-    return {"sizes": list(result._arguments), "timings": timings}
+    # simple_benchmark runs every function at one size before the next size, in the order added.
+    names = [result._function_name(func) for func in result._timings]
+    points = [f"{name} {size}" for size in result._arguments for name in names]
+    precision, repeats = {}, {}
+    for point, times in zip(points, recorder.repeats):
+        interval = time_interval(times)
+        precision[point] = interval.relative_half_width if interval and interval.n >= 2 else None
+        repeats[point] = len(times)
+    return {"sizes": list(result._arguments), "timings": timings, "precision": precision, "repeats": repeats}
 
 
 NAMES = {

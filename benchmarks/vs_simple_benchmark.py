@@ -1,17 +1,25 @@
-"""Figure 7, against the seed's own tool: the seed's experiments run with `simple_benchmark` (as the
-seed ran them, `BenchmarkBuilder` with the median as its estimator so both report medians) and with
-the `parbench` command, the two alternated per experiment, each a process of its own.
+"""Figure 7, against the seed's own tool: the seed's three experiments and the suite's squares
+command run with `simple_benchmark` (as the seed ran them, `BenchmarkBuilder`, with the median as its
+estimator so both report medians) and with the `parbench` command, alternated per experiment, each
+a process of its own, over the same seeded input.
 
-- sleep: the seed's first experiment, items 4..128, `[i] * 10000`, 50 ms per item, the seed's for
-  loop against `ProcessPoolExecutor()` (parbench: `--strategies serial,processes`, cold pool, workers
-  = CPU count, as `ProcessPoolExecutor()` defaults to).
-- squares: items 4..16, length 100000, serial against numpy, over the same seeded input.
+- sleep: the seed's first experiment, items 4..128 (the seed goes to 512: four minutes a side for
+  the same crossing), `[i] * 10000`, 50 ms per item, the seed's for loop against
+  `ProcessPoolExecutor()` (parbench: `--strategies serial,processes`, its defaults being the seed's:
+  a cold pool, workers = CPU count, chunksize 1, the platform's start method).
+- lists: the seed's second, `i**2 - 13` over lists of 1,000,000 ints, items 4..16, loop vs pool.
+- arrays: the seed's third, `v**2 - 13` on numpy arrays of 1,000,000, items 4..64, loop vs pool
+  (parbench: `--strategies numpy,numpy-processes`).
+- squares: the suite's command, items 4..16, length 100,000, the list loop against numpy.
 
-For each, two figures: the worst disagreement between the two tools' medians over every (strategy,
-items) point (each point's ratio is the median over rounds), and parbench's whole command's wall
-time over simple_benchmark's (the median of per-round ratios). For squares, each round also runs
-parbench with numpy alone (an info row): parbench interleaves strategies, so each numpy call follows
-a serial call that has churned tens of MB, where simple_benchmark repeats one function back to back.
+For each, three figures: the worst disagreement between the two tools' medians over every
+(strategy, items) point (each point's ratio is the median over rounds); parbench's whole command's
+wall time over simple_benchmark's (median of per-round ratios); and the precision each side reached,
+as the half-width of a 95 % interval of each point's times (parbench's own figure; for
+simple_benchmark, computed the same way from the repeats it ran, which it does not report).
+For squares, each round also runs parbench with numpy alone (an info row): parbench interleaves
+strategies, so each numpy call follows a serial call that has churned tens of MB, where
+simple_benchmark repeats one function back to back.
 """
 
 from __future__ import annotations
@@ -49,15 +57,17 @@ def _experiment(ctx: Context, label: str, sb_params: dict, pb_args: list[str], s
         wall = time.perf_counter() - start
         medians = {(names[name], size): t for name, values in result["timings"].items()
                    for size, t in zip(result["sizes"], values)}
-        return wall, medians
+        precision = [p for p in result["precision"].values() if p is not None]
+        return wall, medians, precision
 
     def parbench(args: list[str]):
         def step():
             export = ctx.path(f"vs-{label.split()[0]}.json")
             wall, _ = parbench_cli([*args, "--export", str(export)], ctx.db(f"vs-{label.split()[0]}"), timeout=1800)
             document = json.loads(export.read_text())
-            medians = {(row["strategy"], row["items"]): row["median_s"] for row in document["measurements"]}
-            return wall, medians
+            rows = document["measurements"]
+            medians = {(row["strategy"], row["items"]): row["median_s"] for row in rows}
+            return wall, medians, [row["precision"] for row in rows if row.get("precision") is not None]
 
         return step
 
@@ -75,9 +85,15 @@ def _experiment(ctx: Context, label: str, sb_params: dict, pb_args: list[str], s
     worst_point = max(points, key=lambda p: abs(agreement[p] - 1))
     worst = abs(agreement[worst_point] - 1)
     detail = ", ".join(f"{s} {i}: {agreement[(s, i)]:.3f}" for s, i in points)
-    pb_walls = [w for w, _ in results["parbench"]]
-    sb_walls = [w for w, _ in results["simple_benchmark"]]
+    pb_walls = [w for w, _, _ in results["parbench"]]
+    sb_walls = [w for w, _, _ in results["simple_benchmark"]]
     wall_ratio = median_ratio(pb_walls, sb_walls)
+    def reached(side: str) -> str:
+        values = [p for _, _, precision in results[side] for p in precision]
+        if not values:
+            return "none stated"
+        return f"median ±{statistics.median(values):.1%}, worst ±{max(values):.1%}"
+
     rows = [
         at_most(f"7 vs simple_benchmark: {label}, worst |median ratio − 1|", worst * 100, AGREE * 100, "{:.1f}%",
                 f"worst {worst_point[0]} at {worst_point[1]} items; parbench/simple_benchmark per point: {detail}; "
@@ -85,6 +101,9 @@ def _experiment(ctx: Context, label: str, sb_params: dict, pb_args: list[str], s
         at_most(f"7 vs simple_benchmark: {label}, whole-command wall", wall_ratio, 1.0, "{:.3f}×",
                 f"parbench {fmt_s(statistics.median(pb_walls))} vs simple_benchmark {fmt_s(statistics.median(sb_walls))} "
                 "(process start to exit, each)", target="< 1.000×"),
+        info(f"7 vs simple_benchmark: {label}, precision reached", f"parbench {reached('parbench')}",
+             f"simple_benchmark {reached('simple_benchmark')} (95 % interval half-width of each point's times; "
+             f"parbench's rounds stop at ±5 % or 20 rounds, simple_benchmark runs 0.1 s or 3 calls a point)"),
     ]
     if alone:
         solo = results[f"parbench {alone} alone"]
@@ -106,17 +125,28 @@ def run(ctx: Context) -> list[Row]:
     # a call over 5 s, which at 50 ms an item only the 128-item loop reaches).
     sleep_items = "4..128"
     sleep_sizes = [4, 8, 16, 32, 64, 128]
+    seed = {"seed": SEED}
     experiments = [
-        ("squares", {"experiment": "squares", "workload": "squares", "length": 100_000, "seed": SEED},
+        ("squares", {"experiment": "squares", "workload": "squares", "length": 100_000, **seed},
          ["run", "--workload", "squares", "--items", "4..16", "--length", "100000", "--strategies", "serial,numpy",
           "--seed", str(SEED)],
-         [4, 8, 16], {"serial": "serial", "numpy": "numpy"}, ctx.rounds(5, 2)),
-        (f"sleep {sleep_items}", {"experiment": "sleep", "length": 10_000},
+         [4, 8, 16], ctx.rounds(5, 2)),
+        ("seed lists 4..16 × 1e6", {"experiment": "lists", "workload": "squares", "length": 1_000_000, **seed},
+         ["run", "--workload", "squares", "--items", "4..16", "--length", "1000000", "--strategies",
+          "serial,processes", "--seed", str(SEED)],
+         [4, 8, 16], ctx.rounds(2, 1)),
+        ("seed arrays 4..64 × 1e6", {"experiment": "arrays", "workload": "squares", "length": 1_000_000, **seed},
+         ["run", "--workload", "squares", "--items", "4..64", "--length", "1000000", "--strategies",
+          "numpy,numpy-processes", "--seed", str(SEED)],
+         [4, 8, 16, 32, 64], ctx.rounds(3, 1)),
+        (f"seed sleep {sleep_items}", {"experiment": "sleep", "length": 10_000},
          ["run", "--workload", "sleep", "--items", sleep_items, "--length", "10000", "--sleep-ms", "50",
           "--strategies", "serial,processes"],
-         sleep_sizes, {"serial": "serial", "processes": "processes"}, 1),
+         sleep_sizes, 1),
     ]
-    for label, sb_params, pb_args, sizes, names, rounds in experiments:
+    for label, sb_params, pb_args, sizes, rounds in experiments:
+        strategies = pb_args[pb_args.index("--strategies") + 1].split(",")
+        names = {name: name for name in strategies}
         try:
             rows.extend(_experiment(ctx, label, sb_params, pb_args, sizes, names, rounds,
                                     alone="numpy" if label == "squares" else None))
