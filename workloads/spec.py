@@ -85,7 +85,7 @@ class Scope:
 
 
 @dataclass(frozen=True)
-class Field:
+class Field(workloads.Flagged):
     name: str  # the SweepSpec attribute
     label: str  # the form's label (at most 9 characters)
     default: str  # the default, as a user would type it ("" = blank)
@@ -97,15 +97,6 @@ class Field:
     metavar: str | None = None
     advanced: bool = False  # the form folds it under "more settings"
     setting: workloads.Setting | None = None  # a workload's setting rather than a sweep field
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    @property
-    def field_name(self) -> str:
-        """How errors name the field: its flag without dashes."""
-        return self.name.replace("_", "-")
 
 
 # Parsers (text, scope) -> value --------------------------------------------------------------------

@@ -80,8 +80,24 @@ class WorkloadRef:
             return ""
 
 
+class Flagged:
+    """How a named option reads on the command line and in its errors; shared by the sweep's fields
+    and a workload's settings, which both render to argparse and to the form."""
+
+    name: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def field_name(self) -> str:
+        """How errors name it: the flag without dashes."""
+        return self.name.replace("_", "-")
+
+
 @dataclass(frozen=True)
-class Setting:
+class Setting(Flagged):
     """A knob of a workload (the sleep workload's `sleep_ms`), declared in its `SETTINGS` dict; it
     becomes a `--sleep-ms` flag and a form field, and reaches every function of the workload that
     has a parameter of that name."""
@@ -93,15 +109,6 @@ class Setting:
     high: float | None = None
     choices: tuple[str, ...] = ()
     label: str = ""
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    @property
-    def field_name(self) -> str:
-        """How errors name it: the flag without dashes."""
-        return self.name.replace("_", "-")
 
     @property
     def form_label(self) -> str:
