@@ -8,6 +8,7 @@ fast the machine is. `screen_text` is the screen as a monochrome terminal shows 
 from __future__ import annotations
 
 import io
+import time
 
 from rich.console import Console
 
@@ -136,3 +137,13 @@ def worker_sweep() -> tuple[SweepSpec, list[Measurement]]:
             rows.append(Measurement("spin", "processes", items, 1, workers, 1, "cold", 1,
                                     _times(serial / workers * 1.1, shift=workers), point_index=index))
     return spec, rows
+
+
+async def until(pilot, predicate, timeout: float = 60.0) -> bool:
+    """Pause the app until `predicate()` holds (False if it never does within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await pilot.pause(0.05)
+    return predicate()

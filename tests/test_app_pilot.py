@@ -6,7 +6,7 @@ import time
 
 import psutil
 import pytest
-from app_fixtures import default_sweep, failing_sweep, feed, finished_run, screen_text, six_strategies
+from app_fixtures import default_sweep, failing_sweep, feed, finished_run, screen_text, six_strategies, until
 from helpers import descendants
 from textual.widgets import ProgressBar
 from textual.worker import WorkerState
@@ -33,13 +33,6 @@ def store(tmp_path):
         yield opened
 
 
-async def _until(pilot, predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
 
 
 def _measuring_processes() -> list[psutil.Process]:
@@ -75,7 +68,7 @@ async def test_a_tiny_sweep_fills_the_table_and_the_chart(store):
     async with app.run_test(size=SIZE) as pilot:
         app.main_screen.query_one(SetupForm).set_texts({"items": "2,4", "length": "100", "repeat": "2"})
         await pilot.press("ctrl+r")
-        assert await _until(pilot, lambda: "completed" in str(app.main_screen.query_one("#status").render()))
+        assert await until(pilot, lambda: "completed" in str(app.main_screen.query_one("#status").render()))
         await pilot.pause(0.2)
         table = app.main_screen.query_one(ResultsTable)
         assert table.row_count == 6  # serial, processes, numpy at 2 points
@@ -100,12 +93,12 @@ async def test_escape_cancels_keeps_completed_rows_and_leaves_no_process(store):
             {"workload": "sleep", "sleep_ms": "300", "items": "2,4,8,16", "length": "10"})
         await pilot.press("ctrl+r")
         table = app.main_screen.query_one(ResultsTable)
-        assert await _until(pilot, lambda: table.row_count >= 1)
+        assert await until(pilot, lambda: table.row_count >= 1)
         sweeping = [p.pid for p in _measuring_processes()]  # the resident process, now measuring
         tree = [q for p in _measuring_processes() for q in p.children(recursive=True)]
         await pilot.press("escape")
         pressed = time.monotonic()
-        assert await _until(pilot, lambda: not app.main_screen.running, 5)
+        assert await until(pilot, lambda: not app.main_screen.running, 5)
         assert time.monotonic() - pressed < 2.0
         await pilot.pause(0.2)
         [run] = store.runs()
@@ -117,9 +110,9 @@ async def test_escape_cancels_keeps_completed_rows_and_leaves_no_process(store):
         assert not app.main_screen.query_one(ProgressBar).display, "no bar frozen at a stale percentage"
         # The sweep's pool is gone; one measuring process waits for the next sweep (the same one
         # after a cooperative cancel, a fresh one after a hard one).
-        assert await _until(pilot, lambda: not [p for p in tree if p.is_running()
+        assert await until(pilot, lambda: not [p for p in tree if p.is_running()
                                                 and p.status() != psutil.STATUS_ZOMBIE], 3)
-        assert await _until(pilot, lambda: len(_measuring_processes()) == 1, 5)
+        assert await until(pilot, lambda: len(_measuring_processes()) == 1, 5)
         assert sweeping
 
 
@@ -215,7 +208,7 @@ async def test_quit_during_a_sweep_cancels_it_and_leaves_no_process(store):
             {"workload": "sleep", "sleep_ms": "300", "items": "8,16", "length": "10"})
         await pilot.press("ctrl+r")
         # Measuring (the resident process is there from the start: wait for the run itself).
-        assert await _until(pilot, lambda: app.main_screen.current_run() is not None, 20)
+        assert await until(pilot, lambda: app.main_screen.current_run() is not None, 20)
         await pilot.press("ctrl+q")
         await pilot.pause(0.5)
     deadline = time.monotonic() + 3
@@ -231,7 +224,7 @@ async def test_a_sweep_too_big_for_memory_is_refused_with_the_figure(store):
     async with app.run_test(size=SIZE) as pilot:
         app.main_screen.query_one(SetupForm).set_texts({"items": "16", "length": "1000000000"})
         # One small item is measured in the measuring process and scaled: refused with the figure.
-        assert await _until(pilot, lambda: "refused" in str(app.main_screen.query_one("#estimate").render()), 20)
+        assert await until(pilot, lambda: "refused" in str(app.main_screen.query_one("#estimate").render()), 20)
         estimate = str(app.main_screen.query_one("#estimate").render())
         assert "refused" in estimate and "GB" in estimate and "limit" in estimate
         assert app.main_screen.query_one("#run").disabled
@@ -575,10 +568,10 @@ async def test_waiting_for_another_sweep_says_so_and_escape_stops_waiting(store)
             app.main_screen.query_one(SetupForm).set_texts({"items": "2", "length": "100", "repeat": "2"})
             await pilot.press("ctrl+r")
             status = app.main_screen.query_one("#status")
-            assert await _until(pilot, lambda: "Waiting for the machine" in str(status.render()), 30)
+            assert await until(pilot, lambda: "Waiting for the machine" in str(status.render()), 30)
             assert "escape cancels the wait" in str(status.render())
             await pilot.press("escape")
-            assert await _until(pilot, lambda: not app.main_screen.running, 5)
+            assert await until(pilot, lambda: not app.main_screen.running, 5)
             await pilot.pause()
             assert str(status.render()) == "Cancelled before measuring: nothing stored."
             assert store.runs() == []

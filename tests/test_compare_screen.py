@@ -5,6 +5,7 @@ be made says why on the history screen itself."""
 from __future__ import annotations
 
 import pytest
+from app_fixtures import until
 
 from tui.app import ParbenchApp
 from tui.screens.compare import CompareScreen
@@ -75,7 +76,7 @@ async def test_mark_two_runs_and_compare_them(store):
         await pilot.pause(0.5)
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        assert await _until(pilot, lambda: screen.comparison is not None)
+        assert await until(pilot, lambda: screen.comparison is not None)
         await pilot.pause()
         ratios = screen.query_one("#compare-table")
         rows = [ratios.get_row_at(i) for i in range(ratios.row_count)]
@@ -103,15 +104,6 @@ async def test_mark_two_runs_and_compare_them(store):
         assert app.screen is history and sorted(history.marked) == [1, 2]
 
 
-async def _until(pilot, predicate, timeout: float = 10.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.05)
-    return predicate()
 
 
 async def test_compare_needs_two_marks_and_says_so(store):
@@ -152,7 +144,7 @@ def test_compare_screen_snapshot(snap_compare, tmp_path, tab):
     async def show(pilot):
         screen = CompareScreen(a, b)
         pilot.app.push_screen(screen)
-        await _until(pilot, lambda: screen.comparison is not None)
+        await until(pilot, lambda: screen.comparison is not None)
         if tab == "time":
             await pilot.press("ctrl+t")
         await pilot.pause()

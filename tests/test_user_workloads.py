@@ -463,7 +463,8 @@ def test_forkserver_workers_exit_when_the_measuring_process_is_killed(workload_f
         assert wait_for(lambda: len(workers()) >= 3, timeout=60), [p.cmdline() for p in tagged_processes(tag)]
         [measuring] = [p for p in tagged_processes(tag) if "workloads.measuring" in " ".join(p.cmdline())]
         measuring.kill()
-        assert wait_for(lambda: not workers(), timeout=5), [p.cmdline() for p in workers()]
+        # Workers look for their parent every 0.5 s; a loaded CI machine may take a few rounds of that.
+        assert wait_for(lambda: not workers(), timeout=15), [p.cmdline() for p in workers()]
         cli.wait(timeout=10)
         assert cli.returncode == 1
     finally:
