@@ -1,6 +1,7 @@
 """Figure 9, adaptive rounds: how many interleaved rounds a point takes to reach the default
-precision (±5 % of every speedup, 95 % intervals), on a quiet point and on a noisy one, and that a
-point which cannot reach it says so instead of claiming it.
+precision (±5 % of every speedup, 95 % intervals), on a quiet point and on a noisy one, and that
+each point's status says what it reached: one that stopped at the cap says so instead of claiming
+the precision (a noisy point's first rounds can agree by chance; it then reached it).
 
 - quiet: spin (a fixed pure-Python loop, nothing to ship) × 8 items, serial against a warm pool of
   the CPU count: the per-round ratios move only with the machine's speed, which pairing cancels.
@@ -63,13 +64,17 @@ def run(ctx: Context) -> list[Row]:
         noisy.extend(_rows(noisy_spec))
     quiet_rounds = statistics.median(m.repeats for m in quiet)
     reached = sum(m.stop == STOP_PRECISION for m in quiet)
-    honest = sum(m.stop == STOP_MAX_ROUNDS and quality(m).label in ("rounds", "noisy")
-                 and (m.precision or 0) > 0.05 for m in noisy)
+    # Honest: a run that stopped at the cap says so and did miss ±5 %; one that stopped on precision
+    # did reach it (by chance a noisy point's first rounds can agree: it then has nothing to confess).
+    missed = [m for m in noisy if m.stop != STOP_PRECISION]
+    honest = sum((m.stop == STOP_MAX_ROUNDS and quality(m).label in ("rounds", "noisy") and (m.precision or 0) > 0.05)
+                 or (m.stop == STOP_PRECISION and m.precision is not None and m.precision <= 0.05) for m in noisy)
     return [
         at_most("9 rounds to ±5%: quiet point (spin 8 items, warm pool)", quiet_rounds, QUIET_ROUNDS_LIMIT,
                 "{:.0f} rounds", f"rounds per run {[m.repeats for m in quiet]}; precision reached "
                 f"{[round(m.precision or 0, 3) for m in quiet]}; {reached} of {len(quiet)} stopped on precision"),
-        at_least("9 a noisy point says it did not reach ±5%", honest / len(noisy), 1.0, "{:.0%}",
+        at_least("9 a noisy point's status says what it reached", honest / len(noisy), 1.0, "{:.0%}",
+                 f"{len(missed)} of {len(noisy)} runs missed ±5 %; "
                  f"rounds {[m.repeats for m in noisy]} (cap {MAX_ROUNDS}); precision reached "
                  f"{[round(m.precision or 0, 3) for m in noisy]}; labels {[quality(m).label for m in noisy]}"),
     ]

@@ -111,7 +111,7 @@ def _experiment(ctx: Context, label: str, sb_params: dict, pb_args: list[str], s
             return "none stated"
         return f"median ±{statistics.median(values):.1%}, worst ±{max(values):.1%}"
 
-    def worst(side: str) -> float | None:
+    def worst_precision(side: str) -> float | None:
         values = [max(precision) for _, _, precision in results[side] if precision]
         return statistics.median(values) if values else None
 
@@ -123,7 +123,7 @@ def _experiment(ctx: Context, label: str, sb_params: dict, pb_args: list[str], s
                 f"parbench {fmt_s(statistics.median(pb_walls))} vs simple_benchmark {fmt_s(statistics.median(sb_walls))} "
                 "(process start to exit, each)", target="< 1.000×"),
     ]
-    pb_worst, sb_worst = worst("parbench"), worst("simple_benchmark")
+    pb_worst, sb_worst = worst_precision("parbench"), worst_precision("simple_benchmark")
     detail = (f"parbench {reached('parbench')}; simple_benchmark {reached('simple_benchmark')} (95 % interval "
               "half-width of each point's times or speedup; parbench asked for simple_benchmark's worst of the "
               "same round, simple_benchmark runs 0.1 s or 3 calls a point)")
