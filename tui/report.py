@@ -20,7 +20,7 @@ from rich.text import Text
 from workloads import compare as comparing
 from workloads import formats
 from workloads.compare import Comparison
-from workloads.export import format_interval, format_seconds, format_speedup, rows, run_ceiling, winner_grid
+from workloads.export import format_interval, format_ratio, format_seconds, rows, run_ceiling, winner_grid
 from workloads.store import Run
 
 STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "rounds": "yellow",
@@ -35,7 +35,7 @@ def _speedup_text(value: float | None, low: float | None, high: float | None) ->
         style = "dim"  # within noise
     else:
         style = "green" if value >= 1.1 else "red" if value < 0.9 else ""
-    return Text(format_speedup(value), style=style)
+    return Text(format_ratio(value), style=style)
 
 
 def run_title(run: Run) -> str:
@@ -114,7 +114,7 @@ def verdict_and_map(run: Run) -> Group:
                 table.add_column(name, justify="right", no_wrap=True)
             for r in scaling:
                 interval = r.speedup
-                table.add_row(str(r.workers), format_speedup(interval.estimate if interval else None),
+                table.add_row(str(r.workers), format_ratio(interval.estimate if interval else None),
                               format_interval(interval.low, interval.high) if interval and interval.n >= 2
                               and interval.low == interval.low else "—",
                               f"{r.efficiency:.0%}" if r.efficiency is not None else "—",
@@ -173,7 +173,7 @@ def comparison_table(comparison: Comparison) -> Group:
         table.add_column(name, justify=justify, no_wrap=True)
     for row in comparison.rows:
         cells = [row.strategy, str(row.items), str(row.length), format_seconds(row.median_a),
-                 format_seconds(row.median_b), formats.format_ratio(row.ratio.estimate if row.ratio else None),
+                 format_seconds(row.median_b), format_ratio(row.ratio.estimate if row.ratio else None),
                  formats.interval_text(row), Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red"))]
         if show_workers:
             cells.insert(1, row.workers)

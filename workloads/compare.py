@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from . import stats
 from .importer import fingerprint
-from .measurement import Measurement
+from .measurement import Measurement, worker_sweep
 from .stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
 from .store import Run
 from .strategies import KINDS
@@ -129,10 +129,6 @@ def _variant_key(m: Measurement, by_workers: bool) -> tuple:
     return (m.items, m.length, m.strategy, m.workers if by_workers else None)
 
 
-def _worker_counts(run: Run) -> set[int]:
-    return {m.workers for m in run.measurements if m.workers is not None}
-
-
 def _mark(a: Measurement | None, b: Measurement | None, ratio: Interval | None, min_change: float) -> str:
     if b is None:
         return ONLY_A
@@ -147,7 +143,7 @@ def _mark(a: Measurement | None, b: Measurement | None, ratio: Interval | None, 
 def _by_workers(a: Run, b: Run) -> bool:
     """Rows match with their worker counts when either run swept them; otherwise a pooled strategy
     matches whatever its pool size (2 workers against 8 is then what differs)."""
-    return len(_worker_counts(a)) > 1 or len(_worker_counts(b)) > 1
+    return worker_sweep(a.measurements) or worker_sweep(b.measurements)
 
 
 def have_common_rows(a: Run, b: Run) -> bool:

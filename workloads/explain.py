@@ -14,7 +14,7 @@ import math
 from . import stats
 from .analysis import Analysis, PointResult, SeriesResult, analyse, saturated_share
 from .estimate import format_bytes
-from .export import format_interval, format_seconds, format_speedup
+from .export import format_interval, format_ratio, format_seconds
 from .measurement import Measurement
 from .strategies import BASELINE, KINDS
 
@@ -37,7 +37,7 @@ def _ratio(interval: stats.Interval | None) -> str:
     """`1.06× (95% 0.97–1.15)`, or the figure alone without an interval."""
     if interval is None:
         return "—"
-    text = format_speedup(interval.estimate)
+    text = format_ratio(interval.estimate)
     if interval.n >= 2 and not math.isnan(interval.low):
         noise = ", within noise" if stats.classify(interval) == stats.WITHIN_NOISE else ""
         text += f" (95% {format_interval(interval.low, interval.high)}{noise})"
@@ -48,7 +48,7 @@ def _as_fast(interval: stats.Interval | None, than: str) -> str:
     """`2.03× as fast as serial (95% 1.95–2.11)`."""
     if interval is None:
         return f"— against {than}"
-    text = f"{format_speedup(interval.estimate)} as fast as {than}"
+    text = f"{format_ratio(interval.estimate)} as fast as {than}"
     if interval.n >= 2 and not math.isnan(interval.low):
         text += f" (95% {format_interval(interval.low, interval.high)})"
     return text
@@ -159,7 +159,7 @@ def verdict(a: Analysis) -> str:
         closest = next((c for c in sorted(((a.speedups[(s, largest)].estimate, s) for s, p in a.speedups
                                            if p == largest and s != BASELINE), reverse=True)), None)
         if closest is not None:
-            first += f" (closest: {_series_words(closest[1])}, {format_speedup(closest[0])} at {_at(largest)})"
+            first += f" (closest: {_series_words(closest[1])}, {format_ratio(closest[0])} at {_at(largest)})"
     elif serial_ran:
         first = (f"Use {_series_words(best)}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
                  f"{_at(largest)}, the largest point, and "
@@ -435,7 +435,7 @@ def _workers_paragraph(a: Analysis) -> list[str]:
                 change = worst.speedup.estimate / ref.speedup.estimate - 1
                 word = "cost" if change < 0 else "gained"
                 text += (f" Oversubscription: {worst.workers} workers on {cpus} CPUs ran at "
-                         f"{format_speedup(worst.speedup.estimate)} against {format_speedup(ref.speedup.estimate)} with "
+                         f"{format_ratio(worst.speedup.estimate)} against {format_ratio(ref.speedup.estimate)} with "
                          f"{ref.workers}: it {word} {abs(change):.0%}.")
         lines.append(text)
     return lines

@@ -219,7 +219,8 @@ def format_seconds(value: float | None) -> str:
     return f"{value:.3g} s"
 
 
-def format_speedup(value: float | None) -> str:
+def format_ratio(value: float | None) -> str:
+    """`1.86×`: a speedup, or one run's time over another's."""
     if value is None:
         return "—"
     return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
@@ -260,7 +261,7 @@ def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[s
                 row.append(f"{cell.winner} ≈ {cell.runner_up}")
             else:
                 unsure = "?" if cell.verdict == stats.UNKNOWN else ""
-                row.append(f"{cell.winner} {format_speedup(cell.lead.estimate)}{unsure}")
+                row.append(f"{cell.winner} {format_ratio(cell.lead.estimate)}{unsure}")
         grid.append(row)
     return header, grid
 
@@ -296,7 +297,7 @@ def to_markdown(run: Run) -> str:
             f"| {row['strategy']} | {row['items']} | {row['length']} "
             f"| {row['workers'] if row['workers'] is not None else ''} | {format_seconds(row['median_s'])} "
             f"| {format_seconds(row['min_s'])} | {format_seconds(row['stdev_s'])} "
-            f"| {format_speedup(row['speedup_vs_serial'])} | {format_interval(row['speedup_low'], row['speedup_high'])} "
+            f"| {format_ratio(row['speedup_vs_serial'])} | {format_interval(row['speedup_low'], row['speedup_high'])} "
             f"| {status} |"
         )
     ceiling, _ = run_ceiling(run)

@@ -17,7 +17,7 @@ import json
 from . import compare as comparing
 from . import export as exporter
 from .compare import Comparison, Row
-from .export import format_interval, format_seconds
+from .export import format_interval, format_ratio, format_seconds
 from .parsing import SpecError
 from .store import Run
 from .version import parbench_version
@@ -118,12 +118,6 @@ def _csv(columns, table: list[dict]) -> str:
 COMPARE_COLUMNS = ("a", "b", "strategy", "items", "length", "workers_a", "workers_b", "repeats_a", "repeats_b",
                    "median_a_s", "median_b_s", "ratio", "ratio_low", "ratio_high", "confidence", "mark",
                    "min_change")
-
-
-def format_ratio(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
 
 
 def interval_text(row: Row) -> str:

@@ -131,6 +131,12 @@ def quality(m: Measurement) -> Quality:
 # Speedups ----------------------------------------------------------------------------------------------
 
 
+def worker_sweep(measurements) -> bool:
+    """Whether these rows measured pools of several sizes: rows are then told apart by their
+    workers too (`Measurement.series`)."""
+    return len({m.workers for m in measurements if m.workers is not None}) > 1
+
+
 def serial_times(measurements) -> dict[tuple[int, int], tuple[float, ...]]:
     """Serial's repeat times at each point: the baseline every speedup is taken against."""
     return {m.point: m.times_s for m in measurements if m.strategy == BASELINE and m.ok and m.times_s}

@@ -17,10 +17,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-from array import array
 import signal
 import threading
 import time
+from array import array
 from dataclasses import dataclass
 from typing import Callable
 
@@ -230,6 +230,10 @@ class _Variant:
     workers: int | None
     runner: Runner | None  # None where the workload has no form for it (numpy on sleep)
 
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.workers}"
+
 
 class _Sweep:
     def __init__(self, spec: SweepSpec, workload: LoadedWorkload, start_method: str, emit, should_stop,
@@ -246,11 +250,6 @@ class _Sweep:
         self.calls_total = total_calls(spec)
         self.started = time.perf_counter()
         self.budget_end = self.started + spec.budget if spec.budget is not None else None
-        # Each variant's latest call: [seconds it took, what the estimate said] (NaN before any),
-        # to skip warm-ups that would buy nothing. C doubles made up front, updated in place: no
-        # object is allocated after a timed call and kept (see `_Series`).
-        self.last_call: dict[str, array] = {f"{name}@{workers}": array("d", [math.nan, math.nan])
-                                            for name, workers in spec.variants()}
         self.variants: list[_Variant] = []
         upload = str(workload.ref.path) if workload.ref.kind == "file" else None
         for name, workers in spec.variants():
@@ -266,6 +265,10 @@ class _Sweep:
         # Serial first: its output is the reference the others are checked against, and the
         # baseline of every speedup.
         self.variants.sort(key=lambda v: not v.kind.baseline)
+        # Each variant's latest call: [seconds it took, what the estimate said] (NaN before any),
+        # to skip warm-ups that would buy nothing. C doubles made up front, updated in place: no
+        # object is allocated after a timed call and kept (see `_Series`).
+        self.last_call: dict[str, array] = {v.key: array("d", [math.nan, math.nan]) for v in self.variants}
 
     def check(self) -> None:
         checked: set[str] = set()
@@ -319,7 +322,7 @@ class _Series:
 
     @property
     def key(self) -> str:
-        return f"{self.variant.name}@{self.variant.workers}"
+        return self.variant.key
 
     @property
     def live(self) -> bool:
@@ -354,7 +357,7 @@ class _Point:
         if spec.skip_warmup_over is None or spec.warmup == 0:
             return spec.warmup
         expected = self.sweep.estimate(variant, self.items, self.length)
-        measured, estimated = self.sweep.last_call[f"{variant.name}@{variant.workers}"]
+        measured, estimated = self.sweep.last_call[variant.key]
         if not math.isnan(measured):
             if estimated > 0:
                 expected *= measured / estimated

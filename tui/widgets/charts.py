@@ -26,7 +26,7 @@ from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 from workloads import stats
-from workloads.measurement import Measurement, serial_times, speedup, speedup_vs_serial
+from workloads.measurement import Measurement, serial_times, speedup, speedup_vs_serial, worker_sweep
 from workloads.strategies import KINDS
 
 IDEAL_MARKER = "·"
@@ -76,13 +76,21 @@ def tick_label(value: float) -> str:
     return f"{value:.3g}"
 
 
+def log_axes(plt, log_scale: bool, low: float, high: float, suffix: str = "") -> None:
+    """Log-log axes with 1-2-5 ticks, when the data allows it (log scale on, all positive)."""
+    if log_scale and low > 0:
+        plt.xscale("log")
+        plt.yscale("log")
+        ticks = log_ticks(low, high) or [low, high]
+        plt.yticks(ticks, [tick_label(t) + suffix for t in ticks])
+
+
 def swept_axis(measurements: list[Measurement]) -> str:
     """Which axis the chart runs along: the one that varies (items when both do); the workers when
     one point was measured at several worker counts."""
     items = {m.items for m in measurements}
     lengths = {m.length for m in measurements}
-    workers = {m.workers for m in measurements if m.workers is not None}
-    if len(items) == 1 and len(lengths) == 1 and len(workers) > 1:
+    if len(items) == 1 and len(lengths) == 1 and worker_sweep(measurements):
         return "workers"
     return "length" if len(items) == 1 and len(lengths) > 1 else "items"
 
@@ -125,7 +133,7 @@ class SweepChart(PlotextPlot):
         self.pool_workers = workers
         self.cpus = cpus
         self.axis = swept_axis(measurements)
-        self.worker_sweep = len({m.workers for m in measurements if m.workers is not None}) > 1
+        self.worker_sweep = worker_sweep(measurements)
         self.lines = self.series_lines()
         self.references = self.reference_lines() if self.lines else []
         self._version += 1
@@ -199,14 +207,6 @@ class SweepChart(PlotextPlot):
         plt.xlabel(self.axis)
         return super().render()
 
-    def log_axes(self, plt, low: float, high: float, suffix: str = "") -> None:
-        """Log-log axes with 1-2-5 ticks, when the data allows it (log scale on, all positive)."""
-        if self.log_scale and low > 0:
-            plt.xscale("log")
-            plt.yscale("log")
-            ticks = log_ticks(low, high) or [low, high]
-            plt.yticks(ticks, [tick_label(t) + suffix for t in ticks])
-
 
 class TimeChart(SweepChart):
     """Median time of each strategy against the swept axis, log-log by default like the seed's."""
@@ -232,7 +232,7 @@ class TimeChart(SweepChart):
 
     def decorate(self, plt) -> None:
         values = [y for line in self.lines for y in line.ys]
-        self.log_axes(plt, min(values), max(values))
+        log_axes(plt, self.log_scale, min(values), max(values))
         plt.title(f"median time per call ({self.unit}) · {self.scale_words()}")
 
 
@@ -345,7 +345,7 @@ class SpeedupChart(SweepChart):
 
     def decorate(self, plt) -> None:
         values = [y for line in self.legend() for y in line.ys]
-        self.log_axes(plt, min(values), max(values), "×")
+        log_axes(plt, self.log_scale, min(values), max(values), "×")
         where = ""
         if self.axis == "workers" and self.measurements:
             where = f" at items={self.measurements[0].items}, length={self.measurements[0].length}"

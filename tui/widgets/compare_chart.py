@@ -11,10 +11,10 @@ from __future__ import annotations
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from workloads.measurement import Measurement
+from workloads.measurement import Measurement, worker_sweep
 from workloads.strategies import KINDS
 
-from .charts import log_ticks, swept_axis, tick_label, time_unit
+from .charts import log_axes, swept_axis, time_unit
 
 # (what the caption shows, plotext's marker for the line) per run.
 RUN_LINES = {"A": ("·····", "·"), "B": ("▄▄▄▄▄", "hd")}
@@ -24,11 +24,11 @@ Line = list[tuple[float, float]]
 
 def series_of(measurements: list[Measurement], axis: str) -> dict[str, Line]:
     """Median time per line (a strategy, or strategy@workers in a worker sweep) along `axis`."""
-    worker_sweep = len({m.workers for m in measurements if m.workers is not None}) > 1
+    by_workers = worker_sweep(measurements)
     lines: dict[str, Line] = {}
     for m in measurements:
         if m.ok and m.stats is not None:
-            name = m.series if worker_sweep else m.strategy
+            name = m.series if by_workers else m.strategy
             lines.setdefault(name, []).append((m.items if axis == "items" else m.length, m.stats.median))
     for line in lines.values():
         line.sort()
@@ -73,12 +73,7 @@ class CompareTimeChart(PlotextPlot):
                 color = KINDS[strategy].color if strategy in KINDS else "white"
                 plt.plot(lx, ly, marker=line_marker, color=color)
                 plt.scatter(lx, ly, marker=KINDS[strategy].marker if strategy in KINDS else "o", color=color)
-        low, high = min(values) / scale, max(values) / scale
-        if self.log_scale and low > 0:
-            plt.xscale("log")
-            plt.yscale("log")
-            ticks = log_ticks(low, high) or [low, high]
-            plt.yticks(ticks, [tick_label(t) for t in ticks])
+        log_axes(plt, self.log_scale, min(values) / scale, max(values) / scale)
         plt.xticks(xs, [str(int(x)) for x in xs])
         plt.xlabel(axis)
         plt.ylabel(f"median time ({unit})")

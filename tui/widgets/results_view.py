@@ -24,9 +24,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from workloads.explain import explain
-from workloads.export import format_interval, format_seconds, format_speedup
+from workloads.export import format_interval, format_ratio, format_seconds
 from workloads.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, Measurement, quality, \
-    serial_times, speedup
+    serial_times, speedup, worker_sweep
 from workloads.strategies import KINDS
 
 from .breakdown import Breakdown
@@ -65,10 +65,6 @@ COLUMNS = (
 
 def row_key(m: Measurement) -> str:
     return f"{m.strategy}|{m.workers}|{m.items}|{m.length}"
-
-
-def workers_vary(measurements) -> bool:
-    return len({m.workers for m in measurements if m.workers is not None}) > 1
 
 
 def status_text(m: Measurement) -> Text:
@@ -147,7 +143,7 @@ class ResultsTable(DataTable):
             "items": (str(m.items), m.items),
             "length": (str(m.length), m.length),
             "median": (format_seconds(s.median if s else None), s.median if s else inf),
-            "speedup": (format_speedup(estimate), -(estimate or 0.0)),
+            "speedup": (format_ratio(estimate), -(estimate or 0.0)),
             "interval": (format_interval(interval.low, interval.high) if has_interval else "—",
                          -(interval.low if has_interval else 0.0)),
             "status": (None, quality(m).label),
@@ -166,7 +162,7 @@ class ResultsTable(DataTable):
     def append(self, measurement: Measurement) -> None:
         """Add one measurement; cheap while the table is in measurement order, which is what a
         running sweep needs (its point's serial row always arrives before the others)."""
-        if self.sort_column >= 0 or workers_vary([*self.measurements, measurement]) != self.worker_sweep:
+        if self.sort_column >= 0 or worker_sweep([*self.measurements, measurement]) != self.worker_sweep:
             self.show([*self.measurements, measurement])
             return
         self.measurements.append(measurement)
@@ -179,10 +175,10 @@ class ResultsTable(DataTable):
         """Fill the table, sorted by the chosen column."""
         self.measurements = list(measurements)
         self._baselines = serial_times(self.measurements)
-        worker_sweep = workers_vary(self.measurements)
-        if worker_sweep != self.worker_sweep:
+        sweeping = worker_sweep(self.measurements)
+        if sweeping != self.worker_sweep:
             self.sort_column = -1
-        self.worker_sweep = worker_sweep
+        self.worker_sweep = sweeping
         rows = {row_key(m): self._row(m) for m in self.measurements}
         order = list(rows)
         if self.sort_column >= 0:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from workloads import stats
 from workloads.analysis import analyse
-from workloads.export import format_speedup
+from workloads.export import format_ratio
 from workloads.measurement import Measurement
 from workloads.strategies import KINDS
 
@@ -33,7 +33,7 @@ def cell_text(cell) -> Text:
         return text
     if cell.verdict == stats.WITHIN_NOISE:
         return Text(f"≈ {cell.winner} / {cell.runner_up}", style="dim")
-    text.append(f" {format_speedup(cell.lead.estimate)}", style="bold")
+    text.append(f" {format_ratio(cell.lead.estimate)}", style="bold")
     if cell.verdict == stats.UNKNOWN:
         text.append("?", style="yellow")
     return text
