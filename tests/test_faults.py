@@ -18,7 +18,7 @@ import psutil
 import pytest
 from helpers import ROOT, cli_env, new_live_descendants, stored_measurements, wait_for
 
-from workloads.events import MeasurementDone, PointStarted
+from workloads.events import CallStarted, MeasurementDone, PointStarted
 from workloads.measurement import Measurement
 from workloads.spec import SweepSpec
 from workloads.store import Store
@@ -87,8 +87,11 @@ def test_worker_killed_from_outside_is_recorded_as_broken_pool():
                      repeat=1, warmup=0, workers=2, settings={"sleep_ms": 400}, start_method="fork")
     me = psutil.Process()
     killed = []
+    # Children before the first call are the machine-ceiling's busy helpers, not the pool's workers.
+    calling = threading.Event()
 
     def kill_a_worker():
+        calling.wait(30)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not killed:
             try:
@@ -105,7 +108,14 @@ def test_worker_killed_from_outside_is_recorded_as_broken_pool():
     killer = threading.Thread(target=kill_a_worker)
     killer.start()
     events = []
-    status = run_sweep(spec, events.append)
+
+    def emit(event) -> None:
+        if isinstance(event, CallStarted):
+            calling.set()
+        events.append(event)
+
+    status = run_sweep(spec, emit)
+    calling.set()
     killer.join()
     assert killed, "no pool worker appeared"
     [m] = [e.measurement for e in events if isinstance(e, MeasurementDone)]
