@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{name}: done in {time.perf_counter() - started:.0f} s")
     elapsed = time.perf_counter() - began
 
-    from rich.console import Console
-
     import platform
+
+    from rich.console import Console
 
     cpus = os.cpu_count()
     title = (f"parbench benchmarks{' (quick)' if args.quick else ''}: {cpus} CPUs, Python "

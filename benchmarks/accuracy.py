@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 
-from workloads.spec import build_spec, default_workers
+from workloads.model.spec import build_spec, default_workers
 
 from .common import (
     Context,
@@ -31,7 +31,6 @@ from .common import (
     run_independent,
     within,
 )
-
 
 CASES = (
     # label, strategy, items, length, pool, tolerance, full rounds

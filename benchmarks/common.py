@@ -97,7 +97,7 @@ def parbench_run(spec, db: Path):
     """Run `spec` the way the app and the CLI do (`workloads.session.execute`: a measuring process of
     its own) into the store at `db`; returns the stored `Run`."""
     from workloads.session import execute
-    from workloads.store import Store
+    from workloads.store.database import Store
 
     with Store(db) as store:
         outcome = execute(spec, store)

@@ -3,7 +3,7 @@
     python -m benchmarks.independent NAME '{"json": "params"}'
 
 prints one JSON line. Only the input data and the kernels come from parbench (the built-in workload
-files in `workloads/builtin/`, their inputs built by `workloads.loader`), so that both sides measure
+files in `workloads/builtin/`, their inputs built by `workloads.measuring.loader`), so that both sides measure
 the same work; the timing here is the standard
 library's (`timeit`, `time.perf_counter`), written by hand, with none of parbench's engine.
 Everything timed runs with the garbage collector off, as `timeit` does.
@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import concurrent.futures
 import gc
-from array import array
 import json
 import multiprocessing
 import statistics
 import sys
 import time
 import timeit
+from array import array
 
 
 def _input(params: dict, form: str) -> dict:
-    from workloads.loader import LoadedWorkload
-    from workloads.workload import resolve
+    from workloads.measuring.loader import LoadedWorkload
+    from workloads.model.workload import resolve
 
     workload = LoadedWorkload(resolve(params.get("workload", "squares")), params.get("settings", {}))
     return workload.make_inputs(params["items"], params["length"], params.get("seed", 12345), (form,))[form]
@@ -256,7 +256,7 @@ def simple_benchmark_run(params: dict) -> dict:
     import simple_benchmark
     from simple_benchmark import BenchmarkBuilder
 
-    from workloads.stats import time_interval
+    from workloads.model.stats import time_interval
 
     recorder = _RecordingTimeit()
     simple_benchmark.timeit = recorder

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics
 
-from workloads.spec import build_spec
+from workloads.model.spec import build_spec
 
 from .common import Context, Row, at_most, fmt_s, interleave, measurement, median_ratio, parbench_run, run_independent
 

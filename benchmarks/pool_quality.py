@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import statistics
 
-from workloads.measurement import serial_times, speedup_vs_serial
-from workloads.spec import build_spec, default_workers
+from workloads.model.measurement import serial_times, speedup_vs_serial
+from workloads.model.spec import build_spec, default_workers
 
 from .common import (
     Context,

@@ -3,7 +3,7 @@
 `examples/` when there is one.
 
 Each experiment is a parbench sweep run as the app runs it (`workloads.session.execute`: a measuring
-process of its own, costs measured beside the timings). The model (`workloads.analysis`) is fitted
+process of its own, costs measured beside the timings). The model (`workloads.insight.analysis`) is fitted
 on the smaller half of its points and asked for the larger half; the figure is the median
 |predicted / measured − 1| over those points, the median over interleaved rounds of each round's
 figure. What bounds it on this machine: the pool's measured times are themselves only known to
@@ -21,9 +21,9 @@ import math
 import statistics
 from pathlib import Path
 
-from workloads import stats
-from workloads.analysis import analyse, predict
-from workloads.spec import build_spec
+from workloads.insight.analysis import analyse, predict
+from workloads.model import stats
+from workloads.model.spec import build_spec
 
 from .common import ROOT, Context, Row, at_most, error_row, fmt_s, info, interleave, parbench_run
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.profile_sweep [--items 4..16] [--length 1000000] [--strategies serial,processes,numpy]
 
-Runs the sweep in this process with `workloads.sweep.run_sweep` (what the measuring process runs),
+Runs the sweep in this process with `workloads.measuring.sweep.run_sweep` (what the measuring process runs),
 with timers wrapped around the engine's steps from outside (nothing in the engine is changed), and
 prints the time of each step beside the timed and warm-up calls. What is left over after the wrapped
 steps is mostly freeing each call's output (`del output`) and turning serial's output into arrays
@@ -27,8 +27,9 @@ def main() -> None:
     args = parser.parse_args()
 
     began = time.perf_counter()
-    from workloads import loader, machine, strategies, sweep
-    from workloads.spec import build_spec
+    from workloads.measuring import loader, machine, sweep
+    from workloads.model import strategies
+    from workloads.model.spec import build_spec
     imports = time.perf_counter() - began
 
     spent: dict[str, float] = collections.defaultdict(float)
@@ -77,7 +78,7 @@ def main() -> None:
     if args.free:
         import gc
 
-        from workloads.workload import resolve
+        from workloads.model.workload import resolve
 
         items = max(spec.items)
         workload = loader.LoadedWorkload(resolve(spec.workload), spec.settings)

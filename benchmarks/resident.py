@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import statistics
 import time
-
 from dataclasses import asdict
 
-from workloads.events import RunStarted
-from workloads.measuring import SweepProcess
+from workloads.measuring.process import SweepProcess
+from workloads.measuring.sweep import SweepOptions
+from workloads.model.events import RunStarted
+from workloads.model.spec import build_spec
 from workloads.session import execute, probe
-from workloads.sweep import SweepOptions
-from workloads.spec import build_spec
 
 from .common import Context, Row, at_most, fmt_s, info, interleave, median_ratio, within
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import statistics
 import textwrap
 
-from workloads.measurement import STOP_MAX_ROUNDS, STOP_PRECISION, quality
+from workloads.model.measurement import STOP_MAX_ROUNDS, STOP_PRECISION, quality
+from workloads.model.spec import MAX_ROUNDS, build_spec
 from workloads.session import execute
-from workloads.spec import MAX_ROUNDS, build_spec
 
 from .common import Context, Row, at_least, at_most, log
 

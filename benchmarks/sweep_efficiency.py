@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from workloads.store import Store
+from workloads.store.database import Store
 
 from .common import Context, Row, at_most, fmt_s, log, parbench_cli
 

@@ -82,7 +82,7 @@ async def _live(window_s: float, db: str) -> dict:
     from textual.widgets import TabbedContent
 
     from tui.app import ParbenchApp
-    from workloads.store import Store
+    from workloads.store.database import Store
 
     workers = 2
     store = Store(db)
@@ -145,7 +145,7 @@ async def _rss(db: str) -> dict:
     import psutil
 
     from tui.app import ParbenchApp
-    from workloads.store import Store
+    from workloads.store.database import Store
 
     store = Store(db)
     app = ParbenchApp(store)

@@ -80,7 +80,7 @@ def reference(path: str, items: int, length: int, seed: int, repeat: int, warmup
 def _machine_lock():
     """parbench's machine lock, waited for: the reference must not run beside a parbench sweep on
     this machine any more than parbench's own side does (coordination only; nothing is timed by it)."""
-    from workloads.lock import POLL_S, MachineLock
+    from workloads.measuring.lock import POLL_S, MachineLock
 
     lock = MachineLock()
     while not lock.try_acquire(10.0):
@@ -89,7 +89,7 @@ def _machine_lock():
 
 
 def run(ctx) -> list:
-    from workloads.spec import build_spec
+    from workloads.model.spec import build_spec
 
     from .common import fmt_s, info, interleave, measurement, parbench_run, run_module_child, within
 

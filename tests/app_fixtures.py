@@ -15,11 +15,11 @@ from rich.console import Console
 from tui.screens.main import SweepEnded, SweepEvent
 from tui.widgets.results_view import ResultsView
 from tui.widgets.setup_form import SetupForm
-from workloads.events import COMPLETED, MeasurementDone, RunFinished, RunStarted
-from workloads.measurement import FAILED, NOT_APPLICABLE, TIMED_OUT, Measurement
-from workloads.session import Outcome, run_status
-from workloads.spec import SweepSpec
-from workloads.store import Run
+from workloads.model.events import COMPLETED, MeasurementDone, RunFinished, RunStarted
+from workloads.model.measurement import FAILED, NOT_APPLICABLE, TIMED_OUT, Measurement
+from workloads.model.run import Run, run_status
+from workloads.model.spec import SweepSpec
+from workloads.session import Outcome
 
 MACHINE = {"cpu_count": 2, "usable_cpus": 2, "python": "3.11", "start_method": "fork"}
 

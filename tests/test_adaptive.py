@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import time
 
-from workloads import stats
-from workloads.events import CallStarted, MeasurementDone
-from workloads.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, quality
-from workloads.spec import MAX_ROUNDS, MIN_ROUNDS, build_spec
-from workloads.sweep import run_sweep, stop_reason
+from workloads.measuring.sweep import run_sweep, stop_reason
+from workloads.model import stats
+from workloads.model.events import CallStarted, MeasurementDone
+from workloads.model.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, quality
+from workloads.model.spec import MAX_ROUNDS, MIN_ROUNDS, build_spec
 
 # Serial waits 2 ms an item; the thread pool's items wait 2 ms (quiet) or anywhere from 1 to 8 ms
 # (noisy), so the paired ratio serial / threads is steady or all over the place.

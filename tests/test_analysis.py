@@ -7,9 +7,18 @@ import math
 
 import pytest
 
-from workloads import analysis, stats
-from workloads.analysis import Params, analyse, break_even_items, break_even_work, karp_flatt, predict, work_time
-from workloads.measurement import Measurement
+from workloads.insight import analysis
+from workloads.insight.analysis import (
+    Params,
+    analyse,
+    break_even_items,
+    break_even_work,
+    karp_flatt,
+    predict,
+    work_time,
+)
+from workloads.model import stats
+from workloads.model.measurement import Measurement
 
 S, OUT, BACK, C = 0.05, 0.001, 0.001, 0.01  # start, shipping each way, work per item
 
@@ -245,7 +254,7 @@ def test_a_start_that_grows_with_the_data_is_fitted_and_costs_per_item():
     assert params.start_s == pytest.approx(0.02) and params.start_per_item_s == pytest.approx(0.002)
     # It costs like shipping: 0.005 − 0.002 − 0.002 saved per item pays 20 ms from 20 items.
     assert result.break_even[1000].items == pytest.approx(0.02 / (C * 0.5 - 0.002 - 0.002))
-    from workloads.explain import explain
+    from workloads.insight.explain import explain
 
     assert ("Its start grew from 24 ms at items=2 to 148 ms at items=64: a cold pool's start grows with the data "
             "this process holds (each forked worker copies its page tables)") in "\n".join(explain(rows))

@@ -20,9 +20,9 @@ from tui.screens.stored_run import StoredRunScreen
 from tui.widgets.charts import TimeChart
 from tui.widgets.results_view import ResultsTable, ResultsView
 from tui.widgets.setup_form import SetupForm
-from workloads.measurement import Measurement
-from workloads.spec import SweepSpec
-from workloads.store import Store
+from workloads.model.measurement import Measurement
+from workloads.model.spec import SweepSpec
+from workloads.store.database import Store
 
 SIZE = (80, 24)
 
@@ -39,7 +39,7 @@ def _measuring_processes() -> list[psutil.Process]:
     found = []
     for process in descendants():
         try:
-            if "workloads.measuring" in " ".join(process.cmdline()) and process.status() != psutil.STATUS_ZOMBIE:
+            if "workloads.measuring.process" in " ".join(process.cmdline()) and process.status() != psutil.STATUS_ZOMBIE:
                 found.append(process)
         except psutil.Error:
             pass
@@ -351,7 +351,7 @@ async def test_strategies_read_without_colour_and_na_shows_before_the_run(store,
 
 
 async def test_chart_legend_sits_under_the_plot_with_each_strategys_marker(store, monkeypatch):
-    from workloads.strategies import KINDS
+    from workloads.model.strategies import KINDS
 
     app = _no_color_app(store, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
@@ -397,7 +397,7 @@ async def test_why_scrolls_with_pagedown_at_once_verdict_first(store):
     async with app.run_test(size=SIZE) as pilot:
         spec, rows = default_sweep()
         await feed(pilot, spec, rows)
-        from workloads.explain import explain
+        from workloads.insight.explain import explain
 
         expected = explain(rows, workers=2, cpus=2)
         app.main_screen.query_one(SetupForm).display = True
@@ -558,7 +558,7 @@ async def test_a_run_the_store_could_not_take_still_exports(store, tmp_path):
 
 
 async def test_waiting_for_another_sweep_says_so_and_escape_stops_waiting(store):
-    from workloads.lock import MachineLock
+    from workloads.measuring.lock import MachineLock
 
     other = MachineLock()
     assert other.try_acquire(expected_s=60)  # another parbench sweep, as far as the app can tell

@@ -13,9 +13,9 @@ import sys
 
 import psutil
 import pytest
-
 from helpers import ROOT, cli_env, descendants, run_cli, stored_measurements, wait_for, wait_gone
-from workloads.store import Store
+
+from workloads.store.database import Store
 
 TINY_RUN = ("run", "--workload", "squares", "--items", "2..4", "--length", "10",
             "--strategies", "serial,threads,numpy", "--repeat", "2", "--warmup", "1", "--workers", "2")
@@ -201,7 +201,7 @@ def test_ctrl_c_cancels_the_run_keeps_its_measurements_and_leaves_no_process(db_
     try:
         assert wait_for(lambda: stored_measurements(db_path) >= 1, timeout=30), "no measurement was stored"
         tree = descendants(cli.pid)
-        assert any("workloads.measuring" in " ".join(p.cmdline()) for p in tree)
+        assert any("workloads.measuring.process" in " ".join(p.cmdline()) for p in tree)
         os.killpg(cli.pid, signal.SIGINT)  # Ctrl+C at the terminal: the whole foreground group
         out, err = cli.communicate(timeout=10)
     finally:
@@ -236,7 +236,7 @@ def test_run_with_an_unusable_store_leaves_no_measuring_process(tmp_path):
         found = []
         for p in psutil.process_iter(["cmdline"]):
             cmdline = p.info["cmdline"] or []
-            if "workloads.measuring" in cmdline and str(proc.pid) in cmdline:
+            if "workloads.measuring.process" in cmdline and str(proc.pid) in cmdline:
                 try:
                     if p.status() != psutil.STATUS_ZOMBIE:
                         found.append(p)

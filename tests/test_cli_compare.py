@@ -11,12 +11,12 @@ import sqlite3
 from importlib.metadata import version
 
 import pytest
-
 from helpers import run_cli
-from workloads import export as exporter
-from workloads.measurement import Measurement
-from workloads.spec import SweepSpec
-from workloads.store import Store
+
+from workloads.model.measurement import Measurement
+from workloads.model.spec import SweepSpec
+from workloads.presenting import exports as exporter
+from workloads.store.database import Store
 
 MACHINE = {"cpu_count": 2, "cpu_model": "Test CPU", "python": "3.11.7", "numpy": "2.0", "start_method": "fork",
            "hostname": "laptop", "parbench": "0.1.0"}

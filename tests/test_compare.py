@@ -11,12 +11,13 @@ import math
 
 import pytest
 
-from workloads import compare as comparing
-from workloads import formats, stats
-from workloads.compare import compare, compare_rows, have_common_rows
-from workloads.measurement import Measurement
-from workloads.spec import SweepSpec
-from workloads.store import Run
+from workloads.insight import compare as comparing
+from workloads.insight.compare import compare, compare_rows, have_common_rows
+from workloads.model import stats
+from workloads.model.measurement import Measurement
+from workloads.model.run import Run
+from workloads.model.spec import SweepSpec
+from workloads.presenting import formats
 
 MACHINE = {"cpu_count": 2, "usable_cpus": 2, "cpu_model": "Test CPU", "memory_bytes": 8 * 2**30,
            "python": "3.11.7", "numpy": "2.0", "start_method": "fork", "parbench": "0.1.0", "hostname": "laptop"}

@@ -11,9 +11,10 @@ from tui.app import ParbenchApp
 from tui.screens.compare import CompareScreen
 from tui.screens.history import HistoryScreen
 from tui.widgets.compare_chart import CompareTimeChart
-from workloads.measurement import Measurement
-from workloads.spec import SweepSpec
-from workloads.store import Run, Store
+from workloads.model.measurement import Measurement
+from workloads.model.run import Run
+from workloads.model.spec import SweepSpec
+from workloads.store.database import Store
 
 SIZE = (80, 24)
 MACHINE = {"cpu_count": 2, "cpu_model": "Test CPU", "python": "3.11.7", "numpy": "2.0", "start_method": "fork",

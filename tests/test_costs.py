@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import new_live_descendants
-from workloads import ceiling as machine_ceiling
-from workloads import sweep as sweeps
-from workloads.events import CeilingMeasured, MeasurementDone, RunFinished, RunStarted
+
+from workloads.measuring import ceiling as machine_ceiling
+from workloads.measuring import sweep as sweeps
+from workloads.measuring.sweep import SweepOptions, run_sweep
+from workloads.model.events import CeilingMeasured, MeasurementDone, RunFinished, RunStarted
+from workloads.model.spec import build_spec
 from workloads.session import execute
-from workloads.spec import build_spec
-from workloads.store import Store
-from workloads.sweep import SweepOptions, run_sweep
+from workloads.store.database import Store
 
 KNOWN = SweepOptions(ceiling=1.5)  # a ceiling from the store: not measured again
 
@@ -141,7 +141,7 @@ def test_the_run_goes_on_without_a_ceiling_that_could_not_be_measured(monkeypatc
     assert known["ceiling_note"] == note
     m = rows(events)[("processes@2", 2, 10)]
     assert m.costs["ceiling"] is None and m.costs["ceiling_note"] == note
-    from workloads.explain import explain
+    from workloads.insight.explain import explain
 
     assert any(line.startswith("The parallel ceiling was not measured: interrupted") for line in explain([m]))
 

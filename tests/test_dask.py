@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from workloads.events import MeasurementDone, RunFinished
-from workloads.spec import SpecError, SweepSpec, build_spec
-from workloads.sweep import run_sweep
+from workloads.measuring.sweep import run_sweep
+from workloads.model.events import MeasurementDone, RunFinished
+from workloads.model.spec import SpecError, SweepSpec, build_spec
 
 pytest.importorskip("distributed")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, run_cli
 
-from workloads import workload as workloads
-from workloads.events import MeasurementDone
-from workloads.spec import SweepSpec
-from workloads.sweep import run_sweep
+from workloads.measuring.sweep import run_sweep
+from workloads.model import workload as workloads
+from workloads.model.events import MeasurementDone
+from workloads.model.spec import SweepSpec
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 from test_analysis import C, costs, m, pool_params
-from workloads.analysis import predict
-from workloads.explain import explain
+
+from workloads.insight.analysis import predict
+from workloads.insight.explain import explain
 
 
 def sentences(text: str) -> int:

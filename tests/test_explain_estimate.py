@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from workloads import estimate
-from workloads.spec import SweepSpec, build_spec
+from workloads.insight import estimate
+from workloads.model.numbers import format_duration
+from workloads.model.spec import SweepSpec, build_spec
 
 
 def _profile(spec: SweepSpec):
     """One item of the spec's workload, measured here as the measuring process would before the sweep."""
-    from workloads.loader import LoadedWorkload
-    from workloads.probe import profile
-    from workloads.strategies import KINDS
-    from workloads.workload import resolve
+    from workloads.measuring.loader import LoadedWorkload
+    from workloads.measuring.probe import profile
+    from workloads.model.strategies import KINDS
+    from workloads.model.workload import resolve
 
     workload = LoadedWorkload(resolve(spec.workload), spec.settings)
     forms = tuple(f for f in workload.forms if any(KINDS[n].form == f for n in spec.strategies))
@@ -61,7 +62,7 @@ def test_duration_estimate_orders_sweeps_by_their_work():
     sleepy = estimate.duration_seconds(sleepy_spec, _profile(sleepy_spec))
     assert quick < seed
     assert 64 * 0.05 * 4 <= sleepy < 64 * 0.05 * 4 + 2  # four serial calls of 64 × 50 ms
-    assert estimate.format_duration(sleepy).startswith("about")
+    assert format_duration(sleepy).startswith("about")
 
 
 def test_adaptive_rounds_estimate_a_range_within_the_budget():

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from workloads import export as exporter
-from workloads.export import ExportError, export
-from workloads.measurement import Measurement
-from workloads.spec import build_spec
-from workloads.store import Store
+from workloads.model.measurement import Measurement
+from workloads.model.spec import build_spec
+from workloads.presenting import exports as exporter
+from workloads.presenting.exports import ExportError, export
+from workloads.store.database import Store
 
 REQUIRED_COLUMNS = ("run_id", "workload", "strategy", "items", "length", "workers", "chunksize", "pool", "repeats",
                     "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "ok", "error")

@@ -18,11 +18,11 @@ import psutil
 import pytest
 from helpers import ROOT, cli_env, new_live_descendants, stored_measurements, wait_for
 
-from workloads.events import CallStarted, MeasurementDone, PointStarted
-from workloads.measurement import Measurement
-from workloads.spec import SweepSpec
-from workloads.store import Store
-from workloads.sweep import run_sweep
+from workloads.measuring.sweep import run_sweep
+from workloads.model.events import CallStarted, MeasurementDone, PointStarted
+from workloads.model.measurement import Measurement
+from workloads.model.spec import SweepSpec
+from workloads.store.database import Store
 
 EXIT_IN_WORKER_AT_LENGTH_7 = """
     import multiprocessing
@@ -262,7 +262,7 @@ def test_killed_app_leaves_no_orphans(tmp_path):
                 return found
             for child in children:
                 try:  # pool workers come and go: skip the ones already gone
-                    if "workloads.measuring" in " ".join(child.cmdline()):
+                    if "workloads.measuring.process" in " ".join(child.cmdline()):
                         found.append(child)
                 except psutil.Error:
                     pass

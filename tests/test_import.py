@@ -9,12 +9,13 @@ import sqlite3
 
 import pytest
 
-from workloads import export as exporter
-from workloads.export import EXPORT_FORMAT
-from workloads.importer import ImportRefused, fingerprint, import_into, parse_export, read_export
-from workloads.measurement import Measurement
-from workloads.spec import SweepSpec
-from workloads.store import Store
+from workloads.model.measurement import Measurement
+from workloads.model.run import fingerprint
+from workloads.model.spec import SweepSpec
+from workloads.presenting import exports as exporter
+from workloads.presenting.exports import EXPORT_FORMAT
+from workloads.presenting.importer import ImportRefused, import_into, parse_export, read_export
+from workloads.store.database import Store
 
 MACHINE = {"cpu_count": 64, "cpu_model": "Server CPU", "python": "3.13.0", "numpy": "2.1", "start_method": "spawn",
            "hostname": "server", "memory_bytes": 2**38, "parbench": "0.1.0"}

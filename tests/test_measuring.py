@@ -10,12 +10,12 @@ import time
 
 import psutil
 import pytest
-
 from helpers import descendants, new_live_descendants, wait_for, wait_gone
-from workloads.events import CeilingMeasured, MeasurementDone, Probed, RunFinished, RunStarted
+
+from workloads.model.events import CeilingMeasured, MeasurementDone, Probed, RunFinished, RunStarted
+from workloads.model.spec import SweepSpec, build_spec
 from workloads.session import execute
-from workloads.spec import SweepSpec, build_spec
-from workloads.store import Store
+from workloads.store.database import Store
 
 
 def slow_sleep_spec(pool: str = "warm"):
@@ -41,7 +41,7 @@ def test_execute_measures_in_another_process_and_stores_every_measurement(tmp_pa
         [listed] = store.runs()
 
     assert started["pid"] != os.getpid()
-    assert "workloads.measuring" in started["cmdline"]
+    assert "workloads.measuring.process" in started["cmdline"]
     assert outcome.run_id == started["run_id"] == run.id == listed.id
     assert outcome.status == "completed" and outcome.error == ""
     assert run.status == listed.status == "completed"

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from helpers import ROOT, cli_env, descendants, run_cli, stored_measurements, wait_for
-from workloads.lock import MachineLock
+
+from workloads.measuring.lock import MachineLock
+from workloads.model.spec import build_spec
 from workloads.session import execute
-from workloads.spec import build_spec
-from workloads.store import Store
+from workloads.store.database import Store
 
 TINY_SLEEP = ("run", "--workload", "sleep", "--sleep-ms", "0", "--items", "2,4", "--length", "10",
               "--strategies", "serial,threads", "--repeat", "2", "--warmup", "0")
@@ -210,7 +210,7 @@ def test_a_holder_killed_with_sigkill_frees_the_lock(tmp_path):
     holder = _cli(*SLOW_SLEEP, db=db)
     try:
         assert wait_for(lambda: stored_measurements(db) >= 1, timeout=30)
-        measuring = [p for p in descendants(holder.pid) if "workloads.measuring" in " ".join(p.cmdline())]
+        measuring = [p for p in descendants(holder.pid) if "workloads.measuring.process" in " ".join(p.cmdline())]
         assert measuring
         assert not MachineLock().try_acquire(), "the running sweep should hold the lock"
         measuring[0].send_signal(signal.SIGKILL)

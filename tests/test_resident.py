@@ -8,11 +8,11 @@ import signal
 import threading
 
 import psutil
-
 from helpers import wait_for
-from workloads.events import CallStarted
+
+from workloads.model.events import CallStarted
+from workloads.model.spec import build_spec
 from workloads.session import ResidentProcess, execute
-from workloads.spec import build_spec
 
 QUICK = dict(workload="sleep", sleep_ms="1", items="2", length="5", strategies="serial", repeat="1", warmup="0")
 

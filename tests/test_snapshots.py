@@ -16,7 +16,7 @@ from app_fixtures import default_sweep, failing_sweep, feed, six_strategies
 
 from tui.app import ParbenchApp
 from tui.widgets.setup_form import SetupForm
-from workloads.store import Store
+from workloads.store.database import Store
 
 SIZES = [(80, 24), (120, 40)]
 SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]

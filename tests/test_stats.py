@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from workloads import stats
+from workloads.model import stats
 
 # Student's t quantiles from the tables (two-sided 95 %: the 0.975 quantile).
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 5: 2.571, 10: 2.228, 30: 2.042, 1000: 1.962}

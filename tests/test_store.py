@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import ROOT
-from workloads.measurement import Measurement
-from workloads.spec import build_spec
-from workloads.store import SCHEMA_VERSION, Store, StoreError
+
+from workloads.model.measurement import Measurement
+from workloads.model.spec import build_spec
+from workloads.store.database import SCHEMA_VERSION, Store, StoreError
 
 MACHINE = {"cpu_count": 2, "python": "3.11.7", "numpy": "2.0", "start_method": "fork", "cpu_model": "Test CPU"}
 
@@ -89,7 +89,7 @@ def test_a_running_run_whose_owner_died_reads_as_interrupted(db_path):
     with Store(db_path) as store:
         mine = store.start_run(build_spec())
     # Another process starts a run and dies without finishing it.
-    script = ("import sys; from workloads.store import Store; from workloads.spec import SweepSpec; "
+    script = ("import sys; from workloads.store.database import Store; from workloads.model.spec import SweepSpec; "
               "print(Store(sys.argv[1]).start_run(SweepSpec()))")
     dead = subprocess.run([sys.executable, "-c", script, str(db_path)], cwd=ROOT, capture_output=True, text=True,
                           check=True)

@@ -8,10 +8,11 @@ import math
 import textwrap
 
 import pytest
-
 from helpers import new_live_descendants, wait_for
-from workloads import loader
-from workloads.events import (
+
+from workloads.measuring import loader
+from workloads.measuring.sweep import run_sweep
+from workloads.model.events import (
     CallStarted,
     CeilingMeasured,
     MeasurementDone,
@@ -20,9 +21,8 @@ from workloads.events import (
     RunFinished,
     RunStarted,
 )
-from workloads.spec import SpecError, SweepSpec, build_spec
-from workloads.sweep import run_sweep
-from workloads.workload import resolve
+from workloads.model.spec import SpecError, SweepSpec, build_spec
+from workloads.model.workload import resolve
 
 ALL_STRATEGIES = ("serial", "processes", "threads", "numpy", "numpy-processes")
 NUMPY_STRATEGIES = ("numpy", "numpy-processes")

@@ -19,7 +19,7 @@ import psutil
 import pytest
 from helpers import ROOT, cli_env, run_cli, wait_for
 
-from workloads.store import Store
+from workloads.store.database import Store
 
 TINY = ("--items", "2", "--length", "10", "--repeat", "1", "--warmup", "0")
 
@@ -397,8 +397,8 @@ LUCKY = """
 
 
 def _measure(spec):
-    from workloads.events import MeasurementDone
-    from workloads.sweep import run_sweep
+    from workloads.measuring.sweep import run_sweep
+    from workloads.model.events import MeasurementDone
 
     events = []
     status = run_sweep(spec, events.append)
@@ -408,7 +408,7 @@ def _measure(spec):
 @pytest.mark.parametrize("start_method", ["fork", "spawn", "forkserver"])
 def test_a_kernel_that_pickles_only_by_luck_runs_in_process_pools_under_every_start_method(workload_file,
                                                                                         start_method):
-    from workloads.spec import SweepSpec
+    from workloads.model.spec import SweepSpec
 
     lambdas = workload_file("kernel = lambda value: [v * 3 for v in value]\n"
                             "kernel_numpy = lambda value: value * 3\n", name="lambdas")
@@ -430,7 +430,7 @@ def test_a_kernel_that_pickles_only_by_luck_runs_in_process_pools_under_every_st
 def test_a_forkserver_pool_outlives_its_workers_orphan_check(workload_file):
     """A forkserver worker's parent is the fork server: a call longer than the workers' check for
     a dead parent (0.5 s) must not read as orphaned."""
-    from workloads.spec import SweepSpec
+    from workloads.model.spec import SweepSpec
 
     path = workload_file("import time\n\ndef kernel(value):\n    time.sleep(0.4)\n    return value\n")
     spec = SweepSpec(workload=path, items=(4,), length=(2,), repeat=1, warmup=0, workers=2, pool="warm",
@@ -461,7 +461,7 @@ def test_forkserver_workers_exit_when_the_measuring_process_is_killed(workload_f
                     or "forkserver" in " ".join(p.cmdline())]
         # The fork server and the two workers it forked.
         assert wait_for(lambda: len(workers()) >= 3, timeout=60), [p.cmdline() for p in tagged_processes(tag)]
-        [measuring] = [p for p in tagged_processes(tag) if "workloads.measuring" in " ".join(p.cmdline())]
+        [measuring] = [p for p in tagged_processes(tag) if "workloads.measuring.process" in " ".join(p.cmdline())]
         measuring.kill()
         # Workers look for their parent every 0.5 s; a loaded CI machine may take a few rounds of that.
         assert wait_for(lambda: not workers(), timeout=15), [p.cmdline() for p in workers()]
@@ -490,7 +490,7 @@ def dask_cluster():
 
 @pytest.mark.parametrize("where", ["local", "scheduler"])
 def test_dask_runs_a_user_file_on_a_local_cluster_and_at_a_scheduler(workload_file, dask_cluster, where):
-    from workloads.spec import SweepSpec
+    from workloads.model.spec import SweepSpec
 
     spec = SweepSpec(workload=workload_file(LUCKY, name=f"records_{where}"), items=(3,), length=(4,), repeat=1,
                      warmup=0, workers=1, strategies=("serial", "dask"),
@@ -501,16 +501,17 @@ def test_dask_runs_a_user_file_on_a_local_cluster_and_at_a_scheduler(workload_fi
 
 
 def _dask_runner(token: str, upload: str | None, address: str):
-    from workloads.loader import ItemCall
-    from workloads.strategies import KINDS, RunnerConfig
+    from workloads.measuring.loader import ItemCall
+    from workloads.measuring.runners import RunnerConfig, make_runner
+    from workloads.model.strategies import KINDS
 
     config = RunnerConfig(kernel=None, item_call=ItemCall(token, "python", ()), workers=1, chunksize=1, warm=False,
                           start_method="fork", dask_scheduler=address, upload=upload)
-    return KINDS["dask"].make_runner(config)
+    return make_runner(KINDS["dask"], config)
 
 
 def test_dask_workers_get_the_file_by_upload_or_say_plainly_they_cannot_import_it(tmp_path, dask_cluster):
-    from workloads.errors import RunAborted
+    from workloads.model.errors import RunAborted
 
     name = f"uploaded_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{name}.py").write_text("def kernel(value):\n    return value * 7\n")

@@ -5,18 +5,18 @@ in a worker sweep with its ideal and ceiling lines. Driven through Pilot at 80x2
 from __future__ import annotations
 
 import pytest
+from test_analysis import costs, m, pool_params, synthetic_run
 from textual.widgets import Static, TabbedContent
 
-from test_analysis import costs, m, pool_params, synthetic_run
 from tui.app import ParbenchApp
 from tui.screens.stored_run import StoredRunScreen
 from tui.widgets.breakdown import bars, legend
 from tui.widgets.charts import ChartLegend, SpeedupChart
 from tui.widgets.results_view import ResultsView
 from tui.widgets.winner_map import winner_map
-from workloads.analysis import predict
-from workloads.spec import build_spec
-from workloads.store import Store
+from workloads.insight.analysis import predict
+from workloads.model.spec import build_spec
+from workloads.store.database import Store
 
 SIZE = (80, 24)
 

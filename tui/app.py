@@ -17,9 +17,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from workloads.export import to_markdown
+from workloads.presenting.exports import to_markdown
 from workloads.session import ResidentProcess
-from workloads.store import Store, StoreError
+from workloads.store.database import Store, StoreError
 
 from .screens.compare import CompareScreen
 from .screens.export_dialog import ExportDialog

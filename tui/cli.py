@@ -26,9 +26,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from workloads import workload as workloads
-from workloads.parsing import SpecError, parse_percent
-from workloads.spec import FIELDS, Field, field_named, setting_field, validate
+from workloads.model import workload as workloads
+from workloads.model.parsing import SpecError, parse_percent
+from workloads.model.spec import FIELDS, Field, field_named, setting_field, validate
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -91,7 +91,7 @@ def _workload_argument(argv: Sequence[str]) -> str | None:
 
 
 def _output_format(text: str) -> str:
-    from workloads.formats import parse_output_format
+    from workloads.presenting.formats import parse_output_format
 
     try:
         return parse_output_format(text)
@@ -116,7 +116,7 @@ def _add_format(parser) -> None:
 
 
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    from workloads.version import parbench_version
+    from workloads.model.version import parbench_version
 
     parser = _Parser(
         prog="parbench",
@@ -185,7 +185,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def _open_store(path: str | None):
-    from workloads.store import Store
+    from workloads.store.database import Store
 
     return Store(path)
 
@@ -208,7 +208,7 @@ def _spec_from_args(args: argparse.Namespace):
 def _check_export_paths(paths: list[str]) -> None:
     """Every --export is checked before anything is measured: a known suffix, a folder that exists
     and can be written."""
-    from workloads import export as exporter
+    from workloads.presenting import exports as exporter
 
     for path in paths:
         try:
@@ -226,7 +226,7 @@ def _boot_measuring_process(*, quiet: bool):
     """Start the measuring process now, without its sweep: its start-up (a fresh interpreter
     importing numpy and the engine, about 0.1 s) overlaps opening the store and drawing the
     progress bar."""
-    from workloads.measuring import SweepProcess
+    from workloads.measuring.process import SweepProcess
 
     try:
         return SweepProcess(quiet=quiet)
@@ -239,7 +239,7 @@ def _on_sigterm(signum, frame) -> None:
 
 
 def _chosen_format(args: argparse.Namespace) -> str:
-    from workloads.formats import default_format
+    from workloads.presenting.formats import default_format
 
     return args.format or default_format(sys.stdout.isatty())
 
@@ -260,10 +260,10 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
     try:
         from rich.console import Console
 
-        from workloads import export as exporter
+        from workloads.measuring.sweep import LOCK_IGNORE, LOCK_NO_WAIT, LOCK_WAIT, SweepOptions
+        from workloads.presenting import exports as exporter
         from workloads.session import SweepInterrupted, SweepRefused, execute
-        from workloads.store import StoreError
-        from workloads.sweep import LOCK_IGNORE, LOCK_NO_WAIT, LOCK_WAIT, SweepOptions
+        from workloads.store.database import StoreError
 
         from .progress import CliProgress
         from .report import emit, render_run
@@ -368,8 +368,8 @@ def _stored_run(store, text: str, command: str):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from workloads import export as exporter
-    from workloads import formats
+    from workloads.presenting import exports as exporter
+    from workloads.presenting import formats
 
     to_stdout = args.path == "-"
     if not to_stdout:
@@ -406,7 +406,7 @@ class _Runs:
 
     def load(self, text: str):
         """The run and how the tables name it: `run 3`, or the file's name."""
-        from workloads.importer import ImportRefused, read_export
+        from workloads.presenting.importer import ImportRefused, read_export
 
         if _is_run_ref(text):
             if self._store is None:
@@ -433,8 +433,8 @@ def _points(run) -> str:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from workloads import formats
-    from workloads.compare import compare
+    from workloads.insight.compare import compare
+    from workloads.presenting import formats
 
     from .report import emit, render_comparisons
 
@@ -474,7 +474,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from workloads.importer import ImportRefused, import_into, read_export
+    from workloads.presenting.importer import ImportRefused, import_into, read_export
 
     exported = []
     for text in args.files:
@@ -516,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("parbench: stopped by SIGTERM", file=sys.stderr)
         return EXIT_TERMINATED
     except Exception as exc:
-        from workloads.errors import ParbenchError
+        from workloads.model.errors import ParbenchError
 
         if args is not None and getattr(args, "debug", False):
             raise

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workloads.estimate import format_bytes, format_duration
-from workloads.events import CallStarted, LockWait, MeasurementDone, Probed, RunStarted
+from workloads.model.events import CallStarted, LockWait, MeasurementDone, Probed, RunStarted
+from workloads.model.numbers import format_bytes, format_duration
 
 
 class CliProgress:

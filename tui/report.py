@@ -17,11 +17,12 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from workloads import compare as comparing
-from workloads import formats
-from workloads.compare import Comparison
-from workloads.export import format_interval, format_ratio, format_seconds, rows, run_ceiling, winner_grid
-from workloads.store import Run
+from workloads.insight import compare as comparing
+from workloads.insight.compare import Comparison
+from workloads.model.numbers import format_interval, format_ratio, format_seconds
+from workloads.model.run import Run
+from workloads.presenting import formats
+from workloads.presenting.exports import rows, run_ceiling, winner_grid
 
 STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "rounds": "yellow",
                 "shared": "yellow",
@@ -84,8 +85,8 @@ def results_table(run: Run) -> Group:
 def verdict_and_map(run: Run) -> Group:
     """What goes under the run's table: the verdict, then the winner map when both items and length
     vary, and speedup against workers in a worker sweep."""
-    from workloads.analysis import analyse
-    from workloads.explain import verdict
+    from workloads.insight.analysis import analyse
+    from workloads.insight.explain import verdict
 
     ceiling, _ = run_ceiling(run)
     cpus = run.machine.get("usable_cpus") or run.machine.get("cpu_count")

@@ -17,9 +17,11 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
-from . import ceiling as machine_ceiling
-from .errors import ParbenchError
-from .events import (
+from .measuring import ceiling as machine_ceiling
+from .measuring.process import SweepProcess
+from .measuring.sweep import SweepOptions
+from .model.errors import ParbenchError
+from .model.events import (
     CANCELLED,
     COMPLETED,
     FAILED,
@@ -31,11 +33,10 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .measurement import NOT_APPLICABLE, Measurement
-from .measuring import SweepProcess
-from .spec import SweepSpec
-from .store import Run, Store
-from .sweep import SweepOptions
+from .model.measurement import Measurement
+from .model.run import Run, run_status
+from .model.spec import SweepSpec
+from .store.database import Store
 
 PARTIAL = "partial"
 REFUSED = "refused"
@@ -71,28 +72,6 @@ class Outcome:
     @property
     def run_id(self) -> int | None:
         return self.run.id
-
-
-def run_status(finished: RunFinished, measurements: list[Measurement]) -> tuple[str, str]:
-    """What a run is, from how its sweep ended and what it measured; the text says why when it is
-    not plainly completed."""
-    if finished.status == CANCELLED:
-        return CANCELLED, finished.error or "cancelled"
-    if finished.status != COMPLETED:
-        return FAILED, finished.error or "the sweep ended without a result"
-    applicable = [m for m in measurements if m.status != NOT_APPLICABLE]
-    bad = [m for m in applicable if not m.ok]
-    if not applicable:
-        return FAILED, "nothing applied: no strategy of this sweep can run this workload"
-    if not bad:
-        return COMPLETED, ""
-    kinds = {}
-    for m in bad:
-        kinds[m.status] = kinds.get(m.status, 0) + 1
-    detail = ", ".join(f"{count} {'timed out' if status == 'timeout' else status}" for status, count in kinds.items())
-    if len(bad) == len(applicable):
-        return FAILED, f"no measurement succeeded ({detail})"
-    return PARTIAL, f"{len(bad)} of {len(applicable)} measurements did not succeed ({detail})"
 
 
 def _now() -> str:

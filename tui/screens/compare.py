@@ -14,10 +14,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from workloads import formats
-from workloads.compare import MIN_CHANGE, Comparison, compare, summary
-from workloads.export import format_seconds
-from workloads.store import Run
+from workloads.insight.compare import MIN_CHANGE, Comparison, compare, summary
+from workloads.model.numbers import format_seconds
+from workloads.model.run import Run
+from workloads.presenting import formats
 
 from ..report import MARK_STYLE
 from ..widgets.compare_chart import CompareTimeChart, chart_key

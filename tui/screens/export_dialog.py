@@ -19,8 +19,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from workloads import export as exporter
-from workloads.store import Run
+from workloads.model.run import Run
+from workloads.presenting import exports as exporter
 
 from .confirm import ConfirmDialog
 

@@ -8,8 +8,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from workloads.compare import have_common_rows
-from workloads.store import Run, Store
+from workloads.insight.compare import have_common_rows
+from workloads.model.run import Run
+from workloads.store.database import Store
 
 from .compare import CompareScreen
 from .stored_run import StoredRunScreen

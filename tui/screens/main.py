@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar
 from textual.worker import Worker, WorkerState
 
-from workloads.estimate import format_bytes, format_duration
-from workloads.events import (
+from workloads.measuring.sweep import SweepOptions
+from workloads.model.events import (
     CallStarted,
     Event,
     LockWait,
@@ -28,11 +28,12 @@ from workloads.events import (
     Probed,
     RunStarted,
 )
-from workloads.probe import Profile
+from workloads.model.numbers import format_bytes, format_duration
+from workloads.model.profile import Profile
+from workloads.model.run import Run
+from workloads.model.spec import SweepSpec
 from workloads.session import Outcome, ResidentProcess, SweepInterrupted, SweepRefused, execute, probe
-from workloads.spec import SweepSpec
-from workloads.store import Run, Store
-from workloads.sweep import SweepOptions
+from workloads.store.database import Store
 
 from ..widgets.results_view import ResultsView
 from ..widgets.setup_form import SetupForm, profile_key
@@ -178,7 +179,7 @@ class MainScreen(Screen[None]):
         return [text for text in saved if isinstance(text, str)] if isinstance(saved, list) else []
 
     def _remember_workload(self, workload: str) -> None:
-        from workloads.workload import builtin_names
+        from workloads.model.workload import builtin_names
 
         if self.store is None or workload in builtin_names():
             return
@@ -216,7 +217,7 @@ class MainScreen(Screen[None]):
         self.start(state.spec)
 
     def _label(self, name: str) -> str:
-        from workloads.spec import field_named
+        from workloads.model.spec import field_named
 
         f = field_named(name, self.query_one(SetupForm).state.workload)
         return f.label if f is not None else name
@@ -343,7 +344,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="probe", exit_on_error=False)
     def _probe(self, spec: SweepSpec, key: tuple) -> None:
-        from workloads.workload import builtin_names
+        from workloads.model.workload import builtin_names
 
         # A user's file runs in a process of its own, so the resident one never imports it.
         process = self.resident.take() if self.resident is not None and spec.workload in builtin_names() else None

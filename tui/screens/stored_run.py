@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from workloads.store import Run
+from workloads.model.run import Run
 
 from ..widgets.results_view import ResultsView
 

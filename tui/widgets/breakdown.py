@@ -10,9 +10,9 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from workloads.analysis import analyse
-from workloads.measurement import Measurement
-from workloads.strategies import KINDS
+from workloads.insight.analysis import analyse
+from workloads.model.measurement import Measurement
+from workloads.model.strategies import KINDS
 
 SEGMENTS = (("start", "█", "red"), ("ship out", "▓", "orange"), ("work", "▒", "green"),
             ("ship back", "░", "cyan"), ("waiting", "·", "gray"))

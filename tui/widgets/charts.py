@@ -25,9 +25,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from workloads import stats
-from workloads.measurement import Measurement, serial_times, speedup, speedup_vs_serial, worker_sweep
-from workloads.strategies import KINDS
+from workloads.model import stats
+from workloads.model.measurement import Measurement, serial_times, speedup, speedup_vs_serial, worker_sweep
+from workloads.model.strategies import KINDS
 
 IDEAL_MARKER = "·"
 SERIAL_MARKER = "─"

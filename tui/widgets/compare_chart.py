@@ -11,8 +11,8 @@ from __future__ import annotations
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from workloads.measurement import Measurement, worker_sweep
-from workloads.strategies import KINDS
+from workloads.model.measurement import Measurement, worker_sweep
+from workloads.model.strategies import KINDS
 
 from .charts import log_axes, swept_axis, time_unit
 

@@ -23,11 +23,19 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from workloads.explain import explain
-from workloads.export import format_interval, format_ratio, format_seconds
-from workloads.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, Measurement, quality, \
-    serial_times, speedup, worker_sweep
-from workloads.strategies import KINDS
+from workloads.insight.explain import explain
+from workloads.model.measurement import (
+    STOP_BUDGET,
+    STOP_MAX_ROUNDS,
+    STOP_PRECISION,
+    Measurement,
+    quality,
+    serial_times,
+    speedup,
+    worker_sweep,
+)
+from workloads.model.numbers import format_interval, format_ratio, format_seconds
+from workloads.model.strategies import KINDS
 
 from .breakdown import Breakdown
 from .charts import ChartPane, SpeedupChart, TimeChart

@@ -20,11 +20,12 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
-from workloads import estimate
-from workloads import workload as workloads
-from workloads.probe import Profile
-from workloads.spec import FIELDS, Field, SweepSpec, Validation, fields_for, validate
-from workloads.strategies import DEFAULT, KINDS
+from workloads.insight import estimate
+from workloads.model import workload as workloads
+from workloads.model.numbers import format_bytes
+from workloads.model.profile import Profile
+from workloads.model.spec import FIELDS, Field, SweepSpec, Validation, fields_for, validate
+from workloads.model.strategies import DEFAULT, KINDS
 
 from .strategy_picker import StrategyPicker
 
@@ -336,7 +337,7 @@ class SetupForm(VerticalScroll):
             variants = len(spec.variants())
             estimate_label.update(
                 f"{points} point{'s' if points != 1 else ''} × {variants} strateg{'ies' if variants != 1 else 'y'}; "
-                f"input ~{estimate.format_bytes(memory.input_bytes)}, peak ~{estimate.format_bytes(memory.peak_bytes)}; "
+                f"input ~{format_bytes(memory.input_bytes)}, peak ~{format_bytes(memory.peak_bytes)}; "
                 f"{estimate.describe_duration(spec, profile)}"
             )
             estimate_label.set_class(False, "refused")

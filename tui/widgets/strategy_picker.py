@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from workloads.strategies import KINDS, NAMES
+from workloads.model.strategies import KINDS, NAMES
 
 
 class StrategyPicker(OptionList):

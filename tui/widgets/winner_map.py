@@ -10,11 +10,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from workloads import stats
-from workloads.analysis import analyse
-from workloads.export import format_ratio
-from workloads.measurement import Measurement
-from workloads.strategies import KINDS
+from workloads.insight.analysis import analyse
+from workloads.model import stats
+from workloads.model.measurement import Measurement
+from workloads.model.numbers import format_ratio
+from workloads.model.strategies import KINDS
 
 EMPTY = "The winner map fills in as points complete: the fastest strategy at each point and its lead."
 

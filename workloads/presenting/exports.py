@@ -16,10 +16,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ParbenchError
-from .measurement import Measurement, quality, serial_times, speedup
-from .store import Run
-from .version import parbench_version
+from ..model.errors import ParbenchError
+from ..model.measurement import Measurement, quality, serial_times, speedup
+from ..model.numbers import format_interval, format_ratio, format_seconds
+from ..model.run import Run
+from ..model.version import parbench_version
 
 COLUMNS = (
     "run_id", "workload", "strategy", "items", "length", "workers", "chunksize", "pool", "repeats",
@@ -126,8 +127,8 @@ def analysis_dict(run: Run) -> dict:
     """The JSON export's `analysis`: the verdict, the ceiling, and per parallel strategy (by series,
     `processes@2`) its measured costs (`ship_per_item_s` sums both ways; `ship_out_per_item_s` and
     `ship_back_per_item_s` are each way), its break-even, the model's check, and every point's split."""
-    from .analysis import analyse
-    from .explain import verdict
+    from ..insight.analysis import analyse
+    from ..insight.explain import verdict
 
     ceiling, note = run_ceiling(run)
     cpus = (run.machine or {}).get("usable_cpus") or (run.machine or {}).get("cpu_count")
@@ -201,48 +202,17 @@ def analysis_dict(run: Run) -> dict:
 
 
 def _karp_flatt(point, workers: int) -> float | None:
-    from .analysis import karp_flatt
+    from ..insight.analysis import karp_flatt
 
     return karp_flatt(point.twin_speedup.estimate if point.twin_speedup else None, workers)
-
-
-def format_seconds(value: float | None) -> str:
-    """A duration with a unit a person reads at a glance: 950 µs, 12.3 ms, 3.21 s."""
-    if value is None:
-        return "—"
-    if value < 1e-6:
-        return f"{value * 1e9:.3g} ns"
-    if value < 1e-3:
-        return f"{value * 1e6:.3g} µs"
-    if value < 1:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value:.3g} s"
-
-
-def format_ratio(value: float | None) -> str:
-    """`1.86×`: a speedup, or one run's time over another's."""
-    if value is None:
-        return "—"
-    return f"{value:.2f}×" if value >= 0.1 else f"{value:.2g}×"
-
-
-def format_interval(low: float | None, high: float | None) -> str:
-    """`0.97–1.15`: the interval of a speedup, as compact as its figures allow."""
-    if low is None or high is None:
-        return "—"
-
-    def short(value: float) -> str:
-        return f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"
-
-    return f"{short(low)}–{short(high)}"
 
 
 def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[str]]] | None:
     """The winner map as text cells: a header row (items, then each length) and a row per item
     count; each cell the winner and its lead over the runner-up (`≈` within noise: the lead's 95%
     interval spans 1; `?` one repeat, no interval). None when no point succeeded."""
-    from . import stats
-    from .analysis import analyse
+    from ..insight.analysis import analyse
+    from ..model import stats
 
     a = analyse(measurements)
     if not a.cells:
@@ -267,8 +237,8 @@ def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[s
 
 
 def to_markdown(run: Run) -> str:
-    from .analysis import analyse
-    from .explain import verdict
+    from ..insight.analysis import analyse
+    from ..insight.explain import verdict
 
     spec = run.spec
     machine = run.machine

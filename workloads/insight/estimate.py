@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .probe import Profile
-from .spec import SweepSpec
-from .strategies import KINDS, ItemCosts
+from ..model.numbers import format_bytes, format_duration
+from ..model.profile import Profile
+from ..model.spec import SweepSpec
+from ..model.strategies import KINDS, ItemCosts
 
 # Share of available memory a sweep may plan to use: the rest is the user's, and the estimate is rough.
 SAFE_SHARE = 0.6
@@ -45,24 +46,6 @@ class MemoryEstimate:
         return (f"this sweep needs about {format_bytes(self.peak_bytes)} at its largest point, more than "
                 f"the {format_bytes(self.limit_bytes)} limit ({SAFE_SHARE:.0%} of the "
                 f"{format_bytes(self.available_bytes)} available); use fewer items or a shorter length")
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 1:
-        return "under a second"
-    if seconds < 90:
-        return f"about {seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"about {seconds / 60:.0f} min"
-    return f"about {seconds / 3600:.1f} h"
 
 
 def available_memory() -> int:

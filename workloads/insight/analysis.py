@@ -37,9 +37,9 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from . import stats
-from .measurement import Measurement, serial_times, speedup
-from .strategies import KINDS, StrategyKind
+from ..model import stats
+from ..model.measurement import Measurement, serial_times, speedup
+from ..model.strategies import KINDS, StrategyKind
 
 # A break-even above this many items is reported as such, never searched item by item.
 SEARCH_ROUNDS = 8

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .workload import WorkloadError, WorkloadRef, ref_from_token
+from ..model.workload import WorkloadError, WorkloadRef, ref_from_token
 
 FORMS = ("python", "numpy")
 KERNEL_OF_FORM = {"python": "kernel", "numpy": "kernel_numpy"}

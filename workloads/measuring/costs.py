@@ -38,6 +38,7 @@ from typing import Any, Callable
 
 from .ceiling import runqueue_seconds
 from .loader import describe_exception
+from .runners import make_runner
 
 # An identity round trip lasts about this long: long enough that the per-item cost stands out of
 # the dispatch's noise (~0.3 ms), short enough to cost a point little.
@@ -231,7 +232,7 @@ def _ship_count(per_item_s: float, item_bytes: float, items: int, workers: int) 
 def _items_part(costs: dict, sampled: Sample, workers: int, kind, ceiling: float) -> float:
     """What one item per worker costs a pool beyond its start: their shipping and their work, as the
     model (`workloads.analysis`) spreads it over the workers."""
-    from .analysis import Params, work_time
+    from ..insight.analysis import Params, work_time
 
     share = 1.0 if sampled.cpu_share is None else sampled.cpu_share
     params = Params(0.0, costs["ship_out_s"] + costs["ship_back_s"], sampled.work_s, share, workers, ceiling,
@@ -269,7 +270,7 @@ def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, 
     config = replace(runner.config, kernel=_identity, item_call=IdentityItem(runner.config.item_call), warm=True,
                      chunksize=runner.chunksize or 1)
     workers = config.workers
-    pool = kind.make_runner(config)
+    pool = make_runner(kind, config)
     created = False
     try:
         cold_real = None
@@ -280,11 +281,11 @@ def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, 
             # ones (its memory is copied on first write, the kernel's code and data are touched for
             # the first time); the items' own shipping and work are taken out below. A cluster's
             # start takes seconds: it is read from the warm one's instead of starting two more.
-            cold = kind.make_runner(replace(config, warm=False))
+            cold = make_runner(kind, replace(config, warm=False))
             cold.prepare(workers)
             costs["empty_cold_start_s"] = _timed_call(cold, {i: None for i in range(workers)})
             if sampled.values:
-                real = kind.make_runner(replace(runner.config, warm=False, chunksize=1))
+                real = make_runner(kind, replace(runner.config, warm=False, chunksize=1))
                 real.prepare(workers)
                 cold_real = _timed_call(real, {i: sampled.values[i % len(sampled.values)] for i in range(workers)})
         start = time.perf_counter()

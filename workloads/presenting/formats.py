@@ -14,13 +14,13 @@ import csv
 import io
 import json
 
-from . import compare as comparing
-from . import export as exporter
-from .compare import Comparison, Row
-from .export import format_interval, format_ratio, format_seconds
-from .parsing import SpecError
-from .store import Run
-from .version import parbench_version
+from ..insight import compare as comparing
+from ..insight.compare import Comparison, Row
+from ..model.numbers import format_interval, format_ratio, format_seconds
+from ..model.parsing import SpecError
+from ..model.run import Run
+from ..model.version import parbench_version
+from . import exports as exporter
 
 TABLE = "table"
 MARKDOWN = "md"

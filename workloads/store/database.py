@@ -11,12 +11,12 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ParbenchError
-from .measurement import Measurement
-from .spec import SweepSpec
+from ..model.errors import ParbenchError
+from ..model.measurement import Measurement
+from ..model.run import Run
+from ..model.spec import SweepSpec
 
 SCHEMA_VERSION = 2
 RUNNING = "running"
@@ -93,30 +93,6 @@ def _pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
-
-
-@dataclass
-class Run:
-    id: int | None  # None for a run the store could not take (its numbers live in memory)
-    spec: SweepSpec
-    status: str
-    started_at: str
-    finished_at: str | None = None
-    error: str = ""
-    machine: dict = field(default_factory=dict)
-    measurements: list[Measurement] = field(default_factory=list)
-    imported: bool = False  # brought in with `parbench import` (measured elsewhere, or earlier)
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "spec": self.spec.to_dict(),
-            "machine": self.machine,
-            "status": self.status,
-            "error": self.error,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-        }
 
 
 # How long a write waits for another process holding the store's lock (two sweeps' callers, an

@@ -25,7 +25,7 @@ from dataclasses import asdict
 from multiprocessing.connection import Connection
 from typing import Iterator
 
-from .events import (
+from ..model.events import (
     CANCELLED,
     COMPLETED,
     FAILED,
@@ -36,7 +36,8 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .spec import SweepSpec
+from ..model.spec import SweepSpec
+from .cleanup import exit_when_parent_dies, kill_tree
 
 CANCEL = "cancel"
 QUIT = "quit"
@@ -46,28 +47,6 @@ PROBE = "probe"
 # only notices a cancel between calls, and one call can last much longer than a user will wait.
 CANCEL_GRACE_S = 0.5
 PARENT_POLL_S = 0.25
-
-
-def _kill_children() -> None:
-    import psutil
-
-    try:
-        children = psutil.Process().children(recursive=True)
-    except psutil.Error:
-        return
-    for child in children:
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
-
-
-def _watch_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(PARENT_POLL_S)
-        if os.getppid() != parent_pid:
-            _kill_children()
-            os._exit(4)
 
 
 def _serve(conn: Connection) -> None:
@@ -103,20 +82,21 @@ def _serve(conn: Connection) -> None:
 
 
 def _is_builtin(spec: SweepSpec) -> bool:
-    from .workload import builtin_names
+    from ..model.workload import builtin_names
 
     return spec.workload in builtin_names()
 
 
 def _child_main(conn: Connection, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
+    # If the caller is killed, take the pool workers down too, then exit.
+    exit_when_parent_dies(parent_pid, poll_s=PARENT_POLL_S, before_exit=kill_tree, code=4)
     try:
         _serve(conn)
     except (BrokenPipeError, EOFError, ConnectionResetError):
         pass  # the caller is gone; nobody to tell
     finally:
-        _kill_children()
+        kill_tree()
         conn.close()
 
 
@@ -136,7 +116,7 @@ class SweepProcess:
         # the caller's terminal (the app's screen) unless asked for.
         sink = subprocess.DEVNULL if quiet else None
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workloads.measuring", str(theirs.fileno()), str(os.getpid())],
+            [sys.executable, "-m", "workloads.measuring.process", str(theirs.fileno()), str(os.getpid())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=sink,
@@ -269,19 +249,7 @@ class SweepProcess:
 
     def kill(self) -> None:
         """Kill the measuring process and every process it started (its pools)."""
-        import psutil
-
-        try:
-            root = psutil.Process(self.process.pid)
-            procs = root.children(recursive=True) + [root]
-        except psutil.Error:
-            procs = []
-        for proc in procs:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        _wait_dead(procs, timeout=2.0)
+        kill_tree(self.process.pid, include_root=True, timeout=2.0)
         self._wait(2.0)
         self._conn.close()
 
@@ -293,30 +261,10 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _wait_dead(procs: list, timeout: float) -> None:
-    """Wait until every process has exited. A zombie has: orphaned pool workers are reaped by
-    init, which on some machines only does so every couple of seconds."""
-    import psutil
-
-    deadline = time.monotonic() + timeout
-    pending = list(procs)
-    while pending and time.monotonic() < deadline:
-        still = []
-        for proc in pending:
-            try:
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    still.append(proc)
-            except psutil.Error:
-                pass
-        pending = still
-        if pending:
-            time.sleep(0.02)
-
-
 def _child_env() -> dict[str, str]:
     """The caller's environment, with this copy of `workloads` first on the path, so the measuring
     process runs the same engine even when the caller imported it from a source tree."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     return env

@@ -15,10 +15,10 @@ import signal
 import threading
 import time
 import tracemalloc
-from dataclasses import asdict, dataclass
 
+from ..model.profile import FormProfile, Linear, Profile
+from ..model.workload import WorkloadError
 from .loader import LoadedWorkload, describe_exception
-from .workload import WorkloadError
 
 # The small length every probe starts at: cheap to build whatever the sweep's lengths are.
 SMALL_LENGTH = 1000
@@ -30,57 +30,6 @@ SLOW_CALL_S = 1.0
 # A probe's kernel call that has not returned after this long (the point timeout, when the sweep
 # has one) refuses the sweep, saying what to do.
 PROBE_TIMEOUT_S = 120.0
-
-
-@dataclass(frozen=True)
-class Linear:
-    """A quantity of one item as a function of its length: fixed + per_length × length."""
-
-    fixed: float
-    per_length: float
-
-    def at(self, length: int) -> float:
-        return max(0.0, self.fixed + self.per_length * length)
-
-    @classmethod
-    def fit(cls, samples: list[tuple[int, float]]) -> "Linear":
-        samples = sorted(samples)
-        if len(samples) == 1 or samples[0][0] == samples[-1][0]:
-            length, value = samples[-1]
-            return cls(0.0, value / max(1, length))  # one length: assume it grows with the length
-        (l1, v1), (l2, v2) = samples[0], samples[-1]
-        slope = max(0.0, (v2 - v1) / (l2 - l1))
-        return cls(max(0.0, v2 - slope * l2), slope)
-
-
-@dataclass(frozen=True)
-class FormProfile:
-    """One item in one form (Python lists or numpy arrays)."""
-
-    input_bytes: Linear  # the value in memory
-    output_bytes: Linear  # the kernel's result in memory
-    pickled_in: Linear  # bytes a pool ships to a worker
-    pickled_out: Linear  # bytes it ships back
-    work_s: Linear  # the kernel's time on the item
-    ship_s: Linear  # pickling and unpickling the value and the result, once each way
-    cpu_share: float  # CPU time over wall time of the kernel: 0 for a sleep, 1 for a Python loop
-
-
-@dataclass(frozen=True)
-class Profile:
-    forms: dict[str, FormProfile]
-    build_peak: Linear  # the most memory building one item took at once (all forms)
-    lengths: tuple[int, ...]  # the lengths measured
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Profile":
-        forms = {name: FormProfile(**{key: (Linear(**value) if isinstance(value, dict) else value)
-                                      for key, value in form.items()})
-                 for name, form in data["forms"].items()}
-        return cls(forms, Linear(**data["build_peak"]), tuple(data["lengths"]))
 
 
 class _Alarm:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 
-from . import stats
+from ..model import stats
+from ..model.measurement import Measurement
+from ..model.numbers import format_bytes, format_interval, format_ratio, format_seconds
+from ..model.strategies import BASELINE, KINDS
 from .analysis import Analysis, PointResult, SeriesResult, analyse, saturated_share
-from .estimate import format_bytes
-from .export import format_interval, format_ratio, format_seconds
-from .measurement import Measurement
-from .strategies import BASELINE, KINDS
 
 # A pool's start is worth naming when it is at least this share of the call.
 START_SHARE = 0.2

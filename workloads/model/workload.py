@@ -26,7 +26,7 @@ from pathlib import Path
 from .errors import ParbenchError
 from .parsing import SpecError, parse_choice, parse_float, parse_int
 
-BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "builtin"
 # The functions a workload may define, besides `kernel`.
 OPTIONAL_FUNCTIONS = ("kernel_numpy", "make_input", "make_input_numpy", "same", "reference")
 # The seed's list length when a workload names none.

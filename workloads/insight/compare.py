@@ -17,12 +17,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import stats
-from .importer import fingerprint
-from .measurement import Measurement, worker_sweep
-from .stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
-from .store import Run
-from .strategies import KINDS
+from ..model import stats
+from ..model.measurement import Measurement, worker_sweep
+from ..model.run import Run, fingerprint
+from ..model.stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
+from ..model.strategies import KINDS
 
 MIN_CHANGE = 0.05  # a change under 5 % is "same", however significant
 ONLY_A = "only in A"

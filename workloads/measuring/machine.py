@@ -41,7 +41,7 @@ def total_memory() -> int | None:
 
 
 def describe(start_method: str) -> dict:
-    from .version import parbench_version
+    from ..model.version import parbench_version
 
     try:
         import numpy

@@ -24,12 +24,11 @@ from array import array
 from dataclasses import dataclass
 from typing import Callable
 
-from . import ceiling as machine_ceiling
-from . import costs as pool_costs
-from . import estimate, machine, stats
-from . import workload as workloads
-from .errors import PoolBroken, RunAborted
-from .events import (
+from ..insight import estimate
+from ..model import stats
+from ..model import workload as workloads
+from ..model.errors import PoolBroken, RunAborted
+from ..model.events import (
     CANCELLED,
     COMPLETED,
     FAILED,
@@ -47,10 +46,10 @@ from .events import (
     RunFinished,
     RunStarted,
 )
-from .loader import LoadedWorkload, Reference, describe_exception
-from .lock import POLL_S, MachineLock
-from .measurement import (
+from ..model.measurement import (
     FAILED as MEASUREMENT_FAILED,
+)
+from ..model.measurement import (
     NOT_APPLICABLE,
     OK,
     STOP_BUDGET,
@@ -60,10 +59,17 @@ from .measurement import (
     TIMED_OUT,
     Measurement,
 )
-from .probe import Profile, profile
-from .spec import SweepSpec
-from .strategies import BASELINE, KINDS, Runner, RunnerConfig, StrategyKind, default_start_method
-from .workload import WorkloadError
+from ..model.profile import Profile
+from ..model.spec import SweepSpec
+from ..model.strategies import BASELINE, KINDS, StrategyKind, default_start_method
+from ..model.workload import WorkloadError
+from . import ceiling as machine_ceiling
+from . import costs as pool_costs
+from . import machine
+from .loader import LoadedWorkload, Reference, describe_exception
+from .lock import POLL_S, MachineLock
+from .probe import profile
+from .runners import Runner, RunnerConfig, make_runner
 
 # A bound on a calibration gone wrong (a call timed at ~0 s): never loop forever.
 MAX_LOOPS = 1_000_000
@@ -260,7 +266,7 @@ class _Sweep:
                     kernel=workload.kernel_of(kind.form), item_call=workload.item_call(kind.form),
                     workers=workers or 1, chunksize=spec.chunksize, warm=spec.pool == "warm",
                     start_method=start_method, dask_scheduler=spec.dask_scheduler, upload=upload)
-                runner = kind.make_runner(config)
+                runner = make_runner(kind, config)
             self.variants.append(_Variant(name, kind, workers, runner))
         # Serial first: its output is the reference the others are checked against, and the
         # baseline of every speedup.

@@ -9,18 +9,17 @@ import key, so importing one file twice, or the export of a run that is already 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ParbenchError
-from .export import EXPORT_FORMAT
-from .measurement import Measurement
-from .spec import SweepSpec
-from .store import Run
+from ..model.errors import ParbenchError
+from ..model.measurement import Measurement
+from ..model.run import Run, fingerprint
+from ..model.spec import SweepSpec
+from .exports import EXPORT_FORMAT
 
 # Exports written before the document carried its "format" (a run and its measurements, without
 # warm-up times): still readable.
@@ -39,22 +38,6 @@ class ExportedRun:
     format: int
     exported_by: str  # the parbench version that wrote the file ("unknown" for the first format)
     fingerprint: str
-
-
-def fingerprint(run: Run) -> str:
-    """A hash of what a run measured: its spec, machine, times and statuses, but not its id or
-    whether it was imported, so a run and its export (from any store) hash alike."""
-    content = {
-        "spec": run.spec.to_dict(),
-        "machine": run.machine,
-        "status": run.status,
-        "error": run.error,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "measurements": [m.to_dict() for m in run.measurements],
-    }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_export(path: str | os.PathLike) -> ExportedRun:
