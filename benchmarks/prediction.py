@@ -53,7 +53,7 @@ def _spec(fields: dict, **overrides):
 
 
 def _figures(run, strategy: str) -> dict:
-    a = analyse(run.measurements, ceiling=(run.machine or {}).get("parallel_ceiling"))
+    a = analyse(run.measurements, ceiling=run.machine.ceiling_value)
     result = next(r for r in a.series.values() if r.strategy == strategy)
     check = result.check
     noise = []

@@ -9,7 +9,12 @@ import time
 from workloads.measuring.sweep import run_sweep, stop_reason
 from workloads.model import stats
 from workloads.model.events import CallStarted, MeasurementDone
-from workloads.model.measurement import STOP_BUDGET, STOP_MAX_ROUNDS, STOP_PRECISION, quality
+from workloads.model.measurement import (
+    STOP_BUDGET,
+    STOP_MAX_ROUNDS,
+    STOP_PRECISION,
+    quality,
+)
 from workloads.model.spec import MAX_ROUNDS, MIN_ROUNDS, build_spec
 
 # Serial waits 2 ms an item; the thread pool's items wait 2 ms (quiet) or anywhere from 1 to 8 ms

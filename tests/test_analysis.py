@@ -18,20 +18,21 @@ from workloads.insight.analysis import (
     work_time,
 )
 from workloads.model import stats
+from workloads.model.costs import PoolCosts
 from workloads.model.measurement import Measurement
 
 S, OUT, BACK, C = 0.05, 0.001, 0.001, 0.01  # start, shipping each way, work per item
 
 
 def costs(start=S, out=OUT, back=BACK, work=C, *, share=1.0, ceiling=2.0, pool="cold", chunksize=1, workers=2,
-          dispatch=1e-4, **extra) -> dict:
-    """What `workloads.costs.measure_pool` records, with chosen figures."""
-    return {"workers": workers, "pool": pool, "start_method": "fork", "chunksize": chunksize,
+          dispatch=1e-4, **extra) -> PoolCosts:
+    """What `workloads.measuring.costs.measure_pool` records, with chosen figures."""
+    return PoolCosts(**{"workers": workers, "pool": pool, "start_method": "fork", "chunksize": chunksize,
             "work_per_item_s": work, "work_source": "serial's time at this point", "cpu_share": share,
             "ceiling": ceiling, "ceiling_note": "measured", "cpus": 2, "error": "", "input_bytes": 8000.0,
             "result_bytes": 8000.0, "pickle_in_s": out / 4, "pickle_out_s": back / 4, "cold_start_s": start,
             "pool_create_s": start, "dispatch_s": dispatch, "ship_out_s": out, "ship_back_s": back,
-            "pool_shutdown_s": 0.0, "pool_start_s": start if pool == "cold" else dispatch, **extra}
+            "pool_shutdown_s": 0.0, "pool_start_s": start if pool == "cold" else dispatch, **extra})
 
 
 def m(strategy: str, items: int, times, length: int = 1000, workers: int | None = None, **kwargs) -> Measurement:

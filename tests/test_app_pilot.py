@@ -6,7 +6,15 @@ import time
 
 import psutil
 import pytest
-from app_fixtures import default_sweep, failing_sweep, feed, finished_run, screen_text, six_strategies, until
+from app_fixtures import (
+    default_sweep,
+    failing_sweep,
+    feed,
+    finished_run,
+    screen_text,
+    six_strategies,
+    until,
+)
 from helpers import descendants
 from textual.widgets import ProgressBar
 from textual.worker import WorkerState

@@ -13,7 +13,15 @@ import sys
 
 import psutil
 import pytest
-from helpers import ROOT, cli_env, descendants, run_cli, stored_measurements, wait_for, wait_gone
+from helpers import (
+    ROOT,
+    cli_env,
+    descendants,
+    run_cli,
+    stored_measurements,
+    wait_for,
+    wait_gone,
+)
 
 from workloads.store.database import Store
 

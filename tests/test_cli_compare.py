@@ -13,6 +13,7 @@ from importlib.metadata import version
 import pytest
 from helpers import run_cli
 
+from workloads.model.machine import Machine
 from workloads.model.measurement import Measurement
 from workloads.model.spec import SweepSpec
 from workloads.presenting import exports as exporter
@@ -30,7 +31,7 @@ def _times(factor):
 def _store_run(store, *, pool="cold", processes=1.0, items=(4, 8), workload="squares", machine=MACHINE) -> int:
     spec = SweepSpec(workload=workload, items=items, length=(1000,), strategies=("serial", "processes"),
                      repeat=5, workers=(2,), pool=pool)
-    run_id = store.start_run(spec, machine)
+    run_id = store.start_run(spec, Machine.from_dict(machine))
     for index, size in enumerate(items):
         scale = size / 4
         store.add_measurement(run_id, Measurement(workload, "serial", size, 1000, None, None, None, 1,

@@ -11,6 +11,7 @@ from tui.app import ParbenchApp
 from tui.screens.compare import CompareScreen
 from tui.screens.history import HistoryScreen
 from tui.widgets.compare_chart import CompareTimeChart
+from workloads.model.machine import Machine
 from workloads.model.measurement import Measurement
 from workloads.model.run import Run
 from workloads.model.spec import SweepSpec
@@ -39,7 +40,7 @@ def _spec(pool: str, items=(4, 8, 16)) -> SweepSpec:
 
 
 def _store_run(store: Store, pool: str, processes: float, items=(4, 8, 16)) -> int:
-    run_id = store.start_run(_spec(pool, items), MACHINE)
+    run_id = store.start_run(_spec(pool, items), Machine.from_dict(MACHINE))
     for m in _measurements(pool, processes, items):
         store.add_measurement(run_id, m)
     store.finish_run(run_id, "completed")

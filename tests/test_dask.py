@@ -28,7 +28,7 @@ def test_dask_runs_the_kernel_and_matches_serial(pool):
 
 def test_unreachable_scheduler_fails_the_run_once_at_its_start_saying_where_and_why():
     spec = SweepSpec(workload="sleep", items=(2, 4, 8), length=(1,), strategies=("serial", "dask"), repeat=1,
-                     warmup=0, settings={"sleep_ms": 1}, dask_scheduler="tcp://127.0.0.1:9")
+                     warmup=0, settings={"sleep_ms": 1}, options={"dask_scheduler": "tcp://127.0.0.1:9"})
     events = []
     started = time.monotonic()
     assert run_sweep(spec, events.append) == "failed"
@@ -48,4 +48,4 @@ def test_bad_scheduler_address_is_rejected_by_name(address):
 
 
 def test_scheduler_address_without_scheme_means_tcp():
-    assert build_spec(dask_scheduler="10.0.0.5:8786").dask_scheduler == "tcp://10.0.0.5:8786"
+    assert build_spec(strategies="dask", dask_scheduler="10.0.0.5:8786").option("dask_scheduler") == "tcp://10.0.0.5:8786"

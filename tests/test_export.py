@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from workloads.model.machine import Machine
 from workloads.model.measurement import Measurement
 from workloads.model.spec import build_spec
 from workloads.presenting import exports as exporter
@@ -49,7 +50,7 @@ def run(db_path):
                       strategies="serial,processes,threads,numpy,numpy-processes", repeat="3")
     with Store(db_path) as store:
         run_id = store.start_run(spec)
-        store.set_machine(run_id, MACHINE)
+        store.set_machine(run_id, Machine.from_dict(MACHINE))
         for m in sample_measurements():
             store.add_measurement(run_id, m)
         store.finish_run(run_id, "completed")
@@ -256,7 +257,7 @@ def analysed_run(db_path):
                       repeat="3")
     with Store(db_path) as store:
         run_id = store.start_run(spec)
-        store.set_machine(run_id, {**MACHINE, "parallel_ceiling": 1.8, "ceiling_source": "stored"})
+        store.set_machine(run_id, Machine.from_dict({**MACHINE, "parallel_ceiling": 1.8, "ceiling_source": "stored"}))
         for items in (4, 8):
             for length in (10, 100):
                 serial = tuple(items * 0.05 * f for f in (1.0, 1.1, 0.9))

@@ -9,12 +9,18 @@ import sqlite3
 
 import pytest
 
+from workloads.model.machine import Machine
 from workloads.model.measurement import Measurement
 from workloads.model.run import fingerprint
 from workloads.model.spec import SweepSpec
 from workloads.presenting import exports as exporter
 from workloads.presenting.exports import EXPORT_FORMAT
-from workloads.presenting.importer import ImportRefused, import_into, parse_export, read_export
+from workloads.presenting.importer import (
+    ImportRefused,
+    import_into,
+    parse_export,
+    read_export,
+)
 from workloads.store.database import Store
 
 MACHINE = {"cpu_count": 64, "cpu_model": "Server CPU", "python": "3.13.0", "numpy": "2.1", "start_method": "spawn",
@@ -26,7 +32,7 @@ def exported(tmp_path):
     """A run measured and exported 'on another machine' (its own store), as a JSON file."""
     with Store(tmp_path / "server.sqlite3") as server:
         run_id = server.start_run(SweepSpec(workload="sleep", items=(4, 8), length=(10,), repeat=3,
-                                            settings={"sleep_ms": 5}), MACHINE)
+                                            settings={"sleep_ms": 5}), Machine.from_dict(MACHINE))
         server.add_measurement(run_id, Measurement("sleep", "serial", 4, 10, None, None, None, 1, (0.02, 0.021, 0.02),
                                                    warmup_times_s=(0.03,), point_index=0, stop="fixed"))
         server.add_measurement(run_id, Measurement("sleep", "processes", 4, 10, 64, 1, "warm", 1,
@@ -56,7 +62,7 @@ def test_an_exported_run_comes_back_exactly(exported, db_path):
         stored = store.load_run(run_id)
         assert [r.id for r in store.runs()] == [run_id]  # it shows in history
     assert stored.imported and not original.imported
-    assert stored.machine == MACHINE and stored.spec == original.spec
+    assert stored.machine.to_dict() == MACHINE and stored.spec == original.spec
     assert stored.status == "partial" and stored.error == "1 measurement failed"
     assert stored.started_at == original.started_at
     assert stored.measurements == original.measurements  # times, warm-ups, statuses, costs, point order

@@ -12,7 +12,13 @@ import psutil
 import pytest
 from helpers import descendants, new_live_descendants, wait_for, wait_gone
 
-from workloads.model.events import CeilingMeasured, MeasurementDone, Probed, RunFinished, RunStarted
+from workloads.model.events import (
+    CeilingMeasured,
+    MeasurementDone,
+    Probed,
+    RunFinished,
+    RunStarted,
+)
 from workloads.model.spec import SweepSpec, build_spec
 from workloads.session import execute
 from workloads.store.database import Store
@@ -52,8 +58,8 @@ def test_execute_measures_in_another_process_and_stores_every_measurement(tmp_pa
     assert isinstance(events[-1], RunFinished)
     # The machine as RunStarted described it, with its parallel ceiling (a process pool ran).
     [ceiling] = [e for e in events if isinstance(e, CeilingMeasured)]
-    assert run.machine == {**events[1].machine, **ceiling.info}
-    assert run.machine["start_method"] and run.machine["cpu_count"]
+    assert run.machine.to_dict() == {**events[1].machine, **ceiling.info}
+    assert run.machine.start_method and run.machine.cpu_count
     reported = [e.measurement for e in events if isinstance(e, MeasurementDone)]
     assert len(reported) == 8
     assert run.measurements == reported  # every one, with its times, in the order reported

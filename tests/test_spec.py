@@ -10,7 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workloads.model.parsing import parse_sizes as _parse_sizes
-from workloads.model.spec import MAX_ITEMS, MAX_LENGTH, MAX_POINTS, SpecError, SweepSpec, build_spec, validate
+from workloads.model.spec import (
+    MAX_ITEMS,
+    MAX_LENGTH,
+    MAX_POINTS,
+    SpecError,
+    SweepSpec,
+    build_spec,
+    validate,
+)
 from workloads.model.strategies import NAMES as STRATEGIES
 from workloads.model.workload import builtin_names
 

@@ -11,6 +11,7 @@ import sys
 import pytest
 from helpers import ROOT
 
+from workloads.model.machine import Machine
 from workloads.model.measurement import Measurement
 from workloads.model.spec import build_spec
 from workloads.store.database import SCHEMA_VERSION, Store, StoreError
@@ -40,7 +41,7 @@ def test_a_run_reads_back_as_written(db_path):
     with Store(db_path) as store:
         run_id = store.start_run(spec)
         running = store.load_run(run_id)
-        store.set_machine(run_id, MACHINE)
+        store.set_machine(run_id, Machine.from_dict(MACHINE))
         for m in written:
             store.add_measurement(run_id, m)
         store.finish_run(run_id, "completed")
@@ -52,7 +53,7 @@ def test_a_run_reads_back_as_written(db_path):
     assert run.id == run_id
     assert run.spec == spec
     assert run.status == "completed" and run.error == ""
-    assert run.machine == MACHINE
+    assert run.machine.to_dict() == MACHINE
     assert run.started_at and run.finished_at and run.started_at <= run.finished_at
     assert run.measurements == written
     for got, want in zip(run.measurements, written):

@@ -494,7 +494,7 @@ def test_dask_runs_a_user_file_on_a_local_cluster_and_at_a_scheduler(workload_fi
 
     spec = SweepSpec(workload=workload_file(LUCKY, name=f"records_{where}"), items=(3,), length=(4,), repeat=1,
                      warmup=0, workers=1, strategies=("serial", "dask"),
-                     dask_scheduler=dask_cluster.scheduler_address if where == "scheduler" else None)
+                     options={"dask_scheduler": dask_cluster.scheduler_address} if where == "scheduler" else {})
     status, measured = _measure(spec)
     assert status == "completed"
     assert measured["dask"].ok, measured["dask"].error
@@ -506,7 +506,7 @@ def _dask_runner(token: str, upload: str | None, address: str):
     from workloads.model.strategies import KINDS
 
     config = RunnerConfig(kernel=None, item_call=ItemCall(token, "python", ()), workers=1, chunksize=1, warm=False,
-                          start_method="fork", dask_scheduler=address, upload=upload)
+                          start_method="fork", upload=upload, options={"dask_scheduler": address})
     return make_runner(KINDS["dask"], config)
 
 

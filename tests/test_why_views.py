@@ -15,6 +15,7 @@ from tui.widgets.charts import ChartLegend, SpeedupChart
 from tui.widgets.results_view import ResultsView
 from tui.widgets.winner_map import winner_map
 from workloads.insight.analysis import predict
+from workloads.model.machine import Machine
 from workloads.model.spec import build_spec
 from workloads.store.database import Store
 
@@ -29,7 +30,7 @@ def store(tmp_path):
 
 def _stored(store, rows, **spec) -> int:
     run_id = store.start_run(build_spec(workload="squares", strategies="serial,processes,numpy", **spec),
-                             {"cpu_count": 2, "usable_cpus": 2})
+                             Machine(cpu_count=2, usable_cpus=2))
     for row in rows:
         store.add_measurement(run_id, row)
     store.finish_run(run_id, "completed")

@@ -485,7 +485,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     for document in exported:
         run_id, added = import_into(store, document)
-        origin = document.run.machine.get("hostname") or "an unrecorded machine"
+        origin = document.run.machine.hostname or "an unrecorded machine"
         if added:
             print(f"imported {document.path} as run {run_id} ({len(document.run.measurements)} rows, "
                   f"{document.run.spec.workload_name()}, measured on {origin})", file=sys.stderr)

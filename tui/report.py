@@ -53,8 +53,8 @@ def results_table(run: Run) -> Group:
     rounds = f"{spec.repeat} rounds" if spec.repeat is not None else f"rounds until ±{spec.precision:.0%}"
     table = Table(
         title=run_title(run), box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
-        caption=f"{machine.get('cpu_count', '?')} CPUs, Python {machine.get('python', '?')}, "
-        f"start method {machine.get('start_method', '?')}, pool {spec.pool}, {rounds} after up to {spec.warmup} "
+        caption=f"{machine.cpu_count or '?'} CPUs, Python {machine.python or '?'}, "
+        f"start method {machine.start_method or '?'}, pool {spec.pool}, {rounds} after up to {spec.warmup} "
         f"warm-up; speedup = geometric mean of per-round serial/strategy, 95% interval; dim = within noise",
     )
     table_rows = rows(run.id, run.measurements)
@@ -89,7 +89,7 @@ def verdict_and_map(run: Run) -> Group:
     from workloads.insight.explain import verdict
 
     ceiling, _ = run_ceiling(run)
-    cpus = run.machine.get("usable_cpus") or run.machine.get("cpu_count")
+    cpus = run.machine.cpus
     a = analyse(run.measurements, ceiling=ceiling, cpus=cpus)
     parts: list = []
     said = verdict(a)
@@ -140,7 +140,7 @@ def history_table(runs: list[Run], counts: dict[int, int]) -> Table:
         table.add_column(name, justify=justify, no_wrap=True)
     for run in runs:
         spec = run.spec
-        host = str(run.machine.get("hostname", ""))[:10] + (" (imp.)" if run.imported else "")
+        host = (run.machine.hostname or "")[:10] + (" (imp.)" if run.imported else "")
         table.add_row(
             str(run.id), run.started_at.replace("T", " ")[5:16], spec.workload_name()[:12], _sizes(spec.items),
             _sizes(spec.length), str(len(spec.strategies)), run.status, str(counts.get(run.id, 0)), host,

@@ -33,6 +33,7 @@ from .model.events import (
     RunFinished,
     RunStarted,
 )
+from .model.machine import Ceiling, Machine
 from .model.measurement import Measurement
 from .model.run import Run, run_status
 from .model.spec import SweepSpec
@@ -107,22 +108,23 @@ class _Recorder:
             return None
 
     def started(self, event: RunStarted) -> None:
-        self.run.machine = dict(event.machine)
+        self.run.machine = Machine.from_dict(event.machine)
         if self.store is not None:
             self.identity = self.store.identity()
-        run_id = self._write(lambda: self.store.start_run(self.spec, machine=event.machine), "start")
+        run_id = self._write(lambda: self.store.start_run(self.spec, machine=self.run.machine), "start")
         self.run.id = run_id
 
     def ceiling(self, event: CeilingMeasured) -> None:
         """The machine's parallel ceiling joins the run's machine; one measured now for this machine
         is kept for it, so the next run is handed it instead of measuring it."""
-        self.run.machine.update(event.info)
-        machine = dict(self.run.machine)
+        ceiling = Ceiling.from_dict(event.info)
+        if ceiling is None:
+            return
+        machine = self.run.machine = self.run.machine.with_ceiling(ceiling)
         if self.run.id is not None:
             self._write(lambda: self.store.set_machine(self.run.id, machine), "machine")
-        if event.info.get("ceiling_source") == machine_ceiling.MEASURED and event.info.get("machine_identity"):
-            self._write(lambda: self.store.set_machine_ceiling(event.info["machine_identity"], machine,
-                                                               event.info["parallel_ceiling"]), "ceiling")
+        if ceiling.kept_for_machine:
+            self._write(lambda: self.store.set_machine_ceiling(ceiling.identity, machine, ceiling.value), "ceiling")
 
     def measured(self, m: Measurement) -> None:
         self.run.measurements.append(m)
@@ -213,7 +215,7 @@ def execute(
                 recorder.measured(event.measurement)
             elif isinstance(event, RunFinished):
                 finished = event
-                if recorder.run.id is None and not recorder.run.machine and event.status == CANCELLED:
+                if recorder.run.id is None and not recorder.run.machine.recorded and event.status == CANCELLED:
                     # Cancelled before it started (waiting for another sweep): nothing to keep.
                     recorder.run.status = CANCELLED
                     on_event(event)

@@ -59,7 +59,7 @@ class HistoryScreen(Screen[None]):
         counts = self.store.measurement_counts()
         for run in self.runs:
             spec = run.spec
-            host = run.machine.get("hostname", "") + (" (imported)" if run.imported else "")
+            host = (run.machine.hostname or "") + (" (imported)" if run.imported else "")
             table.add_row(
                 self._mark_text(run.id), str(run.id), run.started_at.replace("T", " ")[:19], spec.workload_name(),
                 _sizes(spec.items), _sizes(spec.length), run.status, str(counts.get(run.id, 0)), host,

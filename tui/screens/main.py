@@ -28,6 +28,7 @@ from workloads.model.events import (
     Probed,
     RunStarted,
 )
+from workloads.model.machine import Machine
 from workloads.model.numbers import format_bytes, format_duration
 from workloads.model.profile import Profile
 from workloads.model.run import Run
@@ -79,7 +80,7 @@ def status_text(outcome: Outcome) -> str:
     elif outcome.status == "partial":
         text = f"{name} completed with failures: {outcome.error}."
     elif outcome.status == "cancelled":
-        if run.id is None and not run.machine:
+        if run.id is None and not run.machine.recorded:
             return "Cancelled before measuring: nothing stored."
         text = f"{name} cancelled: {kept} completed row{'s' if kept != 1 else ''} kept."
     else:
@@ -294,7 +295,7 @@ class MainScreen(Screen[None]):
             self._status(f"Waiting for the machine: {event.holder}. escape cancels the wait.")
         elif isinstance(event, RunStarted):
             progress.update(total=event.total_calls, progress=0)
-            results.cpus = event.machine.get("usable_cpus") or event.machine.get("cpu_count")
+            results.cpus = Machine.from_dict(event.machine).cpus
             self._status(f"Measuring: {event.total_points} points, {event.total_calls} calls"
                          + (" (alongside another sweep)" if event.shared else ""))
         elif isinstance(event, PointStarted):

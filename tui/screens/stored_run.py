@@ -17,8 +17,8 @@ def run_summary(run: Run) -> str:
     machine = run.machine
     return (
         f"run {run.id} · {spec.workload_name()} · {run.status} · started {run.started_at.replace('T', ' ')[:19]} UTC · "
-        f"{machine.get('cpu_count', '?')} CPUs, Python {machine.get('python', '?')}, "
-        f"start method {machine.get('start_method', '?')} · pool {spec.pool}, "
+        f"{machine.cpu_count or '?'} CPUs, Python {machine.python or '?'}, "
+        f"start method {machine.start_method or '?'} · pool {spec.pool}, "
         f"{','.join(map(str, spec.workers))} workers, "
         f"chunksize {spec.chunksize}, "
         f"{f'{spec.repeat} rounds' if spec.repeat is not None else f'rounds until ±{spec.precision:.0%}'}"
@@ -40,7 +40,7 @@ class StoredRunScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        cpus = self.run.machine.get("usable_cpus") or self.run.machine.get("cpu_count")
+        cpus = self.run.machine.cpus
         self.query_one(ResultsView).set_measurements(self.run.measurements, workers=max(self.run.spec.workers),
                                                     cpus=cpus)
 

@@ -306,7 +306,7 @@ class SpeedupChart(SweepChart):
 
     def ceiling(self) -> float | None:
         """This machine's measured parallel ceiling, as the pool costs of this run carry it."""
-        return next((m.costs["ceiling"] for m in self.measurements if m.costs and m.costs.get("ceiling")), None)
+        return next((m.costs.ceiling for m in self.measurements if m.costs and m.costs.ceiling), None)
 
     def ceiling_line(self) -> Line | None:
         ceiling = self.ceiling()

@@ -38,6 +38,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from ..model import stats
+from ..model.costs import PoolCosts
 from ..model.measurement import Measurement, serial_times, speedup
 from ..model.strategies import KINDS, StrategyKind
 
@@ -173,7 +174,7 @@ class PointResult:
     twin_speedup: stats.Interval | None  # against its in-process twin (serial, or numpy for numpy-processes)
     params: Params | None  # from this point's own costs
     split: Split | None
-    costs: dict
+    costs: PoolCosts
 
     @property
     def predicted_s(self) -> float | None:
@@ -330,28 +331,27 @@ def twin_of(kind: StrategyKind, measured: set[str]) -> str | None:
     return next((k.name for k in KINDS.values() if k.form == kind.form and not k.pooled and k.name in measured), None)
 
 
-def params_from_costs(costs: dict | None, *, items: int, chunksize: int | None, ceiling: float | None,
+def params_from_costs(costs: PoolCosts | None, *, items: int, chunksize: int | None, ceiling: float | None,
                       cpus: int | None, kind: StrategyKind, workers: int) -> Params | None:
     """The model's parameters from one point's measured costs; None when they are incomplete."""
-    if not costs or costs.get("error") or costs.get("pool_start_s") is None or costs.get("work_per_item_s") is None:
+    if costs is None or not costs.complete:
         return None
-    cap = ceiling or costs.get("ceiling") or cpus or costs.get("cpus") or workers
-    share = costs.get("cpu_share")
+    cap = ceiling or costs.ceiling or cpus or costs.cpus or workers
     return Params(
-        start_s=float(costs["pool_start_s"]),
-        ship_s=float(costs.get("ship_out_s", 0.0)) + float(costs.get("ship_back_s", 0.0)),
-        work_s=float(costs["work_per_item_s"]),
-        cpu_share=1.0 if share is None else float(share),
+        start_s=float(costs.pool_start_s),
+        ship_s=costs.ship_s,
+        work_s=float(costs.work_per_item_s),
+        cpu_share=1.0 if costs.cpu_share is None else float(costs.cpu_share),
         workers=workers,
         ceiling=float(cap),
         gil=not kind.ships,
-        chunksize=int(chunksize or costs.get("chunksize") or 1),
+        chunksize=int(chunksize or costs.chunksize or 1),
     )
 
 
-def _split(p: Params, n: int, measured: float, costs: dict) -> Split:
-    out = float(costs.get("ship_out_s", 0.0)) * n
-    back = float(costs.get("ship_back_s", 0.0)) * n
+def _split(p: Params, n: int, measured: float, costs: PoolCosts) -> Split:
+    out = (costs.ship_out_s or 0.0) * n
+    back = (costs.ship_back_s or 0.0) * n
     work = work_time(p, n)
     return Split(p.start_s, out, work, back, measured - (p.start_s + out + work + back))
 
@@ -456,10 +456,10 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
     """Everything `explain`, the exports and the views say about a run's numbers."""
     ok = [m for m in measurements if m.ok and m.stats is not None]
     if ceiling is None:
-        ceiling = next((m.costs["ceiling"] for m in measurements if m.costs and m.costs.get("ceiling")), None)
+        ceiling = next((m.costs.ceiling for m in measurements if m.costs and m.costs.ceiling), None)
     if cpus is None:
-        cpus = next((m.costs["cpus"] for m in measurements if m.costs and m.costs.get("cpus")), None)
-    ceiling_note = next((m.costs["ceiling_note"] for m in measurements if m.costs and m.costs.get("ceiling_note")), "")
+        cpus = next((m.costs.cpus for m in measurements if m.costs and m.costs.cpus), None)
+    ceiling_note = next((m.costs.ceiling_note for m in measurements if m.costs and m.costs.ceiling_note), "")
     baselines = serial_times(measurements)
     by_point: dict[Point, list[Measurement]] = {}
     for m in ok:
@@ -472,7 +472,7 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
         if interval is not None:
             speedups[(m.series, m.point)] = interval
     measured_names = {m.strategy for m in ok}
-    clock = {m.point: m.costs["pace_s"] for m in ok if m.costs and m.costs.get("pace_s")}
+    clock = {m.point: m.costs.pace_s for m in ok if m.costs and m.costs.pace_s}
     series: dict[str, SeriesResult] = {}
     for m in measurements:
         kind = KINDS.get(m.strategy)
@@ -492,7 +492,7 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
                                    kind=kind, workers=m.workers or 1)
         split = _split(params, m.items, m.stats.median, m.costs) if params is not None else None
         result.points.append(PointResult(m.items, m.length, m.stats.median, speedups.get((m.series, m.point)),
-                                         twin_speedup, params, split, dict(m.costs or {})))
+                                         twin_speedup, params, split, m.costs or PoolCosts()))
     for result in series.values():
         result.points.sort(key=lambda p: (p.length, p.items))
         for length in sorted({p.length for p in result.points}):

@@ -209,12 +209,12 @@ def differences(a: Run, b: Run) -> list[Difference]:
                                     show_value(settings_a[name]) if name in settings_a else "not set",
                                     show_value(settings_b[name]) if name in settings_b else "not set"))
     for key, name in MACHINE_FIELDS:
-        va, vb = a.machine.get(key), b.machine.get(key)
+        va, vb = getattr(a.machine, key), getattr(b.machine, key)
         if va == vb:
             continue
         shown = show_memory if key == "memory_bytes" else (lambda v: NOT_RECORDED if v is None else show_value(v))
         found.append(Difference("machine", name, shown(va), shown(vb)))
-    recorded = a.machine.get("start_method") is not None and b.machine.get("start_method") is not None
+    recorded = a.machine.start_method is not None and b.machine.start_method is not None
     if a.spec.start_method != b.spec.start_method and not recorded:
         found.append(Difference("spec", "start-method", show_value(a.spec.start_method),
                                 show_value(b.spec.start_method)))

@@ -64,13 +64,13 @@ def _series_words(name: str) -> str:
 
 def _pool_words(result: SeriesResult, costs: dict) -> str:
     kind = result.kind
-    mode = f"{costs['pool']} " if costs.get("pool") else ""  # a run stored without costs does not say
+    mode = f"{costs.pool} " if costs.pool else ""  # a run stored without costs does not say
     what = "LocalCluster" if kind.cluster else "pool"
     details = []
-    if costs.get("start_method"):
-        details.append(costs["start_method"])
-    if kind.processes and costs.get("chunksize"):
-        details.append(f"chunksize {costs['chunksize']}")
+    if costs.start_method:
+        details.append(costs.start_method)
+    if kind.processes and costs.chunksize:
+        details.append(f"chunksize {costs.chunksize}")
     extra = f", {', '.join(details)}" if details else ""
     return f"a {mode}{what} of {result.workers} worker{'s' if result.workers != 1 else ''}{extra}"
 
@@ -238,7 +238,7 @@ def _pool_paragraph(a: Analysis, result: SeriesResult) -> str:
     lead = (f"{name} ({_pool_words(result, costs)}): {_ratio(against)} against {twin} at {_at((at.items, at.length))}"
             if against is not None else f"{name} ({_pool_words(result, costs)}) at {_at((at.items, at.length))}")
     if at.params is None or at.split is None:
-        reason = costs.get("error") or "its costs were not measured"
+        reason = costs.error or "its costs were not measured"
         return f"{lead}, {format_seconds(at.measured_s)} a call; {reason}."
     split, params = at.split, at.params
     waiting = (f"waiting {format_seconds(split.waiting_s)}" if split.waiting_s >= 0 else
@@ -248,7 +248,7 @@ def _pool_paragraph(a: Analysis, result: SeriesResult) -> str:
             f"{format_seconds(split.ship_back_s)}, {waiting}.")
     if result.kind.ships:
         text += (f" Per item, shipping costs {format_seconds(params.ship_s)} both ways "
-                 f"({format_bytes(costs.get('input_bytes', 0))} out, {format_bytes(costs.get('result_bytes', 0))} back) "
+                 f"({format_bytes(costs.input_bytes or 0)} out, {format_bytes(costs.result_bytes or 0)} back) "
                  f"against {format_seconds(params.work_s)} of work.")
     else:
         text += (f" Per item, a task costs {format_seconds(params.ship_s)} against {format_seconds(params.work_s)} "
@@ -278,7 +278,7 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
             sentences.append(text)
         if be is not None and be.work_s is not None and (be.items is None or be.items > be.work_items):
             needed = f"It would pay at {be.work_items} items from ~{format_seconds(be.work_s)} of work per item"
-            shipped = costs.get("input_bytes", 0) + costs.get("result_bytes", 0)
+            shipped = costs.shipped_bytes
             if result.kind.ships and shipped > 0:
                 needed += (f" at this payload; longer items would not change that if their work grows with their size "
                            f"as their shipping does: the pool needs {format_seconds(be.work_s / shipped)} of work per "
@@ -287,12 +287,12 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
     growth = _start_growth(result, at)
     if growth:
         sentences.append(growth)
-    if costs.get("pool") == "cold" and at.measured_s > 0 and params.start_s / at.measured_s >= START_SHARE:
+    if costs.pool == "cold" and at.measured_s > 0 and params.start_s / at.measured_s >= START_SHARE:
         sentences.append(f"Starting the pool is {params.start_s / at.measured_s:.0%} of its call: a warm pool "
-                         f"(--pool warm) pays {format_seconds(costs.get('dispatch_s'))} a call instead of "
+                         f"(--pool warm) pays {format_seconds(costs.dispatch_s)} a call instead of "
                          f"{format_seconds(params.start_s)}")
-    if result.kind.processes and costs.get("chunksize") == 1 and at.items >= 4 * result.workers:
-        pickling = costs.get("pickle_in_s", 0.0) + costs.get("pickle_out_s", 0.0)
+    if result.kind.processes and costs.chunksize == 1 and at.items >= 4 * result.workers:
+        pickling = costs.pickle_s
         if params.ship_s > 2 * pickling and params.ship_s * at.items / at.measured_s >= START_SHARE:
             sentences.append(f"Most of an item's shipping is the task itself, not its bytes "
                              f"({format_seconds(pickling)} of pickling): --chunksize auto sends fewer, larger tasks")
@@ -301,7 +301,7 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
 
 def _start_growth(result: SeriesResult, at: PointResult) -> str:
     """A cold pool whose start grew with the data (at least doubled, by 10 ms or more)."""
-    if at.costs.get("pool") != "cold":
+    if at.costs.pool != "cold":
         return ""
     same = sorted((p for p in result.points if p.length == at.length and p.params is not None), key=lambda p: p.items)
     if len(same) < 2:
@@ -309,7 +309,7 @@ def _start_growth(result: SeriesResult, at: PointResult) -> str:
     first, last = same[0], same[-1]
     if last.params.start_s < max(2 * first.params.start_s, first.params.start_s + 0.01):
         return ""
-    forked = " (each forked worker copies its page tables)" if at.costs.get("start_method") == "fork" else ""
+    forked = " (each forked worker copies its page tables)" if at.costs.start_method == "fork" else ""
     return (f"Its start grew from {format_seconds(first.params.start_s)} at items={first.items} to "
             f"{format_seconds(last.params.start_s)} at items={last.items}: a cold pool's start grows with the data "
             f"this process holds{forked}")
@@ -320,7 +320,7 @@ def _threads_paragraph(a: Analysis, result: SeriesResult) -> str:
     if at is None:
         return ""
     name = _series_words(result.series)
-    share = at.params.cpu_share if at.params is not None else at.costs.get("cpu_share")
+    share = at.params.cpu_share if at.params is not None else at.costs.cpu_share
     value = at.speedup.estimate if at.speedup is not None else None
     head = f"{name}: {_ratio(at.speedup)} against serial at {_at((at.items, at.length))}"
     if share is None:

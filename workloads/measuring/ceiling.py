@@ -19,6 +19,8 @@ import statistics
 import time
 from dataclasses import dataclass
 
+from ..model.machine import MEASURED, STORED, Ceiling
+
 # Each busy loop lasts about this long alone: short, so that both halves of a pair run at one of the
 # VM's two speeds (it flips every few seconds), long against a pipe's wake-up (~0.1 ms).
 SPIN_S = 0.03
@@ -32,12 +34,12 @@ MIN_PAIRS = 3
 # ceiling then is the moment's, not the machine's, and is not kept.
 BUSY_SHARE = 0.1
 
-MEASURED = "measured"  # measured by this run, just now
-STORED = "stored"  # measured before on this machine and read from the store
 
 
 @dataclass(frozen=True)
-class Ceiling:
+class Reading:
+    """One measurement of the ceiling, with how it went."""
+
     value: float | None  # None when it could not be measured (`note` says why)
     processes: int
     ratios: tuple[float, ...] = ()  # N × alone / together, one per pair
@@ -108,7 +110,7 @@ def _run(conns) -> tuple[float, list]:
 
 
 def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float = SPIN_S, limit_s: float = LIMIT_S,
-            should_stop=lambda: False) -> Ceiling:
+            should_stop=lambda: False) -> Reading:
     """N copies of the busy loop together against one alone, `pairs` times interleaved.
 
     Never raises for the machine's sake: a helper that cannot start or dies, or a measurement over
@@ -116,7 +118,7 @@ def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float =
     if there are at least `MIN_PAIRS`). `should_stop` returning True ends it as cancelled."""
     n = processes or os.cpu_count() or 1
     if n < 2:
-        return Ceiling(1.0, n, (), "one CPU: nothing runs in parallel")
+        return Reading(1.0, n, (), "one CPU: nothing runs in parallel")
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
     began = time.perf_counter()
@@ -169,5 +171,34 @@ def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float =
                 helper.join(timeout=1.0)
     busy_share = statistics.median(waits) if waits else None
     if cancelled or len(ratios) < MIN_PAIRS:
-        return Ceiling(None, n, tuple(ratios), note or "too few pairs", cancelled, busy_share)
-    return Ceiling(statistics.median(ratios), n, tuple(ratios), note, False, busy_share)
+        return Reading(None, n, tuple(ratios), note or "too few pairs", cancelled, busy_share)
+    return Reading(statistics.median(ratios), n, tuple(ratios), note, False, busy_share)
+
+
+# Measured once per measuring process, by machine: the app's resident process serves many sweeps.
+_MEASURED: dict[str, float] = {}
+
+
+def measure_for_run(known: float | None, should_stop, *, shared: bool) -> tuple[Ceiling | None, bool]:
+    """The machine's parallel ceiling for a run, and whether a cancel arrived while measuring it.
+
+    `known` is the ceiling the store holds for this machine; else one this process measured before
+    serves (not alongside another sweep); else it is measured now. A measurement that fails or is
+    cut short leaves the run without a ceiling and says why; one taken alongside another sweep, or
+    while something else took the CPUs, serves this run's model but is never kept for the machine."""
+    if known is not None:
+        return Ceiling(known, STORED), False
+    identity = machine_identity()
+    if identity in _MEASURED and not shared:
+        return Ceiling(_MEASURED[identity], STORED), False
+    reading = measure(should_stop=should_stop)
+    if reading.cancelled:
+        return None, True
+    if reading.value is None:
+        return Ceiling(None, note=f"the parallel ceiling was not measured: {reading.note}"), False
+    if shared or reading.busy:
+        why = ("alongside another parbench sweep" if shared else
+               f"while the machine was busy (its helpers waited {reading.busy_share:.0%} of their time for a CPU)")
+        return Ceiling(reading.value, f"measured {why}; not kept for this machine", ratios=reading.ratios), False
+    _MEASURED[identity] = reading.value
+    return Ceiling(reading.value, MEASURED, ratios=reading.ratios, identity=identity), False

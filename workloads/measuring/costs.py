@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
+from ..model.costs import PoolCosts
 from .ceiling import runqueue_seconds
 from .loader import describe_exception
 from .runners import make_runner
@@ -241,10 +242,9 @@ def _items_part(costs: dict, sampled: Sample, workers: int, kind, ceiling: float
 
 
 def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, cpus: int,
-                 ceiling_note: str = "") -> dict:
-    """The costs of one pooled strategy at one point, as a dict for `Measurement.costs` (seconds,
-    per item where it says so). Never raises: a measurement that fails says so in `error`, with
-    whatever it had measured before."""
+                 ceiling_note: str = "") -> PoolCosts:
+    """The costs of one pooled strategy at one point (seconds, per item where it says so). Never
+    raises: a measurement that fails says so in `error`, with whatever it had measured before."""
     kind = runner.kind
     began = time.perf_counter()
     costs: dict = {
@@ -325,4 +325,4 @@ def measure_pool(runner, sampled: Sample, *, items: int, ceiling: float | None, 
         costs.setdefault("cold_start_s", costs["pool_create_s"] + costs["pool_shutdown_s"])
         costs["pool_start_s"] = costs["cold_start_s"] if costs["pool"] == "cold" else costs["dispatch_s"]
     costs["measured_in_s"] = time.perf_counter() - began
-    return costs
+    return PoolCosts(**costs)

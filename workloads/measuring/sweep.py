@@ -21,12 +21,13 @@ import signal
 import threading
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ..insight import estimate
 from ..model import stats
 from ..model import workload as workloads
+from ..model.costs import PoolCosts
 from ..model.errors import PoolBroken, RunAborted
 from ..model.events import (
     CANCELLED,
@@ -265,7 +266,8 @@ class _Sweep:
                 config = RunnerConfig(
                     kernel=workload.kernel_of(kind.form), item_call=workload.item_call(kind.form),
                     workers=workers or 1, chunksize=spec.chunksize, warm=spec.pool == "warm",
-                    start_method=start_method, dask_scheduler=spec.dask_scheduler, upload=upload)
+                    start_method=start_method, upload=upload,
+                    options={f.name: spec.option(f.name) for f in kind.options})
                 runner = make_runner(kind, config)
             self.variants.append(_Variant(name, kind, workers, runner))
         # Serial first: its output is the reference the others are checked against, and the
@@ -483,15 +485,15 @@ class _Point:
         if cancelled:
             raise Cancelled
 
-    def _costs(self, inputs: dict, deadline: _Deadline) -> tuple[dict[str, dict], bool]:
+    def _costs(self, inputs: dict, deadline: _Deadline) -> tuple[dict[str, PoolCosts], bool]:
         """Each pooled strategy's costs taken apart (`workloads.costs`), after the rounds and outside
         them; and whether a cancel arrived meanwhile (the point's rows are still sent first). None
         once the point's time limit is spent: the limit holds for them too."""
-        found: dict[str, dict] = {}
+        found: dict[str, PoolCosts] = {}
         if self.timed_out:
             return found, False
         if deadline.expired():
-            return {s.key: {"error": "not measured: the point's time limit was spent"} for s in self.series
+            return {s.key: PoolCosts(error="not measured: the point's time limit was spent") for s in self.series
                     if s.variant.kind.pooled}, False
         samples: dict[str, pool_costs.Sample] = {}
         for series in self.series:
@@ -515,14 +517,14 @@ class _Point:
                         cpu_share=profile_.cpu_share if profile_ is not None else None)
                 except Exception as exc:  # the kernel failed on a sample here: no costs for this form
                     samples[kind.form] = None
-                    found[series.key] = {"error": f"sampling the kernel failed: {describe_error(exc)}"}
+                    found[series.key] = PoolCosts(error=f"sampling the kernel failed: {describe_error(exc)}")
             if samples[kind.form] is None:
-                found.setdefault(series.key, {"error": "sampling the kernel failed"})
+                found.setdefault(series.key, PoolCosts(error="sampling the kernel failed"))
                 continue
-            found[series.key] = pool_costs.measure_pool(series.runner, samples[kind.form], items=self.items,
-                                                        ceiling=self.sweep.ceiling, cpus=machine.usable_cpus(),
-                                                        ceiling_note=self.sweep.ceiling_note)
-            found[series.key]["pace_s"] = stats.summarize(self.pace).median if self.pace else None
+            measured = pool_costs.measure_pool(series.runner, samples[kind.form], items=self.items,
+                                               ceiling=self.sweep.ceiling, cpus=machine.usable_cpus(),
+                                               ceiling_note=self.sweep.ceiling_note)
+            found[series.key] = replace(measured, pace_s=stats.summarize(self.pace).median if self.pace else None)
         return found, False
 
     def _emit_not_applicable(self) -> None:
@@ -683,39 +685,6 @@ def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
     return workload, measured
 
 
-# Measured once per measuring process, by machine: the app's resident process serves many sweeps.
-_CEILINGS: dict[str, float] = {}
-
-
-def _ceiling(spec: SweepSpec, options: SweepOptions, should_stop, *, shared: bool) -> dict:
-    """The machine's parallel ceiling for the `CeilingMeasured` event: the one given (from the
-    store), or measured now (`workloads.ceiling`) when the sweep has a strategy that runs items in
-    other processes. A measurement that fails or is cut short leaves the run without a ceiling and says
-    why (`ceiling_note`); a cancel while measuring cancels the run."""
-    if not any(KINDS[name].ships for name in spec.strategies):
-        return {}
-    if options.ceiling is not None:
-        return {"parallel_ceiling": options.ceiling, "ceiling_source": machine_ceiling.STORED}
-    identity = machine_ceiling.machine_identity()
-    if identity in _CEILINGS and not shared:
-        return {"parallel_ceiling": _CEILINGS[identity], "ceiling_source": machine_ceiling.STORED}
-    measured = machine_ceiling.measure(should_stop=should_stop)
-    if measured.cancelled:
-        raise Cancelled
-    if measured.value is None:
-        return {"parallel_ceiling": None, "ceiling_note": f"the parallel ceiling was not measured: {measured.note}"}
-    if shared or measured.busy:
-        # Measured alongside another sweep, or while something else took the CPUs: good for this
-        # run's model, never kept as the machine's.
-        why = ("alongside another parbench sweep" if shared else
-               f"while the machine was busy (its helpers waited {measured.busy_share:.0%} of their time for a CPU)")
-        return {"parallel_ceiling": measured.value, "ceiling_source": f"measured {why}; not kept for this machine",
-                "ceiling_ratios": list(measured.ratios)}
-    _CEILINGS[identity] = measured.value
-    return {"parallel_ceiling": measured.value, "ceiling_source": machine_ceiling.MEASURED,
-            "ceiling_ratios": list(measured.ratios), "machine_identity": identity}
-
-
 def run_sweep(
     spec: SweepSpec,
     emit: Callable[[Event], None],
@@ -745,11 +714,13 @@ def run_sweep(
     sweep = _Sweep(spec, workload, start_method, emit, should_stop, measured_profile, shared=not held)
     try:
         emit(RunStarted(len(spec.points()), sweep.calls_total, machine.describe(start_method), shared=not held))
-        known = _ceiling(spec, options, should_stop, shared=not held)
-        if known:
-            sweep.ceiling = known.get("parallel_ceiling")
-            sweep.ceiling_note = known.get("ceiling_note") or known.get("ceiling_source", "")
-            emit(CeilingMeasured(known))
+        if any(KINDS[name].ships for name in spec.strategies):
+            ceiling, cancelled = machine_ceiling.measure_for_run(options.ceiling, should_stop, shared=not held)
+            if cancelled:
+                raise Cancelled
+            sweep.ceiling = ceiling.value
+            sweep.ceiling_note = ceiling.said
+            emit(CeilingMeasured(ceiling.to_dict()))
         try:
             sweep.check()
         except RunAborted as exc:

@@ -6,9 +6,10 @@ sweep, failed, timed out, not applicable)."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from . import stats
+from .costs import PoolCosts
 from .stats import Interval, Stats, summarize
 from .strategies import BASELINE
 
@@ -44,13 +45,15 @@ class Measurement:
     precision: float | None = None  # the interval's half-width reached, as a share (adaptive rounds)
     check: str = ""  # how its output was checked, e.g. "exactly equal to serial"
     shared: bool = False  # measured while another parbench sweep held the machine (--ignore-lock)
-    costs: dict | None = None  # the pool's costs taken apart (workloads.costs), measured outside the timing
+    costs: PoolCosts | None = None  # the pool's costs taken apart, measured outside the timing
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times_s", tuple(self.times_s))
         object.__setattr__(self, "warmup_times_s", tuple(self.warmup_times_s))
         object.__setattr__(self, "stats", summarize(self.times_s))
+        if isinstance(self.costs, dict):  # from JSON, SQLite or an older caller
+            object.__setattr__(self, "costs", PoolCosts.from_dict(self.costs))
 
     @property
     def ok(self) -> bool:
@@ -75,10 +78,10 @@ class Measurement:
         return self.strategy if self.workers is None else f"{self.strategy}@{self.workers}"
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("stats")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "stats"}
         data["times_s"] = list(self.times_s)
         data["warmup_times_s"] = list(self.warmup_times_s)
+        data["costs"] = self.costs.to_dict() if self.costs is not None else None
         return data
 
     @classmethod

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from .events import CANCELLED, COMPLETED, FAILED, RunFinished
+from .machine import Machine
 from .measurement import NOT_APPLICABLE, Measurement
 from .spec import SweepSpec
 
@@ -30,15 +31,19 @@ class Run:
     started_at: str
     finished_at: str | None = None
     error: str = ""
-    machine: dict = field(default_factory=dict)
+    machine: Machine = field(default_factory=Machine)
     measurements: list[Measurement] = field(default_factory=list)
     imported: bool = False  # brought in with `parbench import` (measured elsewhere, or earlier)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.machine, dict):  # from JSON or an older caller
+            self.machine = Machine.from_dict(self.machine)
 
     def to_dict(self) -> dict:
         return {
             "id": self.id,
             "spec": self.spec.to_dict(),
-            "machine": self.machine,
+            "machine": self.machine.to_dict(),
             "status": self.status,
             "error": self.error,
             "started_at": self.started_at,
@@ -73,7 +78,7 @@ def fingerprint(run: Run) -> str:
     whether it was imported, so a run and its export (from any store) hash alike."""
     content = {
         "spec": run.spec.to_dict(),
-        "machine": run.machine,
+        "machine": run.machine.to_dict(),
         "status": run.status,
         "error": run.error,
         "started_at": run.started_at,

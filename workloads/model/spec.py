@@ -1,21 +1,25 @@
-"""What a sweep is: every field a user sets, declared once, and the `SweepSpec` they make.
+"""What a sweep is: `SweepSpec`, whose every attribute a user sets is declared on it, once.
 
-Each `Field` carries its flag, its form label, its default, its help, its parser and when it applies
-(chunksize only with a process pool, the scheduler only with dask, a workload's settings only with
-that workload). The CLI's argparse options, the app's form and the spec's defaults are all generated
-from `FIELDS` and the chosen workload's settings; nothing else declares a field. No numpy and no
-user code here: this runs on every keystroke in the app and before `parbench --help` returns.
+Each attribute's declaration (`declare`) is a `Field` (`workloads.model.options`): its flag, form
+label, default as typed, help, parser and when it applies (chunksize only with a process pool, a
+workload's settings only with that workload). `FIELDS` is read off the class; a strategy's own
+options (Dask's scheduler) come from its `StrategyKind`, a workload's settings from its source. The
+CLI's argparse options, the app's form and the spec's defaults are all generated from these;
+nothing else declares a field. No numpy and no user code here: this runs on every keystroke in the
+app and before `parbench --help` returns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from . import strategies as strategy_kinds
 from . import workload as workloads
+from .options import Field
 from .parsing import (
     SpecError,
     parse_choice,
@@ -76,27 +80,8 @@ class Scope:
         return any(k.processes for k in self.kinds())
 
     @property
-    def dask(self) -> bool:
-        return any(k.cluster for k in self.kinds())
-
-    @property
     def adaptive(self) -> bool:
         return self.values.get("repeat", None) is None
-
-
-@dataclass(frozen=True)
-class Field(workloads.Flagged):
-    name: str  # the SweepSpec attribute
-    label: str  # the form's label (at most 9 characters)
-    default: str  # the default, as a user would type it ("" = blank)
-    help: str
-    parse: Callable[[str, Scope], Any]
-    kind: str = "text"  # text, choice, workload or strategies: how the form shows it
-    choices: tuple[str, ...] = ()
-    applies: Callable[[Scope], bool] = lambda scope: True
-    metavar: str | None = None
-    advanced: bool = False  # the form folds it under "more settings"
-    setting: workloads.Setting | None = None  # a workload's setting rather than a sweep field
 
 
 # Parsers (text, scope) -> value --------------------------------------------------------------------
@@ -195,64 +180,183 @@ def _min_time(text: str, scope: Scope) -> float:
     return parse_float(text, "min-time", low=0.0, high=MAX_MIN_TIME, unit="s")
 
 
-def parse_scheduler(text: str | None, scope: Scope | None = None) -> str | None:
-    """A Dask scheduler address (`tcp://host:8786`), or None for a LocalCluster."""
-    if text is None or not text.strip() or text.strip() == "local":
-        return None
-    address = text.strip()
-    scheme, sep, rest = address.partition("://")
-    if not sep:
-        scheme, rest = "tcp", address
-    host, colon, port = rest.rpartition(":")
-    # isdigit() alone accepts '²' and other digits int() refuses or reads differently.
-    valid_port = port.isascii() and port.isdigit() and 0 < int(port) < 65536
-    if scheme not in ("tcp", "tls", "ws", "wss", "inproc") or not colon or not host or not valid_port:
-        raise SpecError("dask-scheduler", f"{address!r} is not a scheduler address like tcp://host:8786")
-    return f"{scheme}://{rest}"
-
-
 def _strategies(text: str, scope: Scope) -> tuple[str, ...]:
     return parse_strategies(text)
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("workload", "Workload", "squares",
-          "a built-in (" + ", ".join(workloads.builtin_names()) + "), a .py file defining kernel(value), "
-          "or an importable module", _workload, kind="workload", metavar="NAME|FILE.py|MODULE"),
-    Field("strategies", "Strategies", ",".join(strategy_kinds.DEFAULT),
-          "comma-separated, from " + ", ".join(strategy_kinds.NAMES), _strategies, kind="strategies",
-          metavar="LIST"),
-    Field("items", "Items", "4..64", "items per dict: 8, 4,8,16 or 4..512 (powers of two)", _items, metavar="SIZES"),
-    Field("length", "Length", "", "list length per item, same grammar as --items (default: the workload's own)",
-          _length, metavar="SIZES"),
-    Field("repeat", "Repeats", "auto",
-          "timed rounds per point: a number for exactly that many, or auto: at least 3, until --precision",
-          _repeat, metavar="N|auto"),
-    Field("precision", "Precision", "5%",
-          "auto repeats: add rounds until every 95% interval is within ± this", _precision,
-          applies=lambda scope: scope.adaptive, metavar="PCT"),
-    Field("budget", "Budget", "", "auto repeats: the whole sweep's time limit, e.g. 60s or 5m (blank: none)",
-          _budget, applies=lambda scope: scope.adaptive, metavar="DURATION"),
-    Field("workers", "Workers", "", "pool size, or a worker sweep: 2, 1,2,4 or 1..16 (blank: the CPU count)",
-          _workers, applies=lambda scope: scope.pooled, metavar="SIZES"),
-    Field("pool", "Pool", "cold", "cold: the pool is made inside the timing, as the seed; warm: made once before",
-          _pool, kind="choice", choices=POOL_MODES, applies=lambda scope: scope.pooled),
-    Field("chunksize", "Chunk", "1", "map chunksize: N or auto (default: 1, as the seed)", _chunksize,
-          applies=lambda scope: scope.process_pool, metavar="N|auto"),
-    Field("start_method", "Start", "", "how pool workers start: " + ", ".join(START_METHODS)
-          + " (blank: the platform's default)", _start_method, kind="choice", choices=("", *START_METHODS),
-          applies=lambda scope: scope.process_pool, metavar="METHOD"),
-    Field("dask_scheduler", "Scheduler", "", "dask: a scheduler such as tcp://host:8786 (blank: a LocalCluster "
-          "of --workers)", parse_scheduler, applies=lambda scope: scope.dask, metavar="ADDRESS"),
-    Field("warmup", "Warm-up", "1", "untimed warm-up calls per point", _warmup, advanced=True, metavar="N"),
-    Field("seed", "Seed", "12345", "random seed of the input data", _seed, advanced=True, metavar="N"),
-    Field("point_timeout", "Timeout", "", "seconds a point may take before it is stopped and recorded as timed "
-          "out (blank: no limit)", _point_timeout, advanced=True, metavar="SECONDS"),
-    Field("min_time", "Min time", "0.02", "seconds a timed repeat lasts at least: shorter calls run back to back "
-          "and are reported per call (0: one call per repeat)", _min_time, advanced=True, metavar="SECONDS"),
-    Field("skip_warmup_over", "No w-up >", "5", "no warm-up for a strategy whose calls take longer than this many "
-          "seconds (off: always warm up)", _skip_warmup_over, advanced=True, metavar="SECONDS|off"),
-)
+# The spec --------------------------------------------------------------------------------------------------
+
+_DECLARATION = "declaration"
+
+
+def declare(label: str, default: str, help: str, parse, *, value=dataclasses.MISSING, factory=None,
+            **traits) -> Any:
+    """One attribute of `SweepSpec` with its declaration. Its typed default is `default` parsed as a
+    user's text would be (or `value`, or `factory()` for one computed at run time)."""
+    declared = Field("", label, default, help, parse, **traits)
+    if factory is not None:
+        return field(default_factory=factory, metadata={_DECLARATION: declared})
+    if value is dataclasses.MISSING:
+        value = parse(default, Scope())
+    return field(default=value, metadata={_DECLARATION: declared})
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """Everything that determines a sweep; stored with the run so it can be repeated exactly."""
+
+    workload: str = declare(
+        "Workload", "squares", "a built-in (" + ", ".join(workloads.builtin_names()) + "), a .py file defining "
+        "kernel(value), or an importable module", _workload, kind="workload", metavar="NAME|FILE.py|MODULE")
+    strategies: tuple[str, ...] = declare(
+        "Strategies", ",".join(strategy_kinds.DEFAULT), "comma-separated, from " + ", ".join(strategy_kinds.NAMES),
+        _strategies, kind="strategies", metavar="LIST")
+    items: tuple[int, ...] = declare(
+        "Items", "4..64", "items per dict: 8, 4,8,16 or 4..512 (powers of two)", _items, metavar="SIZES")
+    length: tuple[int, ...] = declare(
+        "Length", "", "list length per item, same grammar as --items (default: the workload's own)", _length,
+        value=(100_000,), metavar="SIZES")
+    repeat: int | None = declare(
+        "Repeats", "auto", "timed rounds per point: a number for exactly that many, or auto: at least 3, until "
+        "--precision", _repeat, metavar="N|auto")
+    precision: float = declare(
+        "Precision", "5%", "auto repeats: add rounds until every 95% interval is within ± this", _precision,
+        applies=lambda scope: scope.adaptive, metavar="PCT")
+    budget: float | None = declare(
+        "Budget", "", "auto repeats: the whole sweep's time limit, e.g. 60s or 5m (blank: none)", _budget,
+        applies=lambda scope: scope.adaptive, metavar="DURATION")
+    workers: tuple[int, ...] = declare(
+        "Workers", "", "pool size, or a worker sweep: 2, 1,2,4 or 1..16 (blank: the CPU count)", _workers,
+        factory=lambda: (default_workers(),), applies=lambda scope: scope.pooled, metavar="SIZES")
+    pool: str = declare(
+        "Pool", "cold", "cold: the pool is made inside the timing, as the seed; warm: made once before", _pool,
+        kind="choice", choices=POOL_MODES, applies=lambda scope: scope.pooled)
+    chunksize: int | str = declare(
+        "Chunk", "1", "map chunksize: N or auto (default: 1, as the seed)", _chunksize,
+        applies=lambda scope: scope.process_pool, metavar="N|auto")
+    start_method: str | None = declare(
+        "Start", "", "how pool workers start: " + ", ".join(START_METHODS) + " (blank: the platform's default)",
+        _start_method, kind="choice", choices=("", *START_METHODS), applies=lambda scope: scope.process_pool,
+        metavar="METHOD")
+    warmup: int = declare("Warm-up", "1", "untimed warm-up calls per point", _warmup, advanced=True, metavar="N")
+    seed: int = declare("Seed", "12345", "random seed of the input data", _seed, advanced=True, metavar="N")
+    point_timeout: float | None = declare(
+        "Timeout", "", "seconds a point may take before it is stopped and recorded as timed out (blank: no limit)",
+        _point_timeout, advanced=True, metavar="SECONDS")
+    min_time: float = declare(
+        "Min time", "0.02", "seconds a timed repeat lasts at least: shorter calls run back to back and are "
+        "reported per call (0: one call per repeat)", _min_time, advanced=True, metavar="SECONDS")
+    skip_warmup_over: float | None = declare(
+        "No w-up >", "5", "no warm-up for a strategy whose calls take longer than this many seconds (off: always "
+        "warm up)", _skip_warmup_over, advanced=True, metavar="SECONDS|off")
+    # Not typed by a user as such: the chosen workload's settings, and the chosen strategies' own
+    # options (each declared by its workload or strategy), by name.
+    settings: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Typed loosely by callers (a list from JSON, one int of workers): always tuples here.
+        for name in ("items", "length", "strategies"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        workers = self.workers
+        object.__setattr__(self, "workers", (workers,) if isinstance(workers, int) else tuple(workers))
+        object.__setattr__(self, "settings", dict(self.settings))
+        object.__setattr__(self, "options", dict(self.options))
+
+    def points(self) -> list[tuple[int, int]]:
+        """The sweep's (items, length) points, in the order they are measured."""
+        return [(items, length) for items in self.items for length in self.length]
+
+    @property
+    def adaptive(self) -> bool:
+        return self.repeat is None
+
+    @property
+    def max_rounds(self) -> int:
+        return self.repeat if self.repeat is not None else MAX_ROUNDS
+
+    @property
+    def min_rounds(self) -> int:
+        return self.repeat if self.repeat is not None else MIN_ROUNDS
+
+    def option(self, name: str):
+        """A strategy's own option (`dask_scheduler`), None when not set."""
+        return self.options.get(name)
+
+    def variants(self) -> list[tuple[str, int | None]]:
+        """Every (strategy, workers) measured at each point: a pooled strategy once per worker count."""
+        result = []
+        for name in self.strategies:
+            kind = strategy_kinds.KINDS[name]
+            if kind.pooled:
+                result.extend((name, w) for w in self.workers)
+            else:
+                result.append((name, None))
+        return result
+
+    def workload_name(self) -> str:
+        """What a user reads: the built-in's name, the file's stem, the module's name."""
+        text = self.workload
+        if text.endswith(".py"):
+            return os.path.basename(text)[:-3]
+        return text
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON and SQLite. A strategy's options sit at the top level beside the
+        sweep's fields (`dask_scheduler`), as they always have in stored runs and exports."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "options"}
+        for key in ("items", "length", "strategies", "workers"):
+            data[key] = list(getattr(self, key))
+        data["settings"] = dict(self.settings)
+        for declared in STRATEGY_OPTIONS:
+            data[declared.name] = self.options.get(declared.name)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SweepSpec":
+        data = dict(data)
+        # Runs stored before workloads carried their own settings kept the built-ins' knobs at the top.
+        settings = dict(data.get("settings") or {})
+        for legacy, workload in (("sleep_ms", "sleep"), ("spin", "spin")):
+            if legacy in data and data.get("workload") == workload:
+                settings.setdefault(legacy, data[legacy])
+        data["settings"] = settings
+        options = dict(data.get("options") or {})
+        for declared in STRATEGY_OPTIONS:
+            if data.get(declared.name) is not None:
+                options.setdefault(declared.name, data[declared.name])
+        data["options"] = {key: value for key, value in options.items() if value is not None}
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+def _declared() -> tuple[Field, ...]:
+    found = []
+    for f in fields(SweepSpec):
+        declared = f.metadata.get(_DECLARATION)
+        if declared is not None:
+            found.append(dataclasses.replace(declared, name=f.name))
+    return tuple(found)
+
+
+def _strategy_options() -> tuple[Field, ...]:
+    """Each strategy's own options, applying when that strategy is chosen."""
+    found = []
+    for kind in strategy_kinds.KINDS.values():
+        for declared in kind.options:
+            found.append(dataclasses.replace(declared, strategy=kind.name,
+                                             applies=lambda scope, name=kind.name: name in scope.strategies))
+    return tuple(found)
+
+
+STRATEGY_OPTIONS = _strategy_options()
+_SWEEP_FIELDS = _declared()
+# The form's order: what a first sweep needs, the strategies' own options, then the advanced ones.
+FIELDS: tuple[Field, ...] = (tuple(f for f in _SWEEP_FIELDS if not f.advanced) + STRATEGY_OPTIONS
+                             + tuple(f for f in _SWEEP_FIELDS if f.advanced))
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
 
@@ -276,96 +380,6 @@ def field_named(name: str, workload: workloads.WorkloadInfo | None = None) -> Fi
     """The field with this attribute name or error name (`point_timeout` or `point-timeout`)."""
     wanted = name.replace("-", "_")
     return next((f for f in fields_for(workload) if f.name == wanted), None)
-
-
-# The spec -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """Everything that determines a sweep; stored with the run so it can be repeated exactly."""
-
-    workload: str = "squares"  # a built-in's name, a file's absolute path, or a module's dotted name
-    settings: dict = field(default_factory=dict)  # the workload's settings, by name
-    items: tuple[int, ...] = (4, 8, 16, 32, 64)
-    length: tuple[int, ...] = (100_000,)
-    strategies: tuple[str, ...] = strategy_kinds.DEFAULT
-    repeat: int | None = None  # None: adaptive, until `precision` (at least MIN_ROUNDS)
-    precision: float = 0.05
-    budget: float | None = None  # seconds for the whole sweep (adaptive rounds only)
-    warmup: int = 1
-    workers: tuple[int, ...] = field(default_factory=lambda: (default_workers(),))
-    chunksize: int | str = 1
-    pool: str = "cold"
-    start_method: str | None = None  # None: the platform's default, resolved in the measuring process
-    seed: int = 12345
-    point_timeout: float | None = None  # seconds a point may take before it is stopped
-    skip_warmup_over: float | None = DEFAULT_SKIP_WARMUP_OVER  # no warm-up for calls longer than this
-    min_time: float = DEFAULT_MIN_TIME  # seconds a timed repeat lasts at least; 0: one call each
-    dask_scheduler: str | None = None  # None: a LocalCluster of `workers` processes
-
-    def __post_init__(self) -> None:
-        # Typed loosely by callers (a list from JSON, one int of workers): always tuples here.
-        for name in ("items", "length", "strategies"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        workers = self.workers
-        object.__setattr__(self, "workers", (workers,) if isinstance(workers, int) else tuple(workers))
-        object.__setattr__(self, "settings", dict(self.settings))
-
-    def points(self) -> list[tuple[int, int]]:
-        """The sweep's (items, length) points, in the order they are measured."""
-        return [(items, length) for items in self.items for length in self.length]
-
-    @property
-    def adaptive(self) -> bool:
-        return self.repeat is None
-
-    @property
-    def max_rounds(self) -> int:
-        return self.repeat if self.repeat is not None else MAX_ROUNDS
-
-    @property
-    def min_rounds(self) -> int:
-        return self.repeat if self.repeat is not None else MIN_ROUNDS
-
-    def variants(self) -> list[tuple[str, int | None]]:
-        """Every (strategy, workers) measured at each point: a pooled strategy once per worker count."""
-        result = []
-        for name in self.strategies:
-            kind = strategy_kinds.KINDS[name]
-            if kind.pooled:
-                result.extend((name, w) for w in self.workers)
-            else:
-                result.append((name, None))
-        return result
-
-    def workload_name(self) -> str:
-        """What a user reads: the built-in's name, the file's stem, the module's name."""
-        text = self.workload
-        if text.endswith(".py"):
-            return os.path.basename(text)[:-3]
-        return text
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        for key in ("items", "length", "strategies", "workers"):
-            data[key] = list(getattr(self, key))
-        return data
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SweepSpec":
-        data = dict(data)
-        # Runs stored before workloads carried their own settings kept the built-ins' knobs at the top.
-        settings = dict(data.get("settings") or {})
-        for legacy, workload in (("sleep_ms", "sleep"), ("spin", "spin")):
-            if legacy in data and data.get("workload") == workload:
-                settings.setdefault(legacy, data[legacy])
-        data["settings"] = settings
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 # Building a spec from what the user typed ----------------------------------------------------------------
@@ -410,6 +424,7 @@ def validate(texts: dict[str, Any]) -> Validation:
     scope = Scope(info, values.get("strategies", ()), values)
     applies: dict[str, bool] = {}
     settings: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     for f in fields_for(info):
         if f.name in ("workload", "strategies"):
             applies[f.name] = True
@@ -421,6 +436,9 @@ def validate(texts: dict[str, Any]) -> Validation:
             continue
         if f.setting is not None:
             settings[f.name] = value
+        elif f.strategy:
+            if value is not None and f.applies(scope):
+                options[f.name] = value
         else:
             values[f.name] = value
     for f in fields_for(info):
@@ -441,7 +459,7 @@ def validate(texts: dict[str, Any]) -> Validation:
                                    + " cannot run; choose another strategy too"
     spec = None
     if not errors:
-        spec = SweepSpec(settings=settings, **values)
+        spec = SweepSpec(settings=settings, options=options, **values)
     return Validation(spec, errors, notes, info, applies)
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .options import Field
+from .parsing import SpecError
+
 START_METHODS = ("fork", "spawn", "forkserver")
 
 # Rough costs measured on the 2-vCPU VM, for the estimate only (a guide: "seconds" or "an hour").
@@ -55,6 +58,7 @@ class StrategyKind:
     processes: bool = False  # a process pool: start method and chunksize apply
     cluster: bool = False  # runs on a Dask cluster
     runner: str = "serial"  # its runner: a module of workloads.measuring.runners
+    options: tuple[Field, ...] = ()  # its own options, which apply when it is chosen (Dask's scheduler)
 
     @property
     def ships(self) -> bool:
@@ -90,6 +94,25 @@ class StrategyKind:
         chunks = math.ceil(items / resolve_chunksize(chunksize, items, workers))
         return start + work / parallel + items * costs.ship_s + chunks * TASK_S
 
+def parse_scheduler(text: str | None, scope=None) -> str | None:
+    """A Dask scheduler address (`tcp://host:8786`), or None for a LocalCluster."""
+    if text is None or not text.strip() or text.strip() == "local":
+        return None
+    address = text.strip()
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    host, colon, port = rest.rpartition(":")
+    # isdigit() alone accepts '²' and other digits int() refuses or reads differently.
+    valid_port = port.isascii() and port.isdigit() and 0 < int(port) < 65536
+    if scheme not in ("tcp", "tls", "ws", "wss", "inproc") or not colon or not host or not valid_port:
+        raise SpecError("dask-scheduler", f"{address!r} is not a scheduler address like tcp://host:8786")
+    return f"{scheme}://{rest}"
+
+
+DASK_SCHEDULER = Field("dask_scheduler", "Scheduler", "", "dask: a scheduler such as tcp://host:8786 (blank: a "
+                       "LocalCluster of --workers)", parse_scheduler, metavar="ADDRESS", strategy="dask")
+
 BASELINE = "serial"
 KINDS: dict[str, StrategyKind] = {kind.name: kind for kind in (
     StrategyKind("serial", "python", "the seed's for loop over d.items()", "o", "blue"),
@@ -101,7 +124,7 @@ KINDS: dict[str, StrategyKind] = {kind.name: kind for kind in (
     StrategyKind("numpy-processes", "numpy", "kernel_numpy in a ProcessPoolExecutor", "#", "orange",
                  pooled=True, processes=True, runner="pool"),
     StrategyKind("dask", "python", "the kernel on a Dask cluster (LocalCluster or a scheduler)", "@", "cyan",
-                 pooled=True, cluster=True, runner="dask"),
+                 pooled=True, cluster=True, runner="dask", options=(DASK_SCHEDULER,)),
 )}
 NAMES = tuple(KINDS)
 DEFAULT = ("serial", "processes", "numpy")

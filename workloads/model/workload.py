@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import ParbenchError
+from .options import Flagged
 from .parsing import SpecError, parse_choice, parse_float, parse_int
 
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "builtin"
@@ -78,22 +79,6 @@ class WorkloadRef:
             return hashlib.sha1(self.path.read_bytes()).hexdigest()[:12]
         except OSError:
             return ""
-
-
-class Flagged:
-    """How a named option reads on the command line and in its errors; shared by the sweep's fields
-    and a workload's settings, which both render to argparse and to the form."""
-
-    name: str
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    @property
-    def field_name(self) -> str:
-        """How errors name it: the flag without dashes."""
-        return self.name.replace("_", "-")
 
 
 @dataclass(frozen=True)

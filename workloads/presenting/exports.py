@@ -92,14 +92,15 @@ def to_json(run: Run) -> str:
     for row, m in zip(rows(run.id, run.measurements), run.measurements):
         # Everything a Measurement holds beyond its row, so `parbench import` rebuilds it exactly.
         measurements.append({**row, "times_s": list(m.times_s), "warmup_times_s": list(m.warmup_times_s),
-                             "warmup": m.warmup, "point_index": m.point_index, "costs": m.costs})
+                             "warmup": m.warmup, "point_index": m.point_index,
+                             "costs": m.costs.to_dict() if m.costs is not None else None})
     document = {
         "format": EXPORT_FORMAT,
         "parbench": parbench_version(),
         "run": {
             "id": run.id,
             "spec": run.spec.to_dict(),
-            "machine": run.machine,
+            "machine": run.machine.to_dict(),
             "status": run.status,
             "started_at": run.started_at,
             "finished_at": run.finished_at,
@@ -117,10 +118,7 @@ def _finite(value: float | None) -> float | None:
 
 def run_ceiling(run: Run) -> tuple[float | None, str]:
     """The run's parallel ceiling and a note on it (where it came from, or why there is none)."""
-    machine = run.machine or {}
-    value = machine.get("parallel_ceiling")
-    note = machine.get("ceiling_note") or machine.get("ceiling_source") or ""
-    return (float(value) if value else None), note
+    return run.machine.ceiling_value, run.machine.ceiling_said
 
 
 def analysis_dict(run: Run) -> dict:
@@ -131,7 +129,7 @@ def analysis_dict(run: Run) -> dict:
     from ..insight.explain import verdict
 
     ceiling, note = run_ceiling(run)
-    cpus = (run.machine or {}).get("usable_cpus") or (run.machine or {}).get("cpu_count")
+    cpus = run.machine.cpus
     a = analyse(run.measurements, ceiling=ceiling, cpus=cpus)
     strategies = {}
     for name, result in a.series.items():
@@ -140,7 +138,7 @@ def analysis_dict(run: Run) -> dict:
         costs = [p.costs for p in result.points if p.params is not None and p.length == length]
 
         def median_of(key: str):
-            values = [c[key] for c in costs if c.get(key) is not None]
+            values = [getattr(c, key) for c in costs if getattr(c, key) is not None]
             return _finite(sorted(values)[len(values) // 2]) if values else None
 
         check = result.check
@@ -181,7 +179,7 @@ def analysis_dict(run: Run) -> dict:
                 "speedup_vs_twin": _finite(p.twin_speedup.estimate) if p.twin_speedup else None,
                 "efficiency": _finite(p.twin_speedup.estimate / result.workers) if p.twin_speedup else None,
                 "serial_fraction": _finite(_karp_flatt(p, result.workers)),
-                "costs_error": p.costs.get("error") or "",
+                "costs_error": p.costs.error,
             } for p in result.points],
             "failed_points": [{"items": i, "length": l, "status": s, "error": e} for i, l, s, e in result.failed],
         }
@@ -247,9 +245,9 @@ def to_markdown(run: Run) -> str:
     header = (
         f"**parbench run {run.id if run.id is not None else '(not stored)'}**: `{spec.workload_name()}`, "
         f"{run.status}{': ' + run.error if run.error else ''}; "
-        f"{machine.get('cpu_count', '?')} CPUs ({machine.get('cpu_model', '?')}), "
-        f"Python {machine.get('python', '?')}, numpy {machine.get('numpy', '?')}, "
-        f"start method {machine.get('start_method', '?')}; "
+        f"{machine.cpu_count or '?'} CPUs ({machine.cpu_model or '?'}), "
+        f"Python {machine.python or '?'}, numpy {machine.numpy or '?'}, "
+        f"start method {machine.start_method or '?'}; "
         f"{rounds} after up to {spec.warmup} warm-up, pool {spec.pool}; times per call, "
         f"releasing its output included, calls under {spec.min_time * 1000:g} ms timed back to back; "
         f"speedup = geometric mean of the per-round ratios serial / strategy, with its 95% interval\n\n"

@@ -16,6 +16,7 @@ import json
 
 from ..insight import compare as comparing
 from ..insight.compare import Comparison, Row
+from ..model.machine import Machine
 from ..model.numbers import format_interval, format_ratio, format_seconds
 from ..model.parsing import SpecError
 from ..model.run import Run
@@ -79,9 +80,9 @@ def history_rows(runs: list[Run], counts: dict[int, int]) -> list[dict]:
         "strategies": ",".join(run.spec.strategies),
         "status": run.status,
         "rows": counts.get(run.id, 0),
-        "host": run.machine.get("hostname", ""),
-        "cpus": run.machine.get("cpu_count"),
-        "python": run.machine.get("python", ""),
+        "host": run.machine.hostname or "",
+        "cpus": run.machine.cpu_count,
+        "python": run.machine.python or "",
         "imported": run.imported,
     } for run in runs]
 
@@ -89,7 +90,7 @@ def history_rows(runs: list[Run], counts: dict[int, int]) -> list[dict]:
 def history_text(runs: list[Run], counts: dict[int, int], fmt: str) -> str:
     table = history_rows(runs, counts)
     if fmt == JSON:
-        documents = [{**row, "spec": run.spec.to_dict(), "machine": run.machine, "error": run.error,
+        documents = [{**row, "spec": run.spec.to_dict(), "machine": run.machine.to_dict(), "error": run.error,
                       "finished_at": run.finished_at} for row, run in zip(table, runs)]
         return json.dumps({"runs": documents}, indent=2) + "\n"
     if fmt == CSV:
@@ -156,12 +157,12 @@ def describe_run(run: Run, label: str) -> str:
     return f"{label} ({run.spec.workload_name()}, {started} UTC, {run.status}{imported})"
 
 
-def machine_line(machine: dict) -> str:
+def machine_line(machine: Machine) -> str:
     """The machine in one line: what every figure of a run depends on."""
-    memory = comparing.show_memory(machine.get("memory_bytes"))
-    return (f"{machine.get('cpu_count', '?')} CPUs ({machine.get('cpu_model', '?')}), memory {memory}, "
-            f"Python {machine.get('python', '?')}, numpy {machine.get('numpy', '?')}, "
-            f"start method {machine.get('start_method', '?')}, parbench {machine.get('parbench', comparing.NOT_RECORDED)}")
+    memory = comparing.show_memory(machine.memory_bytes)
+    return (f"{machine.cpu_count or '?'} CPUs ({machine.cpu_model or '?'}), memory {memory}, "
+            f"Python {machine.python or '?'}, numpy {machine.numpy or '?'}, "
+            f"start method {machine.start_method or '?'}, parbench {machine.parbench or comparing.NOT_RECORDED}")
 
 
 def difference_text(comparison: Comparison) -> str:
@@ -198,7 +199,8 @@ def comparison_markdown(comparison: Comparison) -> str:
 
 def _run_document(run: Run, label: str) -> dict:
     return {"label": label, "id": run.id, "workload": run.spec.workload_name(), "started_at": run.started_at,
-            "status": run.status, "imported": run.imported, "spec": run.spec.to_dict(), "machine": run.machine}
+            "status": run.status, "imported": run.imported, "spec": run.spec.to_dict(),
+            "machine": run.machine.to_dict()}
 
 
 def comparison_text(comparisons: list[Comparison], fmt: str) -> str:

@@ -14,13 +14,12 @@ import sqlite3
 from pathlib import Path
 
 from ..model.errors import ParbenchError
+from ..model.machine import Machine
 from ..model.measurement import Measurement
-from ..model.run import Run
+from ..model.run import INTERRUPTED, RUNNING, Run
 from ..model.spec import SweepSpec
 
 SCHEMA_VERSION = 2
-RUNNING = "running"
-INTERRUPTED = "interrupted"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -171,17 +170,17 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def start_run(self, spec: SweepSpec, machine: dict | None = None) -> int:
+    def start_run(self, spec: SweepSpec, machine: Machine | None = None) -> int:
         with self._db:
             cursor = self._db.execute(
                 "INSERT INTO runs (started_at, status, owner_pid, spec, machine) VALUES (?, ?, ?, ?, ?)",
-                (_now(), RUNNING, os.getpid(), spec.to_json(), json.dumps(machine or {})),
+                (_now(), RUNNING, os.getpid(), spec.to_json(), json.dumps((machine or Machine()).to_dict())),
             )
         return int(cursor.lastrowid)
 
-    def set_machine(self, run_id: int, machine: dict) -> None:
+    def set_machine(self, run_id: int, machine: Machine) -> None:
         with self._db:
-            self._db.execute("UPDATE runs SET machine=? WHERE id=?", (json.dumps(machine), run_id))
+            self._db.execute("UPDATE runs SET machine=? WHERE id=?", (json.dumps(machine.to_dict()), run_id))
 
     def add_measurement(self, run_id: int, measurement: Measurement) -> None:
         with self._db:
@@ -208,7 +207,7 @@ class Store:
             started_at=started_at,
             finished_at=finished_at,
             error=error,
-            machine=json.loads(machine_json),
+            machine=Machine.from_dict(json.loads(machine_json)),
             imported=import_key is not None,
         )
 
@@ -248,12 +247,12 @@ class Store:
         row = self._db.execute("SELECT ceiling FROM machines WHERE identity=?", (identity,)).fetchone()
         return row[0] if row else None
 
-    def set_machine_ceiling(self, identity: str, machine: dict, ceiling: float) -> None:
+    def set_machine_ceiling(self, identity: str, machine: Machine, ceiling: float) -> None:
         with self._db:
             self._db.execute(
                 "INSERT INTO machines (identity, data, ceiling, measured_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(identity) DO UPDATE SET data=excluded.data, ceiling=excluded.ceiling, "
-                "measured_at=excluded.measured_at", (identity, json.dumps(machine), ceiling, _now()))
+                "measured_at=excluded.measured_at", (identity, json.dumps(machine.to_dict()), ceiling, _now()))
 
     # Imported runs ---------------------------------------------------------------------------------
 
@@ -270,7 +269,7 @@ class Store:
                 cursor = self._db.execute(
                     "INSERT INTO runs (started_at, finished_at, status, error, owner_pid, spec, machine, import_key) "
                     "VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
-                    (run.started_at, run.finished_at, status, run.error, run.spec.to_json(), json.dumps(run.machine),
+                    (run.started_at, run.finished_at, status, run.error, run.spec.to_json(), json.dumps(run.machine.to_dict()),
                      import_key),
                 )
                 run_id = int(cursor.lastrowid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ...model.strategies import StrategyKind
@@ -25,8 +25,8 @@ class RunnerConfig:
     chunksize: int | str
     warm: bool
     start_method: str
-    dask_scheduler: str | None = None
     upload: str | None = None  # a workload file to send to a remote Dask cluster's workers
+    options: dict = field(default_factory=dict)  # the strategy's own options (Dask's scheduler)
 
 
 class Runner:

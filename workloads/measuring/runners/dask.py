@@ -27,6 +27,7 @@ class DaskRunner(Runner):
         self._client = None
         self._cluster = None
         self._owned = OwnedWorkers(self)
+        self.scheduler: str | None = config.options.get("dask_scheduler")
 
     @staticmethod
     def _distributed():
@@ -38,7 +39,7 @@ class DaskRunner(Runner):
 
     def check(self) -> None:
         distributed = self._distributed()
-        address = self.config.dask_scheduler
+        address = self.scheduler
         if not address:
             return
         try:
@@ -55,10 +56,10 @@ class DaskRunner(Runner):
 
     def _ship(self, client) -> None:
         """Upload the workload's file to a remote cluster, then have every worker import it."""
-        where = f"the Dask workers at {self.config.dask_scheduler}" if self.config.dask_scheduler else \
+        where = f"the Dask workers at {self.scheduler}" if self.scheduler else \
             "the LocalCluster's Dask workers"
         try:
-            if self.config.dask_scheduler and self.config.upload:
+            if self.scheduler and self.config.upload:
                 client.upload_file(self.config.upload)
             load = getattr(self.config.item_call, "load", None)
             if load is not None:
@@ -72,7 +73,7 @@ class DaskRunner(Runner):
         import logging
 
         distributed = self._distributed()
-        address = self.config.dask_scheduler
+        address = self.scheduler
         if address:
             client, cluster = distributed.Client(address, timeout=f"{DASK_CONNECT_S}s"), None
         else:
