@@ -14,13 +14,13 @@ from pathlib import Path
 
 from textual.actions import SkipAction
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from workloads.presenting.exports import to_markdown
 from workloads.session import ResidentProcess
 from workloads.store.database import Store, StoreError
 
+from . import keys
 from .screens.compare import CompareScreen
 from .screens.export_dialog import ExportDialog
 from .screens.help import HelpScreen
@@ -34,24 +34,7 @@ class ParbenchApp(App[int]):
     TITLE = "parbench"
     SUB_TITLE = "loop, process pool or numpy?"
     CSS_PATH = "app.tcss"
-    BINDINGS = [
-        Binding("ctrl+r", "run_sweep", "Run", priority=True),
-        Binding("f5", "run_sweep", "Run", show=False, priority=True),
-        Binding("ctrl+t", "next_tab", "View", priority=True),
-        Binding("ctrl+e", "export", "Export", priority=True),
-        Binding("ctrl+b", "toggle_form", "Form", priority=True),
-        Binding("f1", "help", "Help", priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        # Not in the footer (F1 and the palette list them): 80 columns hold the ones above.
-        Binding("f3", "focus_results", "Results", show=False, priority=True),
-        Binding("ctrl+l", "toggle_log", "Log/lin", show=False, priority=True),
-        Binding("ctrl+y", "copy_markdown", "Copy MD", show=False, priority=True),
-        Binding("f2", "history", "History", show=False, priority=True),
-        Binding("question_mark", "help", "Help", show=False),
-        # The Why text scrolls whatever has the focus (a form field would otherwise take the key).
-        Binding("pagedown", "page_why(1)", "Page down", show=False, priority=True),
-        Binding("pageup", "page_why(-1)", "Page up", show=False, priority=True),
-    ]
+    BINDINGS = keys.bindings(keys.APP)
 
     def __init__(self, store: Store, *, resident: bool = True, probes: bool = True, **kwargs) -> None:
         """`resident`: keep one measuring process for the session; `probes`: measure one item of the

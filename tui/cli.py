@@ -260,7 +260,12 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
     try:
         from rich.console import Console
 
-        from workloads.measuring.sweep import LOCK_IGNORE, LOCK_NO_WAIT, LOCK_WAIT, SweepOptions
+        from workloads.measuring.sweep import (
+            LOCK_IGNORE,
+            LOCK_NO_WAIT,
+            LOCK_WAIT,
+            SweepOptions,
+        )
         from workloads.presenting import exports as exporter
         from workloads.session import SweepInterrupted, SweepRefused, execute
         from workloads.store.database import StoreError

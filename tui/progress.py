@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from workloads.model.events import CallStarted, LockWait, MeasurementDone, Probed, RunStarted
+from workloads.model.events import (
+    CallStarted,
+    LockWait,
+    MeasurementDone,
+    Probed,
+    RunStarted,
+)
 from workloads.model.numbers import format_bytes, format_duration
 
 
@@ -12,7 +18,13 @@ class CliProgress:
         self.progress = None
         self.task = None
         if console.is_terminal:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), TextColumn("ETA"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
@@ -19,6 +18,7 @@ from workloads.model.numbers import format_seconds
 from workloads.model.run import Run
 from workloads.presenting import formats
 
+from .. import keys
 from ..report import MARK_STYLE
 from ..widgets.compare_chart import CompareTimeChart, chart_key
 
@@ -56,7 +56,7 @@ def header_lines(comparison: Comparison) -> list[Text]:
 
 
 class CompareScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = keys.bindings(keys.COMPARE)
 
     def __init__(self, a: Run, b: Run, *, min_change: float = MIN_CHANGE) -> None:
         super().__init__()

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from .. import keys
+
 
 class ConfirmDialog(ModalScreen[bool]):
-    BINDINGS = [
-        Binding("escape", "answer(False)", "No"),
-        Binding("n", "answer(False)", "No", show=False),
-        Binding("y", "answer(True)", "Yes", show=False),
-    ]
+    BINDINGS = keys.bindings(keys.CONFIRM)
 
     def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()

@@ -14,7 +14,6 @@ from pathlib import Path
 import platformdirs
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -22,6 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from workloads.model.run import Run
 from workloads.presenting import exports as exporter
 
+from .. import keys
 from .confirm import ConfirmDialog
 
 SUFFIXES = {"markdown": ".md", "csv": ".csv", "json": ".json"}
@@ -53,7 +53,7 @@ def default_name(run: Run) -> str:
 
 
 class ExportDialog(ModalScreen[Path | None]):
-    BINDINGS = [Binding("escape", "dismiss_dialog", "Close")]
+    BINDINGS = keys.bindings(keys.EXPORT)
 
     def __init__(self, run: Run, directory: Path | None = None) -> None:
         super().__init__()

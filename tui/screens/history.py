@@ -4,7 +4,6 @@ c compares them (the older is A, the newer B)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -12,6 +11,7 @@ from workloads.insight.compare import have_common_rows
 from workloads.model.run import Run
 from workloads.store.database import Store
 
+from .. import keys
 from .compare import CompareScreen
 from .stored_run import StoredRunScreen
 
@@ -20,12 +20,7 @@ MARK_COLUMN = "mark"
 
 
 class HistoryScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("enter", "open_run", "Open", show=True),
-        Binding("space", "toggle_mark", "Mark"),
-        Binding("c", "compare", "Compare"),
-    ]
+    BINDINGS = keys.bindings(keys.HISTORY)
 
     def __init__(self, store: Store) -> None:
         super().__init__()

@@ -11,7 +11,6 @@ import threading
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
@@ -33,9 +32,17 @@ from workloads.model.numbers import format_bytes, format_duration
 from workloads.model.profile import Profile
 from workloads.model.run import Run
 from workloads.model.spec import SweepSpec
-from workloads.session import Outcome, ResidentProcess, SweepInterrupted, SweepRefused, execute, probe
+from workloads.session import (
+    Outcome,
+    ResidentProcess,
+    SweepInterrupted,
+    SweepRefused,
+    execute,
+    probe,
+)
 from workloads.store.database import Store
 
+from .. import keys
 from ..widgets.results_view import ResultsView
 from ..widgets.setup_form import SetupForm, profile_key
 from ..widgets.status_line import StatusLine
@@ -91,9 +98,7 @@ def status_text(outcome: Outcome) -> str:
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "cancel_sweep", "Cancel", tooltip="cancel the running sweep"),
-    ]
+    BINDINGS = keys.bindings(keys.MAIN)
 
     def __init__(self, store: Store, resident: ResidentProcess | None = None, *, probes: bool = True) -> None:
         super().__init__()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from workloads.model.run import Run
 
+from .. import keys
 from ..widgets.results_view import ResultsView
 
 
@@ -27,7 +27,7 @@ def run_summary(run: Run) -> str:
 
 
 class StoredRunScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = keys.bindings(keys.STORED_RUN)
 
     def __init__(self, run: Run) -> None:
         super().__init__()

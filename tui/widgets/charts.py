@@ -26,7 +26,13 @@ from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 from workloads.model import stats
-from workloads.model.measurement import Measurement, serial_times, speedup, speedup_vs_serial, worker_sweep
+from workloads.model.measurement import (
+    Measurement,
+    serial_times,
+    speedup,
+    speedup_vs_serial,
+    worker_sweep,
+)
 from workloads.model.strategies import KINDS
 
 IDEAL_MARKER = "·"

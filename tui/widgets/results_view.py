@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
@@ -37,6 +36,7 @@ from workloads.model.measurement import (
 from workloads.model.numbers import format_interval, format_ratio, format_seconds
 from workloads.model.strategies import KINDS
 
+from .. import keys
 from .breakdown import Breakdown
 from .charts import ChartPane, SpeedupChart, TimeChart
 from .status_line import StatusLine
@@ -112,7 +112,7 @@ class ResultsTable(DataTable):
     """The rows of a run, compact enough for 80 columns; `s` sorts by the next column."""
 
     # Listed in F1 rather than the footer, which keeps its 80 columns for the global keys.
-    BINDINGS = [Binding("s", "cycle_sort", "Sort", show=False, tooltip="sort by the next column")]
+    BINDINGS = keys.bindings(keys.RESULTS_TABLE)
 
     def __init__(self, **kwargs) -> None:
         # No padding of DataTable's own (two spaces between columns): each cell brings one space.

@@ -24,7 +24,14 @@ from workloads.insight import estimate
 from workloads.model import workload as workloads
 from workloads.model.numbers import format_bytes
 from workloads.model.profile import Profile
-from workloads.model.spec import FIELDS, Field, SweepSpec, Validation, fields_for, validate
+from workloads.model.spec import (
+    FIELDS,
+    Field,
+    SweepSpec,
+    Validation,
+    fields_for,
+    validate,
+)
 from workloads.model.strategies import DEFAULT, KINDS
 
 from .strategy_picker import StrategyPicker

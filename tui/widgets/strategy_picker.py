@@ -8,16 +8,17 @@ capture shows what is selected. Space or enter toggles the highlighted line.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from workloads.model.strategies import KINDS, NAMES
 
+from .. import keys
+
 
 class StrategyPicker(OptionList):
-    BINDINGS = [Binding("space", "toggle", "Toggle", show=False)]
+    BINDINGS = keys.bindings(keys.STRATEGIES)
 
     class Changed(Message):
         def __init__(self, picker: "StrategyPicker") -> None:
