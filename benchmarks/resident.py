@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict
 
 from workloads.measuring.process import SweepProcess
-from workloads.measuring.sweep import SweepOptions
+from workloads.model.spec import SweepOptions
 from workloads.model.events import RunStarted
 from workloads.model.spec import build_spec
 from workloads.session import execute, probe

@@ -16,9 +16,7 @@ from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from workloads.presenting.exports import to_markdown
-from workloads.session import ResidentProcess
-from workloads.store.database import Store, StoreError
+from workloads.api import ResidentProcess, Store, StoreError, to_markdown
 
 from . import keys
 from .screens.compare import CompareScreen

@@ -1,13 +1,13 @@
 """The `parbench` command line: `run` a sweep headless, list `history`, `export` a stored run,
 `compare` runs, `import` a run exported elsewhere; with no arguments, open the app.
 
-Every sweep option is generated from the engine's field declarations (`workloads.spec.FIELDS`) and
+Every sweep option is generated from the engine's field declarations (`api.spec.FIELDS`) and
 the workload's own settings, so the command line and the app's form never disagree. Kept light to
 import: numpy, Textual and the measuring parts load only for the command that needs them, so
 `parbench --help` answers at once.
 
 Tables go to stdout in the format asked with `--format table|md|csv|json`; without it, the box table
-on a terminal and Markdown into a pipe (`tui.report`, `workloads.formats`). Progress and messages go
+on a terminal and Markdown into a pipe (`tui.report`, `api.formats`). Progress and messages go
 to stderr.
 
 Exit codes: 0 a completed run (or command); 1 a failed run (nothing measured, or the run itself
@@ -26,9 +26,16 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from workloads.model import workload as workloads
-from workloads.model.parsing import SpecError, parse_percent
-from workloads.model.spec import FIELDS, Field, field_named, setting_field, validate
+from workloads import api
+from workloads.api import (
+    FIELDS,
+    Field,
+    SpecError,
+    field_named,
+    parse_percent,
+    setting_field,
+    validate,
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -65,10 +72,10 @@ def add_field_arguments(parser, fields: Sequence[Field]) -> None:
 def _settings_fields(workload_text: str | None) -> list[Field]:
     """The built-ins' settings (--sleep-ms, --spin) and those of the workload file named on the
     command line, read from their source without running it."""
-    infos = list(workloads.builtins())
-    if workload_text and workload_text not in workloads.builtin_names():
+    infos = list(api.builtin_workloads())
+    if workload_text and workload_text not in api.builtin_names():
         try:
-            infos.append(workloads.info(workload_text))
+            infos.append(api.workload_info(workload_text))
         except SpecError:
             pass  # reported by the spec's own validation, with the field's name
     seen: dict[str, Field] = {}
@@ -91,7 +98,7 @@ def _workload_argument(argv: Sequence[str]) -> str | None:
 
 
 def _output_format(text: str) -> str:
-    from workloads.presenting.formats import parse_output_format
+    from workloads.api import parse_output_format
 
     try:
         return parse_output_format(text)
@@ -116,7 +123,7 @@ def _add_format(parser) -> None:
 
 
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    from workloads.model.version import parbench_version
+    from workloads.api import parbench_version
 
     parser = _Parser(
         prog="parbench",
@@ -185,7 +192,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def _open_store(path: str | None):
-    from workloads.store.database import Store
+    from workloads.api import Store
 
     return Store(path)
 
@@ -208,12 +215,12 @@ def _spec_from_args(args: argparse.Namespace):
 def _check_export_paths(paths: list[str]) -> None:
     """Every --export is checked before anything is measured: a known suffix, a folder that exists
     and can be written."""
-    from workloads.presenting import exports as exporter
+    from workloads import api
 
     for path in paths:
         try:
-            exporter.format_for(path)
-        except exporter.ExportError as exc:
+            api.format_for(path)
+        except api.ExportError as exc:
             raise UsageError(f"parbench run: --export {exc}") from None
         folder = Path(path).expanduser().parent
         if not folder.is_dir():
@@ -226,7 +233,7 @@ def _boot_measuring_process(*, quiet: bool):
     """Start the measuring process now, without its sweep: its start-up (a fresh interpreter
     importing numpy and the engine, about 0.1 s) overlaps opening the store and drawing the
     progress bar."""
-    from workloads.measuring.process import SweepProcess
+    from workloads.api import SweepProcess
 
     try:
         return SweepProcess(quiet=quiet)
@@ -239,7 +246,7 @@ def _on_sigterm(signum, frame) -> None:
 
 
 def _chosen_format(args: argparse.Namespace) -> str:
-    from workloads.presenting.formats import default_format
+    from workloads.api import default_format
 
     return args.format or default_format(sys.stdout.isatty())
 
@@ -260,15 +267,17 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
     try:
         from rich.console import Console
 
-        from workloads.measuring.sweep import (
+        from workloads import api
+        from workloads.api import (
             LOCK_IGNORE,
             LOCK_NO_WAIT,
             LOCK_WAIT,
+            StoreError,
+            SweepInterrupted,
             SweepOptions,
+            SweepRefused,
+            execute,
         )
-        from workloads.presenting import exports as exporter
-        from workloads.session import SweepInterrupted, SweepRefused, execute
-        from workloads.store.database import StoreError
 
         from .progress import CliProgress
         from .report import emit, render_run
@@ -309,8 +318,8 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
     code = _exit_code(outcome.status)
     for path in args.export:
         try:
-            written = exporter.export(run, path)
-        except exporter.ExportError as exc:
+            written = api.export(run, path)
+        except api.ExportError as exc:
             err.print(f"parbench: {exc}", markup=False, highlight=False)
             code = code or EXIT_FAILED
             continue
@@ -373,16 +382,15 @@ def _stored_run(store, text: str, command: str):
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from workloads.presenting import exports as exporter
-    from workloads.presenting import formats
+    from workloads import api
 
     to_stdout = args.path == "-"
     if not to_stdout:
-        if args.format == formats.TABLE:
+        if args.format == api.TABLE:
             raise UsageError("parbench export: --format table prints to the terminal only; give - as the path")
         try:
-            fmt = formats.export_name(args.format) if args.format else exporter.format_for(args.path)
-        except exporter.ExportError as exc:
+            fmt = api.export_name(args.format) if args.format else api.format_for(args.path)
+        except api.ExportError as exc:
             raise UsageError(f"parbench export: {exc}") from None
     store = _open_store(args.db)
     run = _stored_run(store, args.run, "export")
@@ -392,8 +400,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         emit(render_run(run, _chosen_format(args)))
         return EXIT_OK
     try:
-        written = exporter.export(run, args.path, fmt)
-    except exporter.ExportError as exc:
+        written = api.export(run, args.path, fmt)
+    except api.ExportError as exc:
         print(f"parbench: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"exported run {run.id} ({len(run.measurements)} rows) to {written}", file=sys.stderr)
@@ -411,7 +419,7 @@ class _Runs:
 
     def load(self, text: str):
         """The run and how the tables name it: `run 3`, or the file's name."""
-        from workloads.presenting.importer import ImportRefused, read_export
+        from workloads.api import ImportRefused, read_export
 
         if _is_run_ref(text):
             if self._store is None:
@@ -438,8 +446,8 @@ def _points(run) -> str:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from workloads.insight.compare import compare
-    from workloads.presenting import formats
+    from workloads import api
+    from workloads.api import compare
 
     from .report import emit, render_comparisons
 
@@ -462,7 +470,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     fmt = _chosen_format(args)
     emit(render_comparisons(comparisons, fmt))
     for comparison in comparisons:
-        if fmt == formats.CSV:  # the other formats carry the warnings in their header
+        if fmt == api.CSV:  # the other formats carry the warnings in their header
             for warning in comparison.warnings:
                 print(f"parbench compare: warning: {warning}", file=sys.stderr)
         for row in comparison.failed_in_b():
@@ -473,13 +481,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     slower = [(comparison, row) for comparison in comparisons for row in comparison.slower_than(args.fail_if_slower)]
     for comparison, row in slower:
         print(f"parbench compare: slower by more than {args.fail_if_slower:.0%}: {row.name}: {comparison.label_b} "
-              f"takes {formats.format_ratio(row.ratio.estimate)} the time of {comparison.label_a} "
-              f"(95% interval {formats.interval_text(row)})", file=sys.stderr)
+              f"takes {api.format_ratio(row.ratio.estimate)} the time of {comparison.label_a} "
+              f"(95% interval {api.interval_text(row)})", file=sys.stderr)
     return EXIT_FAILED if slower else EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from workloads.presenting.importer import ImportRefused, import_into, read_export
+    from workloads.api import ImportRefused, import_into, read_export
 
     exported = []
     for text in args.files:
@@ -521,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("parbench: stopped by SIGTERM", file=sys.stderr)
         return EXIT_TERMINATED
     except Exception as exc:
-        from workloads.model.errors import ParbenchError
+        from workloads.api import ParbenchError
 
         if args is not None and getattr(args, "debug", False):
             raise

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from workloads.model.events import (
+from workloads.api import (
     CallStarted,
     LockWait,
     MeasurementDone,
     Probed,
     RunStarted,
+    format_bytes,
+    format_duration,
 )
-from workloads.model.numbers import format_bytes, format_duration
 
 
 class CliProgress:

@@ -1,5 +1,5 @@
 """What the command line prints to stdout: rich tables of a run's results, of the stored runs and of
-a comparison, or the same tables as Markdown, CSV or JSON text (`workloads.formats`).
+a comparison, or the same tables as Markdown, CSV or JSON text (`api.formats`).
 
 `render_run`, `render_history` and `render_comparisons` give the output of a command in the format
 asked (a rich renderable for the box table, text for the others); `emit` writes it to stdout with
@@ -17,12 +17,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from workloads.insight import compare as comparing
-from workloads.insight.compare import Comparison
-from workloads.model.numbers import format_interval, format_ratio, format_seconds
-from workloads.model.run import Run
-from workloads.presenting import formats
-from workloads.presenting.exports import rows, run_ceiling, winner_grid
+from workloads import api
+from workloads.api import (
+    Comparison,
+    Run,
+    format_interval,
+    format_ratio,
+    format_seconds,
+    rows,
+    run_ceiling,
+    winner_grid,
+)
 
 STATUS_STYLE = {"ok": "dim", "noisy": "yellow", "1 repeat": "yellow", "budget": "yellow", "rounds": "yellow",
                 "shared": "yellow",
@@ -85,8 +90,7 @@ def results_table(run: Run) -> Group:
 def verdict_and_map(run: Run) -> Group:
     """What goes under the run's table: the verdict, then the winner map when both items and length
     vary, and speedup against workers in a worker sweep."""
-    from workloads.insight.analysis import analyse
-    from workloads.insight.explain import verdict
+    from workloads.api import analyse, verdict
 
     ceiling, _ = run_ceiling(run)
     cpus = run.machine.cpus
@@ -150,21 +154,21 @@ def history_table(runs: list[Run], counts: dict[int, int]) -> Table:
 
 # Comparisons -------------------------------------------------------------------------------------
 
-MARK_STYLE = {comparing.FASTER: "green", comparing.SLOWER: "bold red", comparing.WITHIN_NOISE: "dim",
-              comparing.SAME: "", comparing.UNKNOWN: "yellow", comparing.ONLY_A: "yellow", comparing.ONLY_B: "yellow"}
+MARK_STYLE = {api.FASTER: "green", api.SLOWER: "bold red", api.WITHIN_NOISE: "dim",
+              api.SAME: "", api.UNKNOWN: "yellow", api.ONLY_A: "yellow", api.ONLY_B: "yellow"}
 
 
 def comparison_table(comparison: Comparison) -> Group:
     """The header (the two runs, warnings, what differs), the ratio table and its legend."""
     lines = [
-        Text(f"A: {formats.describe_run(comparison.a, comparison.label_a)}", style="bold"),
-        Text(f"B: {formats.describe_run(comparison.b, comparison.label_b)}", style="bold"),
+        Text(f"A: {api.describe_run(comparison.a, comparison.label_a)}", style="bold"),
+        Text(f"B: {api.describe_run(comparison.b, comparison.label_b)}", style="bold"),
     ]
     lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
-    lines.append(Text(f"differs: {formats.difference_text(comparison)}"))
-    lines.append(Text(f"machine of A: {formats.machine_line(comparison.a.machine)}", style="dim"))
+    lines.append(Text(f"differs: {api.difference_text(comparison)}"))
+    lines.append(Text(f"machine of A: {api.machine_line(comparison.a.machine)}", style="dim"))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
-                  caption=f"{formats.legend(comparison)} {comparing.summary(comparison)}.")
+                  caption=f"{api.legend(comparison)} {api.summary(comparison)}.")
     show_workers = any(row.workers for row in comparison.rows)
     columns = [("strategy", "left"), ("items", "right"), ("length", "right"), ("A", "right"), ("B", "right"),
                ("B/A", "right"), ("95% int.", "right"), ("B vs A", "left")]
@@ -175,7 +179,7 @@ def comparison_table(comparison: Comparison) -> Group:
     for row in comparison.rows:
         cells = [row.strategy, str(row.items), str(row.length), format_seconds(row.median_a),
                  format_seconds(row.median_b), format_ratio(row.ratio.estimate if row.ratio else None),
-                 formats.interval_text(row), Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red"))]
+                 api.interval_text(row), Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red"))]
         if show_workers:
             cells.insert(1, row.workers)
         table.add_row(*cells)
@@ -188,26 +192,26 @@ def comparison_table(comparison: Comparison) -> Group:
 def render_run(run: Run, fmt: str) -> RenderableType | str:
     """The run's table, then (in the box table) its verdict and winner map; Markdown carries both
     too (`to_markdown`), JSON its `analysis` object."""
-    if fmt == formats.TABLE:
+    if fmt == api.TABLE:
         return Group(results_table(run), verdict_and_map(run))
-    return formats.run_text(run, fmt)
+    return api.run_text(run, fmt)
 
 
 def render_history(runs: list[Run], counts: dict[int, int], fmt: str) -> RenderableType | str:
-    if fmt == formats.TABLE:
+    if fmt == api.TABLE:
         return history_table(runs, counts)
-    return formats.history_text(runs, counts, fmt)
+    return api.history_text(runs, counts, fmt)
 
 
 def render_comparisons(comparisons: list[Comparison], fmt: str) -> RenderableType | str:
-    if fmt == formats.TABLE:
+    if fmt == api.TABLE:
         parts: list[RenderableType] = []
         for index, comparison in enumerate(comparisons):
             if index:
                 parts.append(Text(""))
             parts.append(comparison_table(comparison))
         return Group(*parts)
-    return formats.comparison_text(comparisons, fmt)
+    return api.comparison_text(comparisons, fmt)
 
 
 def emit(output: RenderableType | str, file: TextIO | None = None) -> None:

@@ -19,7 +19,7 @@ from typing import Callable
 
 from .measuring import ceiling as machine_ceiling
 from .measuring.process import SweepProcess
-from .measuring.sweep import SweepOptions
+from .model.spec import SweepOptions
 from .model.errors import ParbenchError
 from .model.events import (
     CANCELLED,

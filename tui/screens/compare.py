@@ -1,7 +1,7 @@
 """Two stored runs compared (from F2 history): what differs between them, the ratio table with a
 mark per row, and the time chart with both runs overlaid.
 
-The comparison itself is `workloads.compare`: worked out in a thread, since a large sweep has
+The comparison itself is `api.compare`: worked out in a thread, since a large sweep has
 hundreds of rows and each interval takes a moment.
 """
 
@@ -13,10 +13,8 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from workloads.insight.compare import MIN_CHANGE, Comparison, compare, summary
-from workloads.model.numbers import format_seconds
-from workloads.model.run import Run
-from workloads.presenting import formats
+from workloads import api
+from workloads.api import MIN_CHANGE, Comparison, Run, compare, format_seconds, summary
 
 from .. import keys
 from ..report import MARK_STYLE
@@ -49,7 +47,7 @@ def header_lines(comparison: Comparison) -> list[Text]:
     lines = [Text(f"A {_run_line(comparison.a, comparison.label_a)}  B {_run_line(comparison.b, comparison.label_b)}"
                   f"{fixed}")]
     lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
-    lines.append(Text(f"differs: {formats.difference_text(comparison)}"))
+    lines.append(Text(f"differs: {api.difference_text(comparison)}"))
     lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · Welch 95% · "
                       f"same: under {comparison.min_change:.0%}", style="dim"))
     return lines
@@ -96,12 +94,12 @@ class CompareScreen(Screen[None]):
             if name not in constant:
                 table.add_column(name, key=name)
         for row in comparison.rows:
-            ratio = formats.format_ratio(row.ratio.estimate if row.ratio else None)
+            ratio = api.format_ratio(row.ratio.estimate if row.ratio else None)
             strategy = f"{row.strategy}@{row.workers.replace(' ', '')}" if row.workers else row.strategy
             cells = {"strategy": strategy, "items": Text(str(row.items), justify="right"),
                      "length": Text(str(row.length), justify="right"), "B/A": Text(ratio, justify="right"),
                      "B vs A": Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red")),
-                     "95% int.": Text(formats.interval_text(row), justify="right"),
+                     "95% int.": Text(api.interval_text(row), justify="right"),
                      "A": Text(format_seconds(row.median_a), justify="right"),
                      "B": Text(format_seconds(row.median_b), justify="right")}
             table.add_row(*(cells[name] for name in columns if name not in constant))
@@ -123,4 +121,4 @@ class CompareScreen(Screen[None]):
 
     def markdown(self) -> str | None:
         """The comparison as `parbench compare --format md` prints it (for ctrl+y)."""
-        return formats.comparison_markdown(self.comparison) if self.comparison is not None else None
+        return api.comparison_markdown(self.comparison) if self.comparison is not None else None

@@ -18,8 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from workloads.model.run import Run
-from workloads.presenting import exports as exporter
+from workloads import api
+from workloads.api import Run
 
 from .. import keys
 from .confirm import ConfirmDialog
@@ -97,8 +97,8 @@ class ExportDialog(ModalScreen[Path | None]):
         fmt = str(self.query_one("#format", Select).value)
         path = Path(text).expanduser()
         try:
-            suffix_format = exporter.format_for(path)
-        except exporter.ExportError:
+            suffix_format = api.format_for(path)
+        except api.ExportError:
             suffix_format = None
         if suffix_format is not None and suffix_format != fmt:
             error.update(f"the suffix {path.suffix} says {suffix_format}, the format says {fmt}: make them agree")
@@ -120,8 +120,8 @@ class ExportDialog(ModalScreen[Path | None]):
 
     def _write(self, path: Path, fmt: str) -> None:
         try:
-            written = exporter.export(self.run, path, fmt)
-        except exporter.ExportError as exc:
+            written = api.export(self.run, path, fmt)
+        except api.ExportError as exc:
             self.query_one("#export-error", Static).update(str(exc))
             return
         self.dismiss(written)

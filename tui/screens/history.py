@@ -7,9 +7,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from workloads.insight.compare import have_common_rows
-from workloads.model.run import Run
-from workloads.store.database import Store
+from workloads.api import Run, Store, have_common_rows
 
 from .. import keys
 from .compare import CompareScreen

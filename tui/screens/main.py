@@ -17,30 +17,29 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar
 from textual.worker import Worker, WorkerState
 
-from workloads.measuring.sweep import SweepOptions
-from workloads.model.events import (
+from workloads.api import (
     CallStarted,
     Event,
     LockWait,
+    Machine,
     MeasurementDone,
+    Outcome,
     PointStarted,
     Probed,
-    RunStarted,
-)
-from workloads.model.machine import Machine
-from workloads.model.numbers import format_bytes, format_duration
-from workloads.model.profile import Profile
-from workloads.model.run import Run
-from workloads.model.spec import SweepSpec
-from workloads.session import (
-    Outcome,
+    Profile,
     ResidentProcess,
+    Run,
+    RunStarted,
+    Store,
     SweepInterrupted,
+    SweepOptions,
     SweepRefused,
+    SweepSpec,
     execute,
+    format_bytes,
+    format_duration,
     probe,
 )
-from workloads.store.database import Store
 
 from .. import keys
 from ..widgets.results_view import ResultsView
@@ -77,7 +76,7 @@ class ProbeDone(Message):
 
 def status_text(outcome: Outcome) -> str:
     """The run's status line: what it is, in words that never overstate it (the status and its
-    reason come from `workloads.session.run_status`, the one place that says what a run is)."""
+    reason come from `api.session.run_status`, the one place that says what a run is)."""
     run = outcome.run
     kept = len(run.measurements)
     rows = f"{kept} row{'s' if kept != 1 else ''}"
@@ -185,7 +184,7 @@ class MainScreen(Screen[None]):
         return [text for text in saved if isinstance(text, str)] if isinstance(saved, list) else []
 
     def _remember_workload(self, workload: str) -> None:
-        from workloads.model.workload import builtin_names
+        from workloads.api import builtin_names
 
         if self.store is None or workload in builtin_names():
             return
@@ -223,7 +222,7 @@ class MainScreen(Screen[None]):
         self.start(state.spec)
 
     def _label(self, name: str) -> str:
-        from workloads.model.spec import field_named
+        from workloads.api import field_named
 
         f = field_named(name, self.query_one(SetupForm).state.workload)
         return f.label if f is not None else name
@@ -350,7 +349,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="probe", exit_on_error=False)
     def _probe(self, spec: SweepSpec, key: tuple) -> None:
-        from workloads.model.workload import builtin_names
+        from workloads.api import builtin_names
 
         # A user's file runs in a process of its own, so the resident one never imports it.
         process = self.resident.take() if self.resident is not None and spec.workload in builtin_names() else None

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from workloads.model.run import Run
+from workloads.api import Run
 
 from .. import keys
 from ..widgets.results_view import ResultsView

@@ -1,6 +1,6 @@
 """The split of a pool's measured time at each point, as stacked bars: start, shipping out, work,
 shipping back and the rest (waiting), from the costs measured beside the timings
-(`workloads.costs`, taken apart by `workloads.analysis`). One bar per pooled strategy and point,
+(`api.costs`, taken apart by `api.analysis`). One bar per pooled strategy and point,
 each segment its own fill character, so the parts read without colour."""
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from workloads.insight.analysis import analyse
-from workloads.model.measurement import Measurement
-from workloads.model.strategies import KINDS
+from workloads.api import KINDS, Measurement, analyse
 
 SEGMENTS = (("start", "█", "red"), ("ship out", "▓", "orange"), ("work", "▒", "green"),
             ("ship back", "░", "cyan"), ("waiting", "·", "gray"))

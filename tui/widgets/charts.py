@@ -25,15 +25,15 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from workloads.model import stats
-from workloads.model.measurement import (
+from workloads import api
+from workloads.api import (
+    KINDS,
     Measurement,
     serial_times,
     speedup,
     speedup_vs_serial,
     worker_sweep,
 )
-from workloads.model.strategies import KINDS
 
 IDEAL_MARKER = "·"
 SERIAL_MARKER = "─"
@@ -339,7 +339,7 @@ class SpeedupChart(SweepChart):
             if KINDS[m.strategy].baseline or self.x_of(m) is None:
                 continue
             interval = speedup(m, baselines)
-            if interval is not None and stats.classify(interval) == stats.WITHIN_NOISE:
+            if interval is not None and api.classify(interval) == api.WITHIN_NOISE:
                 marks.append((self.x_of(m), interval.estimate))
         if not marks:
             return None

@@ -11,8 +11,7 @@ from __future__ import annotations
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from workloads.model.measurement import Measurement, worker_sweep
-from workloads.model.strategies import KINDS
+from workloads.api import KINDS, Measurement, worker_sweep
 
 from .charts import log_axes, swept_axis, time_unit
 

@@ -22,19 +22,21 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from workloads.insight.explain import explain
-from workloads.model.measurement import (
+from workloads.api import (
+    KINDS,
     STOP_BUDGET,
     STOP_MAX_ROUNDS,
     STOP_PRECISION,
     Measurement,
+    explain,
+    format_interval,
+    format_ratio,
+    format_seconds,
     quality,
     serial_times,
     speedup,
     worker_sweep,
 )
-from workloads.model.numbers import format_interval, format_ratio, format_seconds
-from workloads.model.strategies import KINDS
 
 from .. import keys
 from .breakdown import Breakdown

@@ -1,5 +1,5 @@
 """The set-up form: every field of a sweep, generated from the engine's field declarations
-(`workloads.spec`) and the chosen workload's own settings, validated as it is typed by the same
+(`api.spec`) and the chosen workload's own settings, validated as it is typed by the same
 parsers the command line uses.
 
 A field's reason sits right under it; a field that means nothing for this sweep (chunksize without
@@ -20,19 +20,19 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
-from workloads.insight import estimate
-from workloads.model import workload as workloads
-from workloads.model.numbers import format_bytes
-from workloads.model.profile import Profile
-from workloads.model.spec import (
+from workloads import api
+from workloads.api import (
+    DEFAULT,
     FIELDS,
+    KINDS,
     Field,
+    Profile,
     SweepSpec,
     Validation,
     fields_for,
+    format_bytes,
     validate,
 )
-from workloads.model.strategies import DEFAULT, KINDS
 
 from .strategy_picker import StrategyPicker
 
@@ -45,7 +45,7 @@ class FormState:
     spec: SweepSpec | None
     errors: dict[str, str]
     refusal: str = ""
-    workload: workloads.WorkloadInfo | None = None
+    workload: api.WorkloadInfo | None = None
 
     @property
     def runnable(self) -> bool:
@@ -55,7 +55,7 @@ class FormState:
 def profile_key(spec: SweepSpec) -> tuple:
     """What a measured item stays valid for: the workload (and its file's contents), its settings
     and which strategies' forms were measured."""
-    ref = workloads.resolve(spec.workload)
+    ref = api.resolve_workload(spec.workload)
     forms = tuple(sorted({KINDS[name].form for name in spec.strategies}))
     ships = any(KINDS[name].ships for name in spec.strategies)
     return (spec.workload, ref.source_hash(), tuple(sorted(spec.settings.items())), forms, ships)
@@ -180,11 +180,11 @@ class SetupForm(VerticalScroll):
             if names.count(name) > 1:
                 name = f"{name} ({Path(text).parent.name}/)"
             recent.append((name, text))
-        return [(name, name) for name in workloads.builtin_names()] + recent + [("a .py file…", FILE_CHOICE)]
+        return [(name, name) for name in api.builtin_names()] + recent + [("a .py file…", FILE_CHOICE)]
 
     def set_recent(self, recent: list[str]) -> None:
         """Offer these workloads (files that still exist, modules) again in the picker."""
-        builtins = set(workloads.builtin_names())
+        builtins = set(api.builtin_names())
         kept = [text for text in recent if text not in builtins and (not text.endswith(".py") or Path(text).is_file())]
         if kept == self.recent:
             return
@@ -197,7 +197,7 @@ class SetupForm(VerticalScroll):
 
     def _select_workload(self, workload: str) -> None:
         select = self.query_one("#workload", Select)
-        if workload in workloads.builtin_names() or workload in self.recent:
+        if workload in api.builtin_names() or workload in self.recent:
             select.value = workload
         else:
             select.value = FILE_CHOICE
@@ -209,10 +209,10 @@ class SetupForm(VerticalScroll):
             return self.query_one("#workload_path", Input).value.strip()
         return str(choice)
 
-    def _info(self) -> workloads.WorkloadInfo | None:
+    def _info(self) -> api.WorkloadInfo | None:
         try:
-            return workloads.info(self._workload_text())
-        except workloads.SpecError:
+            return api.workload_info(self._workload_text())
+        except api.SpecError:
             return None
 
     def texts(self) -> dict[str, str]:
@@ -290,7 +290,7 @@ class SetupForm(VerticalScroll):
             if key in self.probe_errors:
                 refusal = self.probe_errors[key]
             elif profile is not None:
-                memory = estimate.memory(result.spec, profile)
+                memory = api.estimate_memory(result.spec, profile)
                 if not memory.fits:
                     refusal = memory.refusal()
             elif key not in self.probing and not self.estimate_paused:
@@ -306,7 +306,7 @@ class SetupForm(VerticalScroll):
         self.query_one("#workload_path-row").display = file_chosen
         summary = self.query_one("#workload-summary", Static)
         text = ""
-        if info is not None and choice not in workloads.builtin_names():
+        if info is not None and choice not in api.builtin_names():
             # A file picked again from the list shows where it is, as the path field would.
             where = "" if file_chosen else _short_path(str(choice))
             text = ": ".join(part for part in (where, info.summary) if part)
@@ -345,7 +345,7 @@ class SetupForm(VerticalScroll):
             estimate_label.update(
                 f"{points} point{'s' if points != 1 else ''} × {variants} strateg{'ies' if variants != 1 else 'y'}; "
                 f"input ~{format_bytes(memory.input_bytes)}, peak ~{format_bytes(memory.peak_bytes)}; "
-                f"{estimate.describe_duration(spec, profile)}"
+                f"{api.describe_duration(spec, profile)}"
             )
             estimate_label.set_class(False, "refused")
         self.query_one("#run", Button).disabled = spec is None or bool(refusal)

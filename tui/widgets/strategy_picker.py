@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from workloads.model.strategies import KINDS, NAMES
+from workloads.api import KINDS, NAMES
 
 from .. import keys
 

@@ -1,6 +1,6 @@
 """The winner map: the fastest strategy at each point of a sweep (items down, lengths across) and
 its lead over the runner-up, with "≈" where that lead is within noise (its 95% interval spans 1,
-`stats.classify`). Given measurements; it never measures anything."""
+`api.classify`). Given measurements; it never measures anything."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from workloads.insight.analysis import analyse
-from workloads.model import stats
-from workloads.model.measurement import Measurement
-from workloads.model.numbers import format_ratio
-from workloads.model.strategies import KINDS
+from workloads import api
+from workloads.api import KINDS, Measurement, analyse, format_ratio
 
 EMPTY = "The winner map fills in as points complete: the fastest strategy at each point and its lead."
 
@@ -31,10 +28,10 @@ def cell_text(cell) -> Text:
     text = Text(f"{_marker(cell.winner)} {cell.winner}")
     if cell.runner_up is None or cell.lead is None:
         return text
-    if cell.verdict == stats.WITHIN_NOISE:
+    if cell.verdict == api.WITHIN_NOISE:
         return Text(f"≈ {cell.winner} / {cell.runner_up}", style="dim")
     text.append(f" {format_ratio(cell.lead.estimate)}", style="bold")
-    if cell.verdict == stats.UNKNOWN:
+    if cell.verdict == api.UNKNOWN:
         text.append("?", style="yellow")
     return text
 

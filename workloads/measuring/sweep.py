@@ -61,7 +61,7 @@ from ..model.measurement import (
     Measurement,
 )
 from ..model.profile import Profile
-from ..model.spec import SweepSpec
+from ..model.spec import LOCK_IGNORE, LOCK_NO_WAIT, SweepOptions, SweepSpec
 from ..model.strategies import BASELINE, KINDS, StrategyKind, default_start_method
 from ..model.workload import WorkloadError
 from . import ceiling as machine_ceiling
@@ -77,9 +77,6 @@ MAX_LOOPS = 1_000_000
 # How often a waiting sweep says it still waits.
 LOCK_REPORT_S = 1.0
 
-LOCK_WAIT = "wait"
-LOCK_NO_WAIT = "no-wait"
-LOCK_IGNORE = "ignore"
 
 
 class Cancelled(Exception):
@@ -88,18 +85,6 @@ class Cancelled(Exception):
 
 class PointTimeout(Exception):
     """Raised in the measuring process's main thread when a point's time budget runs out."""
-
-
-@dataclass(frozen=True)
-class SweepOptions:
-    """How a sweep meets the world around it, beyond what it measures."""
-
-    lock: str = LOCK_WAIT  # wait for another sweep, fail at once (no-wait), or measure anyway (ignore)
-    available_bytes: int | None = None  # memory the guard may plan with (None: what is available now)
-    # One item of this very workload (same file contents, settings and forms) measured moments ago
-    # (the app's estimate): the sweep starts from it instead of measuring the item again.
-    profile: dict | None = None
-    ceiling: float | None = None  # this machine's parallel ceiling, known from the store: not measured again
 
 
 class _Deadline:

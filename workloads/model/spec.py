@@ -382,6 +382,26 @@ def field_named(name: str, workload: workloads.WorkloadInfo | None = None) -> Fi
     return next((f for f in fields_for(workload) if f.name == wanted), None)
 
 
+# How a sweep meets the world around it ----------------------------------------------------------------------
+
+LOCK_WAIT = "wait"
+LOCK_NO_WAIT = "no-wait"
+LOCK_IGNORE = "ignore"
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """How a sweep meets the world around it, beyond what it measures."""
+
+    lock: str = LOCK_WAIT  # wait for another sweep, fail at once (no-wait), or measure anyway (ignore)
+    available_bytes: int | None = None  # memory the guard may plan with (None: what is available now)
+    # One item of this very workload (same file contents, settings and forms) measured moments ago
+    # (the app's estimate): the sweep starts from it instead of measuring the item again.
+    profile: dict | None = None
+    ceiling: float | None = None  # this machine's parallel ceiling, known from the store: not measured again
+
+
+
 # Building a spec from what the user typed ----------------------------------------------------------------
 
 
