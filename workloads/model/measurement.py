@@ -23,6 +23,11 @@ STOP_FIXED = "fixed"  # --repeat N: exactly N
 STOP_PRECISION = "precision"  # every interval within the asked precision
 STOP_MAX_ROUNDS = "max rounds"
 STOP_BUDGET = "budget"  # the point's share of the sweep's time budget was spent
+STOP_DECIDED = "decided"  # every comparison at its point was decided (faster, slower or the same)
+# Every value `stop` may hold, in stored runs and exports of this and earlier versions.
+STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED)
+# Every value `status` may hold.
+STATUSES = (OK, FAILED, NOT_APPLICABLE, TIMED_OUT)
 
 
 @dataclass(frozen=True)
