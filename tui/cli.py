@@ -117,9 +117,17 @@ def _percentage(name: str, high: float):
     return parse
 
 
-def _add_format(parser) -> None:
-    parser.add_argument("--format", type=_output_format, default=None, metavar="table|md|csv|json",
-                        help="what to print on stdout (default: the box table on a terminal, Markdown into a pipe)")
+def _shared_options() -> dict[str, argparse.ArgumentParser]:
+    """The options several commands share, each declared once as a parent parser: the results store
+    (every command that reads or writes it) and what to print on stdout (every table command)."""
+    store = _Parser(add_help=False)
+    # SUPPRESS: a --db given before the command (parbench --db X run) is not reset by the command's own.
+    store.add_argument("--db", default=argparse.SUPPRESS,
+                       help="results store (default: the user data directory; env PARBENCH_DB)")
+    table = _Parser(add_help=False)
+    table.add_argument("--format", type=_output_format, default=None, metavar="table|md|csv|json",
+                       help="what to print on stdout (default: the box table on a terminal, Markdown into a pipe)")
+    return {"store": store, "table": table}
 
 
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -130,12 +138,13 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         description="Should this loop run serially, in a process pool, or vectorised with numpy? "
         "Measure it. With no command, opens the app.",
     )
+    shared = _shared_options()
     parser.add_argument("--db", help="results store (default: the user data directory; env PARBENCH_DB)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and the measuring process's output")
     parser.add_argument("--version", action="version", version=f"parbench {parbench_version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run a sweep headless and print its table",
+    run = sub.add_parser("run", parents=[shared["store"], shared["table"]], help="run a sweep headless and print its table",
                          description="Run a sweep in a separate measuring process; each measurement is stored as "
                                      "it completes. Exit: 0 completed, 3 completed with failed measurements, "
                                      "1 failed, 2 refused or bad usage, 130 Ctrl+C, 143 SIGTERM.")
@@ -145,29 +154,25 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_field_arguments(settings, _settings_fields(_workload_argument(argv)))
     run.add_argument("--export", action="append", default=[], metavar="PATH",
                      help="write the table to PATH (.csv, .json, .md); repeatable")
-    _add_format(run)
     run.add_argument("--no-wait", action="store_true",
                      help="if another parbench sweep is measuring on this machine, fail at once (exit 2) "
                           "instead of waiting for it")
     run.add_argument("--ignore-lock", action="store_true",
                      help="measure even while another parbench sweep runs (every row is flagged as shared)")
-    run.add_argument("--db", default=argparse.SUPPRESS, help="results store")
 
-    history = sub.add_parser("history", help="list stored runs, newest first")
+    history = sub.add_parser("history", parents=[shared["store"], shared["table"]],
+                             help="list stored runs, newest first")
     history.add_argument("--limit", type=int, default=20)
-    _add_format(history)
-    history.add_argument("--db", default=argparse.SUPPRESS, help="results store")
 
-    export = sub.add_parser("export", help="export a stored run: parbench export RUN PATH (- for stdout)")
+    export = sub.add_parser("export", parents=[shared["store"]], help="export a stored run: parbench export RUN PATH (- for stdout)")
     export.add_argument("run", help="a run id from 'parbench history', last, or last~N (N runs before the last)")
     export.add_argument("path", help="output file: .csv, .json or .md; - prints to stdout in --format")
     export.add_argument("--format", type=_output_format, default=None, metavar="table|md|csv|json",
                         help="the format (default: from the file's suffix; for -, the box table on a terminal, "
                              "Markdown into a pipe)")
-    export.add_argument("--db", default=argparse.SUPPRESS, help="results store")
 
     compare = sub.add_parser(
-        "compare", help="compare runs: B (C, ...) against A, point by point, with significance",
+        "compare", parents=[shared["store"], shared["table"]], help="compare runs: B (C, ...) against A, point by point, with significance",
         description="For every strategy at every point measured in both runs: the two medians, the ratio B/A of "
                     "the times with its 95% interval (Welch t on the logs of the repeats) and a mark: faster, "
                     "slower, within noise (the interval contains 1) or same (significant, under --min-change). "
@@ -180,14 +185,11 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     compare.add_argument("--fail-if-slower", type=_percentage("fail-if-slower", 1000.0), default=None,
                          metavar="PCT", help="exit 1 if any row got significantly slower by more than PCT "
                                              "(10 or 10%%), naming it on stderr")
-    _add_format(compare)
-    compare.add_argument("--db", default=argparse.SUPPRESS, help="results store")
 
-    importing = sub.add_parser("import", help="store runs exported with 'parbench export RUN x.json' "
+    importing = sub.add_parser("import", parents=[shared["store"]], help="store runs exported with 'parbench export RUN x.json' "
                                               "(from another machine); a file imported before is not added again")
     importing.add_argument("files", nargs="+", metavar="FILE.json",
                            help="a run exported as JSON; several files are all checked before any is stored")
-    importing.add_argument("--db", default=argparse.SUPPRESS, help="results store")
     return parser
 
 
