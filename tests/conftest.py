@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,18 @@ def children_before() -> set[int]:
     return {p.pid for p in descendants()}
 
 
-@pytest.fixture(autouse=True)
-def _private_machine_lock(tmp_path_factory, monkeypatch):
-    """A machine lock of the test session's own: tests never wait for a sweep the developer runs."""
-    monkeypatch.setenv("PARBENCH_LOCK", str(tmp_path_factory.getbasetemp() / "measuring.lock"))
+@pytest.fixture(autouse=True, scope="session")
+def _private_machine_lock(tmp_path_factory):
+    """A machine lock of the test session's own, set before any fixture runs (module-scoped ones
+    start `parbench run` too): tests never wait for a sweep the developer, or another test session,
+    runs on this machine."""
+    previous = os.environ.get("PARBENCH_LOCK")
+    os.environ["PARBENCH_LOCK"] = str(tmp_path_factory.getbasetemp() / "measuring.lock")
+    yield
+    if previous is None:
+        os.environ.pop("PARBENCH_LOCK", None)
+    else:
+        os.environ["PARBENCH_LOCK"] = previous
 
 
 @pytest.fixture
