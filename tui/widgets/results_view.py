@@ -251,8 +251,14 @@ class ResultsView(Vertical):
         self._changed()
 
     def add_measurement(self, measurement: Measurement) -> None:
-        self.measurements.append(measurement)
-        self.query_one(ResultsTable).append(measurement)
+        """A new row, or a row sent again with more rounds: it replaces its earlier version."""
+        place = next((i for i, m in enumerate(self.measurements) if m.key == measurement.key), None)
+        if place is None:
+            self.measurements.append(measurement)
+            self.query_one(ResultsTable).append(measurement)
+        else:
+            self.measurements[place] = measurement
+            self.query_one(ResultsTable).show(self.measurements)
         self._changed()
 
     def clear_results(self) -> None:
