@@ -315,6 +315,19 @@ def test_f10_ends_the_served_app(served):
         assert term.page.is_visible("text=Session ended.")
 
 
+def test_a_killed_server_takes_its_apps_and_their_sweeps_with_it(served):
+    """kill -9 of the server mid-sweep: nobody is left to send "quit", yet no app, measuring process
+    or pool worker lives on (each app gets SIGTERM when the server dies, and cancels its sweep)."""
+    with browser.chromium() as chromium:
+        term = browser.Terminal.open(chromium.new_context(), served.url)
+        term.wait_for("2 points × 2 strategies")
+        term.press("F9")
+        term.wait_for_regex(r"(serial|processes) .*round \d", timeout=30)
+        assert len(served.left()) >= 2, "the app and its measuring process"
+        served.process.kill()
+        seconds_until_gone(served)
+
+
 # Without a browser -----------------------------------------------------------------------------------
 
 
