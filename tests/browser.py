@@ -94,6 +94,9 @@ def missing_browser_reason() -> str | None:
     except ImportError:
         return "playwright is not installed (pip install playwright; .ci/run installs it)"
     if find_chromium() is None:
+        override = os.environ.get("PARBENCH_CHROMIUM")
+        if override:
+            return f"PARBENCH_CHROMIUM={override} is not an executable"
         return "no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)"
     return None
 
