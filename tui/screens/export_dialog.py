@@ -82,7 +82,7 @@ class ExportDialog(ModalScreen[Path | None]):
                 yield Select([(name, name) for name in SUFFIXES], value="markdown", allow_blank=False,
                              compact=True, id="format")
             with Horizontal(classes="field"):
-                yield Label("Path", classes="label")
+                yield Label("Name" if self.served else "Path", classes="label")
                 name = f"{default_name(self.run)}.md"
                 yield Input(name if self.served else str(self.directory / name), id="path", compact=True)
             if self.served:
