@@ -73,11 +73,20 @@ class Served:
         self.log = log
 
     def app_pids(self) -> set[int]:
-        """The apps: the server's direct children, one per open tab."""
+        """The live apps: the server's direct children, one per open tab (an app that has just ended
+        is a zombie until the server's event loop reaps it)."""
         try:
-            return {child.pid for child in psutil.Process(self.process.pid).children()}
+            children = psutil.Process(self.process.pid).children()
         except psutil.Error:
             return set()
+        alive = set()
+        for child in children:
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE:
+                    alive.add(child.pid)
+            except psutil.Error:
+                pass
+        return alive
 
     def left(self) -> list[tuple[int, str]]:
         return parbench_processes(self.db, server_pid=self.process.pid)
