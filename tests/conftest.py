@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -31,16 +30,12 @@ def children_before() -> set[int]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_machine_lock(tmp_path_factory):
-    """A machine lock of the test session's own, set before any fixture runs (module-scoped ones
-    start `parbench run` too): tests never wait for a sweep the developer, or another test session,
-    runs on this machine."""
-    previous = os.environ.get("PARBENCH_LOCK")
-    os.environ["PARBENCH_LOCK"] = str(tmp_path_factory.getbasetemp() / "measuring.lock")
-    yield
-    if previous is None:
-        os.environ.pop("PARBENCH_LOCK", None)
-    else:
-        os.environ["PARBENCH_LOCK"] = previous
+    """A machine lock of the test session's own: tests never wait for a sweep the developer runs.
+    Session-wide, so that module fixtures (test_cli's shared run) have it too: they are set up
+    before any function-scoped fixture, and waited minutes for someone's `parbench run`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARBENCH_LOCK", str(tmp_path_factory.getbasetemp() / "measuring.lock"))
+        yield
 
 
 @pytest.fixture

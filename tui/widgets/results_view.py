@@ -46,7 +46,7 @@ from .winner_map import WinnerMap
 
 TABS = ("table", "time", "speedup", "split", "map", "why")
 EMPTY_WHY = "Run a sweep to see why its numbers are what they are."
-EMPTY_TABLE = ("No results yet: ctrl+r runs the sweep set up in the form. Each row will say how far to trust "
+EMPTY_TABLE = (f"No results yet: {keys.key_for('run')} runs the sweep set up in the form. Each row will say how far to trust "
                "it (status); the row under the cursor tells its whole story here. F1 lists every key.")
 
 # A status word's style; its meaning never rests on the colour (the word says it).
