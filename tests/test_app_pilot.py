@@ -261,7 +261,7 @@ async def test_a_partly_failed_run_says_so_whole_with_every_status_on_screen(sto
         # Under 100 columns the form gave way to the results: every row's status is on screen.
         assert not app.main_screen.query_one(SetupForm).display
         table = app.main_screen.query_one(ResultsTable)
-        rows = [line.lstrip("▸ ") for line in text.splitlines()]  # ▸: the focused table's cursor row
+        rows = [line.lstrip("► ") for line in text.splitlines()]  # ►: the focused table's cursor row
         rows = [line for line in rows if line.split()[:1] and line.split()[0] in
                 ("serial", "processes", "threads", "numpy")]
         assert len(rows) == table.row_count == 12
@@ -635,7 +635,7 @@ async def test_a_worker_sweep_gets_a_workers_column_and_a_line_per_count(store):
             ["", "strategy", "items", "length", "workers", "median", "speedup", "95% int.", "status", "note"]
         assert [table.texts(row)["workers"] for row in range(3)] == ["", "1", "2"]
         assert all(line.rstrip().endswith("ok") for line in screen_text(app).splitlines()
-                   if line.lstrip("▸ ").startswith(("serial ", "processes "))), \
+                   if line.lstrip("► ").startswith(("serial ", "processes "))), \
             "the status column still fits 80 columns"
         await pilot.press("ctrl+t", "ctrl+t")
         await pilot.pause()

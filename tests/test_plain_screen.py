@@ -26,7 +26,7 @@ from workloads.model.spec import SweepSpec
 from workloads.store.database import Store
 
 SIZE = (80, 24)
-MARK = "▸"
+MARK = "►"
 
 
 @pytest.fixture
@@ -57,20 +57,20 @@ async def test_the_focus_is_marked_on_each_kind_of_field_in_the_form(app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         # At start the keys are in the form's first field, and the screen says so.
-        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["▸Workload  squares         ▼"]
+        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["►Workload  squares         ▼"]
         await pilot.press("tab")  # the strategy list: the line the keys are on
         await pilot.pause()
-        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["▸[x] serial"]
+        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["►[x] serial"]
         await pilot.press("down")
         await pilot.pause()
-        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["▸[x] processes"]
+        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["►[x] processes"]
         await pilot.press("tab")  # a text field: its label
         await pilot.pause()
-        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["▸Items     4..64"]
+        assert [line.split("▕")[0].strip() for line in marked_lines(app)] == ["►Items     4..64"]
         await focus_on(pilot, "#more CollapsibleTitle")
-        assert any("▸More settings" in line for line in marked_lines(app))
+        assert any("►More settings" in line for line in marked_lines(app))
         await focus_on(pilot, "#run")
-        assert any("▸Run ^r" in line for line in marked_lines(app))
+        assert any("►Run ^r" in line for line in marked_lines(app))
         assert len(marked_lines(app)) == 1, "one mark: where the keys are"
 
 
@@ -80,12 +80,12 @@ async def test_an_open_dropdown_has_a_border_over_the_form_and_marks_its_choice(
         await pilot.press("enter")
         await pilot.pause()
         text = screen_text(app)
-        assert "╭" in text and "╰" in text, "a border sets the list apart from the labels under it"
+        assert "┌" in text and "└" in text, "a border sets the list apart from the labels under it"
         assert "Strategiessleep" not in text and "serialspin" not in text
-        assert any(line.split("│")[1].strip() == "▸squares" for line in text.splitlines() if line.count("│") >= 2)
+        assert any(line.split("│")[1].strip() == "►squares" for line in text.splitlines() if line.count("│") >= 2)
         await pilot.press("down")
         await pilot.pause()
-        assert "▸a .py file…" in screen_text(app) and "▸squares" not in screen_text(app)
+        assert "►a .py file…" in screen_text(app) and "►squares" not in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.query_one(SetupForm).query_one("#workload").has_focus
@@ -99,14 +99,14 @@ async def test_the_focus_is_marked_on_a_table_row_a_tab_and_the_why_text(app):
         await pilot.pause()
         assert table.has_focus
         [row] = marked_lines(app)
-        assert row.startswith("▸ numpy") and " 32 " in row  # the cursor's row: the last one measured
+        assert row.startswith("► numpy") and " 32 " in row  # the cursor's row: the last one measured
         await pilot.press("up")
         await pilot.pause()
-        assert marked_lines(app)[0].startswith("▸ processes")
+        assert marked_lines(app)[0].startswith("► processes")
         await pilot.press("ctrl+t", "f3")  # a chart: the keys go to the tab row
         await pilot.pause()
-        assert any(line.startswith("▸Time") or " ▸Time " in f" {line} " for line in marked_lines(app))
-        assert not any(line.startswith("▸ ") for line in marked_lines(app)), "the table's mark went with its focus"
+        assert any(line.startswith("►Time") or " ►Time " in f" {line} " for line in marked_lines(app))
+        assert not any(line.startswith("► ") for line in marked_lines(app)), "the table's mark went with its focus"
         for _ in range(4):
             await pilot.press("ctrl+t")
         await pilot.press("f3")  # the why text: a bar along its left edge
@@ -124,16 +124,16 @@ async def test_the_focus_is_marked_in_history_and_the_export_dialog(app, store):
         await pilot.pause()
         assert isinstance(app.screen, HistoryScreen)
         [row] = marked_lines(app)
-        assert row.startswith(f"▸ {run_id}") or row.startswith(f"▸  {run_id}") or row.split()[:2] == [MARK, str(run_id)]
+        assert row.startswith(f"► {run_id}") or row.startswith(f"►  {run_id}") or row.split()[:2] == [MARK, str(run_id)]
         await pilot.press("enter")
         await pilot.pause()
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
-        assert any(line.startswith("▸Path") for line in (line.strip("│ ") for line in marked_lines(app)))
+        assert any(line.startswith("►Path") for line in (line.strip("│ ") for line in marked_lines(app)))
         await pilot.press("tab")
         await pilot.pause()
-        assert any("▸Export" in line for line in marked_lines(app))
+        assert any("►Export" in line for line in marked_lines(app))
 
 
 # Fields -----------------------------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ async def test_the_default_sweep_ends_with_its_largest_point_on_screen(app):
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, *default_sweep(points=5))  # items 4..64: 15 rows
         text = screen_text(app)
-        rows = [line.lstrip(" ▸") for line in text.splitlines()]
+        rows = [line.lstrip(" ►") for line in text.splitlines()]
         at_64 = [line for line in rows if line.split()[:2] in (["serial", "64"], ["processes", "64"], ["numpy", "64"])]
         assert len(at_64) == 3, "the rows the verdict quotes (the largest point) are on screen"
         assert "Run 7 completed: 15 rows." in " ".join(text.split())

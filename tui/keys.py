@@ -108,7 +108,7 @@ KEYS: tuple[Key, ...] = (
         "sort by the next column (its header gets ▾); again for the next", show=False),
     Key("toggle-strategy", STRATEGIES, "space", "toggle", "Toggle", "tick or untick the strategy under the cursor",
         show=False),
-    Key("next-field", FIELD, "tab,shift+tab", "", "", "move between fields and buttons (▸ marks the one the keys "
+    Key("next-field", FIELD, "tab,shift+tab", "", "", "move between fields and buttons (► marks the one the keys "
         "are on); a field's text is selected when it gets the focus, so typing replaces it"),
     Key("clear-field", FIELD, "ctrl+u", "", "", "delete the text before the cursor (from the end: all of it)"),
     Key("clear-right", FIELD, "ctrl+k", "", "", "delete the text after the cursor"),
@@ -116,7 +116,7 @@ KEYS: tuple[Key, ...] = (
     Key("submit-field", FIELD, "enter", "", "", "run the sweep (as ctrl+r)"),
     Key("open-dropdown", DROPDOWN, "enter,space", "", "", "open its list; up and down choose, enter takes the "
         "choice, escape closes the list"),
-    Key("table-move", TABLES, "up,down,pageup,pagedown", "", "", "move the cursor (▸ marks its row while the "
+    Key("table-move", TABLES, "up,down,pageup,pagedown", "", "", "move the cursor (► marks its row while the "
         "table has the focus)"),
     # History and what it opens.
     Key("history-back", HISTORY, "escape", "app.pop_screen", "Back", "back to the main screen"),

@@ -14,7 +14,7 @@ _HELP = """\
 
 {close} closes this help. Global keys work wherever the focus is, in a text field too. The
 footer shows the ones a first sweep needs; this list has them all, and so does the command palette
-(ctrl+p). `▸` marks where the keys go: the focused field, button, option, tab or table row.
+(ctrl+p). `►` marks where the keys go: the focused field, button, option, tab or table row.
 
 {keys}
 **Fields.** Items and length take `8`, `4,8,16` or `4..512` (powers of two, both ends

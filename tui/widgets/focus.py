@@ -1,9 +1,10 @@
-"""Where the keys go, in plain text: `▸` before the focused field, button, option, tab or row.
+"""Where the keys go, in plain text: `►` before the focused field, button, option, tab or row
+(a character every console font has, TERM=linux's too: it is in code page 437).
 
 Textual shows the focus with a change of background, which a monochrome terminal (NO_COLOR,
 TERM=linux) or a screen capture does not show. These widgets say it with a character instead:
 a field's label, a button's label, a list's highlighted option and a dropdown's highlighted choice
-get `▸` while they hold the focus (tables mark their cursor row the same way, `table_view.py`).
+get `►` while they hold the focus (tables mark their cursor row the same way, `table_view.py`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Label, OptionList, Select, TabbedContent, Tabs
 
-FOCUS_MARK = "▸"
+FOCUS_MARK = "►"
 
 
 def marked(text: str, focused: bool) -> str:
-    """`▸Items` with the focus, ` Items` without: the text keeps its place either way."""
+    """`►Items` with the focus, ` Items` without: the text keeps its place either way."""
     return (FOCUS_MARK if focused else " ") + text
 
 

@@ -2,7 +2,7 @@
 
 Each line says its state in plain text, `[x] serial`, `[ ] threads`, or `[-] numpy  n/a` for a
 strategy the chosen workload cannot run (no numpy form), so a monochrome terminal or a screen
-capture shows what is selected; while the list has the focus, `▸` marks the line the keys are on.
+capture shows what is selected; while the list has the focus, `►` marks the line the keys are on.
 Space or enter toggles the highlighted line.
 """
 
@@ -37,7 +37,7 @@ class StrategyPicker(OptionList):
         super().__init__(*[Option(self._prompt(name), id=name) for name in NAMES], id=id, compact=True)
 
     def _prompt(self, name: str, here: bool = False) -> Text:
-        """`[x] serial`; `here`: the keys are on this line (`▸[x] serial`)."""
+        """`[x] serial`; `here`: the keys are on this line (`►[x] serial`)."""
         # Text, not a string: "[x]" would be read as console markup and vanish.
         if name in self._unavailable:
             return Text(marked(f"[-] {name}  n/a", here), style="dim")

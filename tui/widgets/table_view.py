@@ -6,7 +6,7 @@ added, a row whose cells changed is updated in place (a measurement re-sent with
 replaces its row, it never adds a second), a row gone is removed; the columns are rebuilt only
 when they change. `s` sorts by the next column (its header gets ▾).
 
-The focus reads in plain text: the first column holds `▸` on the cursor's row while the table has
+The focus reads in plain text: the first column holds `►` on the cursor's row while the table has
 the focus, so a monochrome terminal (NO_COLOR, TERM=linux, a screen capture) shows where the keys go.
 """
 
