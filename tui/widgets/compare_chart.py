@@ -63,10 +63,11 @@ class CompareTimeChart(PlotextPlot):
             return super().render()
         unit, scale = time_unit(max(values))
         xs = sorted({x for lines in runs.values() for line in lines.values() for x, _ in line})
-        # B's solid lines first, then A's dots over them, then A's marks on top: where two lines
-        # cross, each measured point of A still shows its strategy's marker.
-        drawn = [(run, name, line) for run in ("B", "A") for name, line in runs[run].items()]
-        for step in ("B line", "A line", "A marks"):
+        # A's dots first, B's solid lines over them, then A's marks on top: where the two runs
+        # draw on the same cells (runs within noise of each other), B's line stays whole and each
+        # measured point of A still shows its strategy's marker.
+        drawn = [(run, name, line) for run in ("A", "B") for name, line in runs[run].items()]
+        for step in ("A line", "B line", "A marks"):
             for run, name, line in drawn:
                 if run != step[0]:
                     continue
