@@ -33,9 +33,25 @@ def test_the_verdict_comes_first_names_numpy_and_says_the_pool_never_pays():
     verdict = lines[0]
     assert verdict.startswith("Use numpy: 70.00× as fast as the plain loop")
     assert "at items=16, length=100000, the largest point, and the fastest at every point of this sweep" in verdict
-    assert ("If the loop cannot be vectorised, leave it serial: processes with 2 workers never pays here (shipping "
-            "an item costs 20 ms, more than the 3.5 ms its workers save on it)") in verdict
+    assert ("If the loop cannot be vectorised, leave it serial: processes with 2 workers never pays here (fitted to "
+            "its 3 points, shipping an item costs 20 ms, more than the 3.5 ms its workers save on it)") in verdict
     assert sentences(verdict) <= 2
+
+
+def test_the_verdict_and_the_paragraph_give_one_figure_for_one_thing():
+    """Why a pool never pays is said from the fitted model in both places, named as fitted; the
+    paragraph's per-item figures are the point's own, named as such."""
+    rows = squares_like()
+    # The largest point's pool took longer than the model: its measured figures differ from the fit.
+    rows = [r if not (r.strategy == "processes" and r.items == 16) else
+            r.__class__(**{**r.to_dict(), "costs": costs(out=0.012, back=0.012, work=0.007, input_bytes=300_000.0,
+                                                          result_bytes=450_000.0)}) for r in rows]
+    lines = explain(rows, cpus=2)
+    verdict = lines[0]
+    paragraph = next(line for line in lines if line.startswith("processes with 2 workers"))
+    why = re.search(r"never pays here \((fitted to its \d+ points, shipping an item costs [^)]*)\)", verdict).group(1)
+    assert f"It cannot beat serial at any item count: {why}" in paragraph
+    assert "Per item at this point, shipping costs 24 ms both ways" in paragraph
 
 
 def test_shipping_that_grows_with_the_item_is_never_answered_with_longer_items():

@@ -26,10 +26,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import browser
 import psutil
 import pytest
 
-import browser
 from tui import keys
 from tui import serve as serving
 from workloads.store.database import Store

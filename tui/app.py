@@ -17,7 +17,7 @@ from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from workloads.api import ResidentProcess, Store, StoreError, to_markdown
+from workloads.api import ResidentProcess, Store, StoreError, run_name, to_markdown
 
 from . import keys
 from .screens.compare import CompareScreen
@@ -73,24 +73,21 @@ class ParbenchApp(App[int]):
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
-        key = keys.key_for
+        # Each command's help is its key's (`tui.keys`), so the palette and F1 say the same.
         commands = [
-            ("Run sweep", f"Run the sweep set up in the form ({key('run')})", self.action_run_sweep),
-            ("Cancel sweep", f"Stop the running sweep, keeping completed rows ({key('cancel')})",
-             self.main_screen.action_cancel_sweep),
-            ("Export results", f"Write the results table as CSV, JSON or Markdown ({key('export')})",
-             self.action_export),
-            ("Copy Markdown table", f"Copy the results as a Markdown table ({key('copy')})", self.action_copy_markdown),
-            ("Next results tab", f"Table, time chart, speedup chart, why ({key('view')})", self.action_next_tab),
-            ("Toggle log scale", f"Charts: log-log or linear ({key('log')})", self.action_toggle_log),
-            ("Toggle set-up panel", f"Hide or show the form ({key('form')})", self.action_toggle_form),
-            ("Focus results", f"Move the keys to the results: the table (s sorts) or the why text ({key('results')})",
-             self.action_focus_results),
-            ("History", f"Stored runs ({key('history')})", self.action_history),
-            ("Help", f"Keys and how to read the numbers ({key('help')})", self.action_help),
+            ("Run sweep", "run", self.action_run_sweep),
+            ("Cancel sweep", "cancel", self.main_screen.action_cancel_sweep),
+            ("Export results", "export", self.action_export),
+            ("Copy Markdown table", "copy", self.action_copy_markdown),
+            ("Next results view", "view", self.action_next_tab),
+            ("Toggle log scale", "log", self.action_toggle_log),
+            ("Form", "form", self.action_toggle_form),
+            ("Focus results", "results", self.action_focus_results),
+            ("History", "history", self.action_history),
+            ("Help", "help", self.action_help),
         ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        for title, key_id, callback in commands:
+            yield SystemCommand(title, keys.described(key_id), callback)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "toggle_form":
@@ -130,9 +127,9 @@ class ParbenchApp(App[int]):
 
         def done(path: Path | None) -> None:
             if path is not None and self.is_web:  # a name: the browser saves it where it saves downloads
-                self.notify(f"sending {_run_name(run)} to the browser as {path.name}…", timeout=6)
+                self.notify(f"sending {run_name(run)} to the browser as {path.name}…", timeout=6)
             elif path is not None:
-                self.notify(f"exported {_run_name(run)} to {path}", timeout=6)
+                self.notify(f"exported {run_name(run)} to {path}", timeout=6)
 
         self.push_screen(ExportDialog(run), done)
 
@@ -160,7 +157,7 @@ class ParbenchApp(App[int]):
             self.notify("nothing to copy yet", severity="warning")
             return
         self.copy_to_clipboard(to_markdown(run))
-        self.notify(f"copied {_run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
+        self.notify(f"copied {run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
 
     def action_next_tab(self) -> None:
         view = self._results()
@@ -200,10 +197,6 @@ class ParbenchApp(App[int]):
             self.notify("cancelling the sweep before quitting…")
             await self.main_screen.stop_and_wait()
         self.exit(0)
-
-
-def _run_name(run) -> str:
-    return f"run {run.id}" if run.id is not None else "the run (not stored)"
 
 
 def run_app(db: str | None = None) -> int:

@@ -342,7 +342,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
             err.print(f"parbench: {exc}", markup=False, highlight=False)
             code = code or EXIT_FAILED
             continue
-        err.print(f"exported run {run.id if run.id is not None else '(not stored)'} to {written}",
+        err.print(f"exported {api.run_name(run)} to {written}",
                   markup=False, highlight=False)
     problem = outcome.store_problem or store_note
     if problem:
@@ -351,7 +351,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
                   markup=False, highlight=False)
         code = code or EXIT_FAILED
     if outcome.status != "completed":
-        err.print(f"parbench: run {run.id if run.id is not None else '(not stored)'} {outcome.status}: "
+        err.print(f"parbench: {api.run_name(run)} {outcome.status}: "
                   f"{outcome.error}", markup=False, highlight=False)
     return code
 

@@ -33,11 +33,14 @@ HELP = "help"
 EXPORT = "export dialog"
 CONFIRM = "confirm"
 FIELD = "text field"  # Textual's own Input keys, listed in F1 only
+DROPDOWN = "dropdown"  # Textual's own Select keys, listed in F1 only
+TABLES = "a table"  # Textual's own DataTable keys, listed in F1 only
 
 # Where each `where` is, in the help's words.
 PLACES = {APP: "anywhere", MAIN: "main screen", RESULTS_TABLE: "results table", STRATEGIES: "strategy list",
           HISTORY: "history (F2)", STORED_RUN: "a stored run", COMPARE: "a comparison", HELP: "this help",
-          EXPORT: "export dialog", CONFIRM: "a question", FIELD: "a text field"}
+          EXPORT: "export dialog", CONFIRM: "a question", FIELD: "a text field", DROPDOWN: "a dropdown",
+          TABLES: "a table"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ def _key_name(key: str) -> str:
     key = key.strip()
     if key.startswith("f") and key[1:].isdigit():
         return key.upper()
-    return {"question_mark": "?", "pagedown": "PageDown", "pageup": "PageUp", "shift+tab": "shift+tab"}.get(key, key)
+    return {"question_mark": "?", "pagedown": "PageDown", "pageup": "PageUp", "shift+tab": "shift+tab",
+            "escape": "escape"}.get(key, key)
 
 
 KEYS: tuple[Key, ...] = (
@@ -87,7 +91,8 @@ KEYS: tuple[Key, ...] = (
     Key("export", APP, "ctrl+e", "export", "Export",
         "export the results (CSV, JSON, Markdown); asks before replacing a file", served="f4", priority=True),
     Key("form", APP, "ctrl+b", "toggle_form", "Form",
-        "hide or show the form; under 100 columns it folds away by itself once results arrive", priority=True),
+        "to the form's first field (showing the form); from the form, hide it. Under 100 columns the form "
+        "folds away by itself once results arrive", priority=True),
     Key("help", APP, "f1", "help", "Help", "this help", priority=True),
     Key("quit", APP, "ctrl+q", "quit", "Quit", "quit (a running sweep is cancelled first)", served="f10",
         priority=True),
@@ -114,8 +119,16 @@ KEYS: tuple[Key, ...] = (
         "sort by the next column (its header gets ▾); again for the next", show=False),
     Key("toggle-strategy", STRATEGIES, "space", "toggle", "Toggle", "tick or untick the strategy under the cursor",
         show=False),
-    Key("clear-field", FIELD, "ctrl+u", "", "", "clear the field"),
-    Key("next-field", FIELD, "tab,shift+tab", "", "", "move between fields"),
+    Key("next-field", FIELD, "tab,shift+tab", "", "", "move between fields and buttons (► marks the one the keys "
+        "are on); a field's text is selected when it gets the focus, so typing replaces it"),
+    Key("clear-field", FIELD, "ctrl+u", "", "", "delete the text before the cursor (from the end: all of it)"),
+    Key("clear-right", FIELD, "ctrl+k", "", "", "delete the text after the cursor"),
+    Key("edit-field", FIELD, "left,right,home,end", "", "", "move in the field's text (keeps it, to edit it)"),
+    Key("submit-field", FIELD, "enter", "", "", "run the sweep (as ctrl+r)"),
+    Key("open-dropdown", DROPDOWN, "enter,space", "", "", "open its list; up and down choose, enter takes the "
+        "choice, escape closes the list"),
+    Key("table-move", TABLES, "up,down,pageup,pagedown", "", "", "move the cursor (► marks its row while the "
+        "table has the focus)"),
     # History and what it opens.
     Key("history-back", HISTORY, "escape", "app.pop_screen", "Back", "back to the main screen"),
     Key("history-open", HISTORY, "enter", "open_run", "Open", "open the run under the cursor"),
@@ -143,6 +156,16 @@ def key_for(id: str, *, short: bool = False, served: bool = SERVED) -> str:
     if short:
         return "^" + first[len("ctrl+"):] if first.startswith("ctrl+") else first
     return _key_name(first)
+
+
+def key(key_id: str) -> Key:
+    return next(k for k in KEYS if k.id == key_id)
+
+
+def described(key_id: str, *, served: bool = SERVED) -> str:
+    """`Run the sweep set up in the form (ctrl+r, F5)`: a key's help as the command palette says it."""
+    k = key(key_id)
+    return f"{k.help[:1].upper()}{k.help[1:]} ({k.display(served)})"
 
 
 def bindings(where: str, *, served: bool = SERVED) -> list[Binding]:

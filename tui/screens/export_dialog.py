@@ -1,7 +1,7 @@
 """The export dialog: a path and a format, written through the engine's exporters.
 
-The file goes to the user's documents folder by default (or downloads, or home: the first that
-exists), never to whatever folder the app was started from, and the dialog says where. An existing
+The file goes to the user's documents folder by default (as the README says), made when it does not
+exist yet, never to whatever folder the app was started from, and the dialog says where. An existing
 file is only replaced after a question whose default is No. An unwritable path or an unknown suffix
 is shown inline and the dialog stays open with what was typed; nothing is lost and no half file is
 left (the exporter writes atomically). A run the store could not take (no id) exports from memory.
@@ -24,9 +24,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from workloads import api
-from workloads.api import Run
+from workloads.api import Run, run_name
 
 from .. import keys
+from ..widgets.focus import FieldRow, MarkedButton, MarkedSelect
 from .confirm import ConfirmDialog
 
 SUFFIXES = {"markdown": ".md", "csv": ".csv", "json": ".json"}
@@ -36,12 +37,9 @@ NOT_IN_A_DOWNLOAD_NAME = ';"\\'
 
 
 def default_folder() -> Path:
-    """Where exports land unless the user says otherwise: a folder meant for a person's files."""
-    for candidate in (platformdirs.user_documents_dir(), platformdirs.user_downloads_dir()):
-        path = Path(candidate)
-        if path.is_dir():
-            return path
-    return Path.home()
+    """Where exports land unless the user says otherwise: the documents folder (~/Documents, or
+    what the desktop names it), a folder meant for a person's files."""
+    return Path(platformdirs.user_documents_dir())
 
 
 def short(path: Path) -> str:
@@ -74,26 +72,25 @@ class ExportDialog(ModalScreen[Path | None]):
         return self.app.is_web
 
     def compose(self) -> ComposeResult:
-        what = f"run {self.run.id}" if self.run.id is not None else "the run (not stored: exported from memory)"
+        what = run_name(self.run) + ("" if self.run.id is not None else ", exported from memory")
         with Vertical(id="dialog"):
             yield Label(f"Export {what}, {len(self.run.measurements)} rows", classes="title")
-            with Horizontal(classes="field"):
-                yield Label("Format", classes="label")
-                yield Select([(name, name) for name in SUFFIXES], value="markdown", allow_blank=False,
-                             compact=True, id="format")
-            with Horizontal(classes="field"):
-                yield Label("Name" if self.served else "Path", classes="label")
-                name = f"{default_name(self.run)}.md"
-                yield Input(name if self.served else str(self.directory / name), id="path", compact=True)
+            yield FieldRow("Format", MarkedSelect([(name, name) for name in SUFFIXES], value="markdown",
+                                                  allow_blank=False, compact=True, id="format"))
+            name = f"{default_name(self.run)}.md"
+            yield FieldRow("Name" if self.served else "Path",
+                           Input(name if self.served else str(self.directory / name), id="path", compact=True,
+                                 select_on_focus=True))
             if self.served:
                 yield Static("The file downloads to this browser (where it saves downloads).", id="export-where")
             else:
-                yield Static(f"Default folder: {short(self.directory)}. An existing file is replaced only if you "
-                             "say so.", id="export-where")
+                made = "" if self.directory.is_dir() else " (made on export)"
+                yield Static(f"Default folder: {short(self.directory)}{made}. An existing file is replaced only if "
+                             "you say so.", id="export-where")
             yield Static("", id="export-error", classes="error")
             with Horizontal(classes="buttons"):
-                yield Button("Export", id="export", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+                yield MarkedButton("Export", id="export", variant="primary", compact=True)
+                yield MarkedButton("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
@@ -139,6 +136,12 @@ class ExportDialog(ModalScreen[Path | None]):
         self._write(path, fmt)
 
     def _write(self, path: Path, fmt: str) -> None:
+        if path.parent == self.directory and not self.directory.exists():
+            try:
+                self.directory.mkdir(parents=True)  # the default folder, named above: made when first used
+            except OSError as exc:
+                self.query_one("#export-error", Static).update(f"cannot make {self.directory}: {exc.strerror or exc}")
+                return
         try:
             written = api.export(self.run, path, fmt)
         except api.ExportError as exc:

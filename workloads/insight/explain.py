@@ -23,7 +23,14 @@ from ..model.measurement import (
 )
 from ..model.numbers import format_bytes, format_interval, format_ratio, format_seconds
 from ..model.strategies import BASELINE, KINDS
-from .analysis import Analysis, PointResult, SeriesResult, analyse, saturated_share
+from .analysis import (
+    Analysis,
+    BreakEven,
+    PointResult,
+    SeriesResult,
+    analyse,
+    saturated_share,
+)
 
 # A pool's start is worth naming when it is at least this share of the call.
 START_SHARE = 0.2
@@ -124,14 +131,20 @@ def _best_python_pool(a: Analysis, point) -> SeriesResult | None:
     return max(winners or shipping or candidates, key=estimate)
 
 
-def _why_never(params, result: SeriesResult) -> str:
+def _why_never(be: BreakEven, result: SeriesResult) -> str:
+    """Why the model says a pool never pays: from its fit over the points at one length (which is
+    what decided it), named as such, so that it is never read as the one point's measured figures."""
+    params = be.params
+    fitted = sum(1 for p in result.points if p.length == be.length and p.params is not None)
+    source = f"fitted to its {fitted} points, " if fitted > 1 else ""
     saves = params.work_s * (1 - saturated_share(params))
     if saves <= 0:
         if params.gil:
             return "the kernel keeps the CPU, and threads take turns on the GIL"
-        return "its workers save nothing on an item"
+        return f"{source}its workers save nothing on an item"
     what = "shipping an item" if result.kind.ships else "a task"
-    return f"{what} costs {format_seconds(params.ship_s)}, more than the {format_seconds(saves)} its workers save on it"
+    return (f"{source}{what} costs {format_seconds(params.ship_s)}, more than the {format_seconds(saves)} its "
+            "workers save on it")
 
 
 def _never_pays(result: SeriesResult, length: int) -> bool:
@@ -255,7 +268,7 @@ def _where_it_flips(a: Analysis, best: str, largest) -> str:
                 parts.append(text)
             elif be is not None and be.items is None:
                 parts.append(f"if the loop cannot be vectorised, leave it serial: {name} never pays here "
-                             f"({_why_never(be.params, pool)})")
+                             f"({_why_never(be, pool)})")
             else:
                 text = (f"if the loop cannot be vectorised, leave it serial here: no pool beat it at {_at(largest)} "
                         f"(best: {name}, {_ratio(at.speedup)})")
@@ -295,12 +308,12 @@ def _pool_paragraph(a: Analysis, result: SeriesResult) -> str:
             f"{format_seconds(split.ship_out_s)}, work {format_seconds(split.work_s)}, shipping back "
             f"{format_seconds(split.ship_back_s)}, {waiting}.")
     if result.kind.ships:
-        text += (f" Per item, shipping costs {format_seconds(params.ship_s)} both ways "
+        text += (f" Per item at this point, shipping costs {format_seconds(params.ship_s)} both ways "
                  f"({format_bytes(costs.input_bytes or 0)} out, {format_bytes(costs.result_bytes or 0)} back) "
                  f"against {format_seconds(params.work_s)} of work.")
     else:
-        text += (f" Per item, a task costs {format_seconds(params.ship_s)} against {format_seconds(params.work_s)} "
-                 f"of work.")
+        text += (f" Per item at this point, a task costs {format_seconds(params.ship_s)} against "
+                 f"{format_seconds(params.work_s)} of work.")
     text += " " + _pool_advice(a, result, at)
     return text.strip()
 
@@ -312,7 +325,7 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
     sentences = []
     if result.kind.ships or params.cpu_share >= WAITING_SHARE:
         if be is not None and be.items is None:
-            sentences.append(f"It cannot beat {twin} at any item count: {_why_never(params, result)}")
+            sentences.append(f"It cannot beat {twin} at any item count: {_why_never(be, result)}")
         elif be is not None:
             measured = next((p for p in sorted(result.points, key=lambda p: p.items)
                              if p.length == at.length and p.twin_speedup is not None

@@ -113,35 +113,47 @@ class Quality:
     trusted: bool  # whether its figures can be read as measured (ok, or qualified but measured)
 
 
+# What qualifies a row's figures, as short words (a narrow column) and in full (said once, under a
+# table, and in the focused row's story).
+QUALIFIERS = {
+    "shared": "measured while another parbench sweep ran on this machine (--ignore-lock): both measured each other",
+    "1 round": "one timed round: no spread and no interval, so noise cannot be told from signal",
+    "budget": "the time budget ran out before it was decided",
+    "rounds": "the most rounds allowed were spent before it was decided",
+    "too close": "too close to the margin to decide within the most rounds allowed",
+    "cancelled": "the run was cancelled before it was decided",
+    "noisy": (f"its rounds spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the machine's speed "
+              "changed while measuring; read its figures as ranges"),
+}
+_STOP_QUALIFIER = {STOP_BUDGET: "budget", STOP_MAX_ROUNDS: "rounds", STOP_TOO_CLOSE: "too close",
+                   STOP_CANCELLED: "cancelled"}
+
+
 def quality(m: Measurement) -> Quality:
+    """How far to trust a row: failed, timeout and n/a have no figure; a measured row is ok, or
+    qualified by the first of its qualifiers (`qualifiers` lists them all)."""
     if m.status == FAILED:
         return Quality("failed", m.error or "failed", False)
     if m.status == TIMED_OUT:
         return Quality("timeout", m.error or "the point ran out of time", False)
     if m.status == NOT_APPLICABLE:
         return Quality("n/a", m.error or "does not apply", False)
-    notes = []
-    label = "ok"
+    words = qualifiers(m)
+    return Quality(words[0] if words else "ok", "; ".join(f"{w}: {QUALIFIERS[w]}" for w in words), True)
+
+
+def qualifiers(m: Measurement) -> list[str]:
+    """What qualifies a measured row's figures, most serious first."""
+    words = []
     if m.shared:
-        label = "shared"
-        notes.append("measured while another parbench sweep ran on this machine (--ignore-lock): "
-                     "both measured each other")
+        words.append("shared")
     if m.repeats == 1:
-        label = "1 repeat" if label == "ok" else label
-        notes.append("one timed repeat: no spread and no interval, so noise cannot be told from signal")
-    # Generic words (the interval column says how far each row got), so that a table's notes
-    # group rows that stopped the same way.
-    if m.stop == STOP_BUDGET:
-        label = "budget" if label == "ok" else label
-        notes.append("stopped on the time budget before its interval reached the asked precision")
-    if m.stop == STOP_MAX_ROUNDS:
-        label = "rounds" if label == "ok" else label
-        notes.append("stopped at the most rounds allowed before its interval reached the asked precision")
+        words.append("1 round")
+    if m.stop in _STOP_QUALIFIER:
+        words.append(_STOP_QUALIFIER[m.stop])
     if m.stats is not None and m.stats.noisy:
-        label = "noisy" if label == "ok" else label
-        notes.append(f"noisy: its repeats spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the "
-                     "machine's speed changed while measuring; read its figures as ranges")
-    return Quality(label, "; ".join(notes), True)
+        words.append("noisy")
+    return words
 
 
 # Speedups ----------------------------------------------------------------------------------------------
