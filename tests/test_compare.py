@@ -235,7 +235,7 @@ def test_markdown_parses_back(comparison):
         ("serial", "4", "faster"), ("processes", "4", "slower"), ("serial", "8", "only in A"),
         ("serial", "16", "only in B")]
     assert table[0]["B/A"] == "0.50×"
-    assert table[2]["B/A"] == "—" and table[2]["B median"] == "—"
+    assert table[2]["B/A"] == "—" and table[2]["B time"] == "—"
     assert "A = run 1" in text and "B = server.json" in text
     assert "What differs: pool cold → warm." in text
     assert "\x1b" not in text

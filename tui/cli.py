@@ -180,15 +180,16 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     compare = sub.add_parser(
         "compare", parents=[shared["store"], shared["table"]], help="compare runs: B (C, ...) against A, point by point, with significance",
-        description="For every strategy at every point measured in both runs: the two medians, the ratio B/A of "
-                    "the times with its 95% interval (Welch t on the logs of the repeats) and a mark: faster, "
-                    "slower, within noise (the interval contains 1) or same (significant, under --min-change). "
+        description="For every strategy at every point measured in both runs: each run's time, the ratio B/A of "
+                    "those times with a 95% interval that counts how much this machine's speed varies between "
+                    "runs, and a mark: faster, slower, the same (the interval within --min-change) or within noise "
+                    "(the two runs cannot tell: measure both in one sweep with run --vs). "
                     "Exit: 0 compared, 1 --fail-if-slower found a slower row, 2 bad usage.")
     compare.add_argument("runs", nargs="+", metavar="RUN",
                          help="a run id, last, last~N (N runs before the last), or a .json file from "
                               "'parbench export' (another machine's run, read without storing it)")
     compare.add_argument("--min-change", type=_percentage("min-change", 100.0), default=0.05, metavar="PCT",
-                         help="a significant change smaller than this is 'same' (default: 5%%)")
+                         help="a ratio whose whole interval is within this of 1 is 'the same' (default: 5%%)")
     compare.add_argument("--fail-if-slower", type=_percentage("fail-if-slower", 1000.0), default=None,
                          metavar="PCT", help="exit 1 if any row got significantly slower by more than PCT "
                                              "(10 or 10%%), naming it on stderr")

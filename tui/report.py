@@ -105,7 +105,11 @@ def render_run(run: Run, fmt: str) -> RenderableType | str:
     """The run's table, then (in the box table) its verdict and winner map; Markdown carries both
     too (`to_markdown`), JSON its `analysis` object."""
     if fmt == api.TABLE:
-        return Group(FittedTable(api.run_table(run)), verdict_and_map(run))
+        parts = [FittedTable(api.run_table(run)), verdict_and_map(run)]
+        versus = api.compare_arms(run)
+        if versus is not None:
+            parts += [Text(""), comparison_group(versus)]
+        return Group(*parts)
     return api.run_text(run, fmt)
 
 

@@ -50,8 +50,8 @@ def header_lines(comparison: Comparison) -> list[Text]:
                   f"{fixed}")]
     lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
     lines.append(Text(f"differs: {api.difference_text(comparison)}"))
-    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · Welch 95% · "
-                      f"same: under {comparison.min_change:.0%}", style="dim"))
+    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · 95%, between runs · "
+                      f"same: within ±{comparison.min_change:.0%}", style="dim"))
     return lines
 
 

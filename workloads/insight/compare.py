@@ -16,21 +16,28 @@ version. Nothing here reads a store or a file: callers hand in `Run`s.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import statistics
 from dataclasses import dataclass, field
 
 from ..model import stats
+from ..model.decision import ARM_SUFFIX, UNDECIDED
 from ..model.measurement import Measurement, worker_sweep
 from ..model.run import Run, fingerprint
+from ..model.spec import vs_spec
 from ..model.stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
 from ..model.strategies import KINDS
 from .between_runs import RowComparison, RunRow, compare_row
+from .decisions import decide_run
 
 MIN_CHANGE = 0.05  # a change under 5 % is "same", however significant
 ONLY_A = "only in A"
 ONLY_B = "only in B"
 # Every mark a row can get, best first for a reader scanning for trouble last.
-MARKS = (FASTER, SAME, WITHIN_NOISE, UNKNOWN, SLOWER, ONLY_A, ONLY_B)
+MARKS = (FASTER, SAME, WITHIN_NOISE, UNDECIDED, UNKNOWN, SLOWER, ONLY_A, ONLY_B)
+INTERLEAVED = ("ratio of B's and A's geometric mean times, measured interleaved in one sweep and paired by round, "
+               "with a 95% interval that holds however the rounds stopped")
 TEST = ("ratio of the two runs' geometric mean times (B over A; each round's time at the machine's typical pace "
         "when both runs recorded it), with a 95% interval that counts how much this machine's speed varies "
         "between runs, not only within one")
@@ -127,6 +134,7 @@ class Comparison:
     confidence: float = stats.CONFIDENCE
     by_workers: bool = False  # rows matched with their worker counts (a worker sweep on either side)
     counts: dict = field(default_factory=dict)  # mark -> rows
+    test: str = TEST  # how the ratio and its interval were worked out
 
     @property
     def common(self) -> list[Row]:
@@ -303,6 +311,47 @@ def compare(a: Run, b: Run, *, label_a: str | None = None, label_b: str | None =
         counts[row.mark] = counts.get(row.mark, 0) + 1
     return Comparison(a, b, label_a, label_b, tuple(rows), tuple(found), tuple(warnings), min_change,
                       same, by_workers=by_workers, counts=counts)
+
+
+def compare_arms(run: Run, *, label_b: str | None = None) -> Comparison | None:
+    """A run of --vs OPTION=VALUE as a comparison: B's rows against A's, measured interleaved and
+    paired by round, each decided as the run's own comparisons are (`workloads.insight.decisions`);
+    None for a run without B."""
+    b_rows = [m for m in run.measurements if m.arm]
+    if not b_rows:
+        return None
+    a_rows = [m for m in run.measurements if not m.arm]
+    decided = decide_run(run.measurements, margin=run.spec.margin)
+    in_a = {(m.series, m.point): m for m in a_rows}
+    rows = []
+    for mb in b_rows:
+        series = mb.series[:-len(ARM_SUFFIX)]
+        ma = in_a.get((series, mb.point))
+        found = None
+        mark = ONLY_B if ma is None else _mark(ma, mb, None)
+        comparison = decided.versus.get((series, mb.point))
+        if ma is not None and ma.ok and mb.ok:
+            pairs = list(zip(ma.times_s, mb.times_s))
+            a_s = math.exp(statistics.fmean(math.log(a) for a, _ in pairs))
+            b_s = math.exp(statistics.fmean(math.log(b) for _, b in pairs))
+            speed = comparison.interval if comparison is not None else None
+            ratio = (Interval(1.0 / speed.estimate, 1.0 / speed.high, 1.0 / speed.low, speed.confidence, speed.n,
+                              speed.sd, speed.df) if speed is not None and speed.has_bounds
+                     else Interval(b_s / a_s, math.nan, math.nan, stats.CONFIDENCE, len(pairs)))
+            mark = comparison.verdict if comparison is not None else UNDECIDED
+            found = RowComparison(ratio, None, mark, a_s, b_s, False)
+        rows.append(Row(mb.strategy, mb.items, mb.length, ma.workers if ma else None, mb.workers, ma, mb,
+                        found.ratio if found else None, mark, found))
+    a = Run(run.id, dataclasses.replace(run.spec, vs=None), run.status, run.started_at, run.finished_at, run.error,
+            run.machine, a_rows, run.imported)
+    b = Run(run.id, vs_spec(run.spec), run.status, run.started_at, run.finished_at, run.error, run.machine, b_rows,
+            run.imported)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.mark] = counts.get(row.mark, 0) + 1
+    label = label_b or f"B ({run.spec.vs})"
+    return Comparison(a, b, "A", label, tuple(rows), tuple(differences(a, b)), (), run.spec.margin, False,
+                      by_workers=True, counts=counts, test=INTERLEAVED)
 
 
 def summary(comparison: Comparison) -> str:

@@ -8,7 +8,7 @@ here, so a figure and the word beside it always agree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model import decision as rule
 from ..model.measurement import Measurement
@@ -39,6 +39,8 @@ class RunDecisions:
     rows: dict[tuple, RowDecision]  # by Measurement.key
     points: dict[tuple[int, int], PointVerdict]
     margin: float
+    # --vs: each of A's rows against B's, by (A's series, point): B's speedup over A, decided.
+    versus: dict[tuple[str, tuple[int, int]], rule.Comparison] = field(default_factory=dict)
 
     def row(self, m: Measurement) -> RowDecision:
         return self.rows.get(m.key, RowDecision("", None))
@@ -73,9 +75,17 @@ def decide_run(measurements: list[Measurement], *, margin: float = rule.MARGIN) 
     decided = rule.decide_sweep(times, BASELINE if any(has_baseline) else None, margin=margin)
     rows: dict[tuple, RowDecision] = {}
     verdicts: dict[tuple[int, int], PointVerdict] = {}
+    found_versus: dict = {}
     for point, point_times, decision in zip(points, times, decided):
         at_point = [m for m in ok if m.point == point]
+        own_b = _arm_b_decision(point_times, margin)
         for m in at_point:
+            if m.arm:  # B of --vs: against B's own serial, as A's rows are against A's
+                rows[m.key] = _row_decision(m.series[:-len(rule.ARM_SUFFIX)], own_b)
+                versus = decision.against(m.series, m.series[:-len(rule.ARM_SUFFIX)]) if decision else None
+                if versus is not None:
+                    found_versus[(versus.reference, point)] = versus
+                continue
             if m.series == BASELINE:
                 rows[m.key] = RowDecision(BASELINE_WORD, Interval(1.0, math.nan, math.nan, 1.0 - rule.ALPHA, 0))
                 continue
@@ -87,7 +97,22 @@ def decide_run(measurements: list[Measurement], *, margin: float = rule.MARGIN) 
             else:
                 rows[m.key] = RowDecision("", None)
         verdicts[point] = _point_verdict(point_times, decision)
-    return RunDecisions(rows, verdicts, margin)
+    return RunDecisions(rows, verdicts, margin, found_versus)
+
+
+def _arm_b_decision(times: dict[str, list[float]], margin: float) -> rule.PointDecision | None:
+    """B's strategies against B's own serial, at one point (--vs)."""
+    own = {name[:-len(rule.ARM_SUFFIX)]: t for name, t in times.items() if name.endswith(rule.ARM_SUFFIX)}
+    if not own or rule.rounds_of(own) < rule.FIRST_LOOK:
+        return None
+    return rule.decide_point(own, BASELINE if BASELINE in own else None, margin=margin)
+
+
+def _row_decision(series: str, decision: rule.PointDecision | None) -> RowDecision:
+    if series == BASELINE:
+        return RowDecision(BASELINE_WORD, Interval(1.0, math.nan, math.nan, 1.0 - rule.ALPHA, 0))
+    found = decision.against(series, BASELINE) if decision is not None else None
+    return RowDecision(found.verdict, found.interval) if found is not None else RowDecision(rule.UNDECIDED, None)
 
 
 def _point_verdict(times: dict[str, list[float]], decision: rule.PointDecision | None) -> PointVerdict:

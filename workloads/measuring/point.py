@@ -19,7 +19,14 @@ from typing import Callable
 
 from ..model.costs import PoolCosts
 from ..model.events import CallStarted, MeasurementDone
-from ..model.measurement import FAILED, NOT_APPLICABLE, OK, TIMED_OUT, Measurement
+from ..model.measurement import (
+    ARM_MARK,
+    FAILED,
+    NOT_APPLICABLE,
+    OK,
+    TIMED_OUT,
+    Measurement,
+)
 from ..model.spec import SweepSpec
 from ..model.strategies import StrategyKind
 from . import costs as pool_costs
@@ -59,9 +66,13 @@ class Variant:
     last_call_s: float = math.nan
     cpu_share: float | None = None  # its kernel's, from the item measured before the sweep
 
+    arm: str = ""  # "B" for the strategies of --vs OPTION=VALUE
+
     @property
     def key(self) -> str:
-        return f"{self.name}@{self.workers}" if self.workers is not None else self.name
+        """As `Measurement.series` names its row's line: `processes@2`, `serial|B`."""
+        name = f"{self.name}@{self.workers}" if self.workers is not None else self.name
+        return name + (ARM_MARK + self.arm if self.arm else "")
 
 
 class Series:
@@ -98,13 +109,23 @@ class Series:
         return sorted(self.times)[len(self.times) // 2] if self.times else None
 
 
+@dataclass(frozen=True)
+class Arm:
+    """What one side of the sweep measures: the run's own (""), or B of --vs OPTION=VALUE."""
+
+    spec: SweepSpec
+    workload: LoadedWorkload
+
+
 class Context:
-    """What every point of a sweep shares: the spec, the workload, the events and the cancel."""
+    """What every point of a sweep shares: the spec, the workload (each arm's), the events and the
+    cancel."""
 
     def __init__(self, spec: SweepSpec, workload: LoadedWorkload, emit: Callable, should_stop: Callable[[], bool],
-                 shared: bool, progress) -> None:
+                 shared: bool, progress, arms: dict[str, Arm] | None = None) -> None:
         self.spec = spec
         self.workload = workload
+        self.arms = arms or {"": Arm(spec, workload)}
         self.emit = emit
         self.should_stop = should_stop
         self.shared = shared
@@ -120,8 +141,8 @@ class Point:
         self.length = length
         self.series = [Series(v) for v in variants if v.runner is not None]
         self.not_applicable = [v for v in variants if v.runner is None]
-        self.inputs: dict | None = None
-        self.check: OutputCheck | None = None
+        self.inputs: dict[str, dict] | None = None  # each arm's input dict of each form
+        self.checks: dict[str, OutputCheck] = {}  # each arm's output check, while its first calls run
         self.deadline = Deadline(self.spec.point_timeout)
         self.timed_out = ""
         self.pace = array("d")  # the machine's pace gauge after each timed round
@@ -132,28 +153,43 @@ class Point:
 
     # Inputs ----------------------------------------------------------------------------------------
 
-    @property
-    def forms(self) -> set[str]:
-        return {s.variant.kind.form for s in self.series}
+    def forms(self, arm: str) -> set[str]:
+        return {s.variant.kind.form for s in self.series if s.variant.arm == arm}
 
     def build_inputs(self) -> str:
-        """Build the point's inputs if they are not held; '' or why they could not be built."""
+        """Build the point's inputs if they are not held (an arm measuring the same workload as the
+        run's shares its dict); '' or why they could not be built."""
         if self.inputs is not None:
             return ""
+        inputs: dict[str, dict] = {}
         try:
-            self.inputs = self.context.workload.make_inputs(self.items, self.length, self.spec.seed, self.forms)
+            for name, arm in self.context.arms.items():
+                shared = next((other for other, built in self.context.arms.items() if other in inputs
+                               and built.workload is arm.workload), None)
+                if shared is not None:
+                    inputs[name] = inputs[shared]
+                    missing = self.forms(name) - set(inputs[name])
+                    if missing:
+                        inputs[name].update(arm.workload.make_inputs(self.items, self.length, self.spec.seed, missing))
+                    continue
+                inputs[name] = arm.workload.make_inputs(self.items, self.length, self.spec.seed,
+                                                        self.forms(name) | (self.forms("") if not name else set()))
         except (Exception, SystemExit) as exc:  # the workload's make_input failed here: this point fails
             reason = describe_error(exc)
             for series in self.series:
                 series.error = series.error or reason
             return reason
+        self.inputs = inputs
         return ""
 
     def release_inputs(self) -> None:
-        if self.check is not None:
-            self.check.release()
-            self.check = None
+        self._release_checks()
         self.inputs = None
+
+    def _release_checks(self) -> None:
+        for check in self.checks.values():
+            check.release()
+        self.checks = {}
 
     @property
     def live(self) -> list[Series]:
@@ -185,7 +221,8 @@ class Point:
             # as a warm-up for all of them as soon as one of them wants one.
             any_warm = any(warm.values())
             if first:
-                self.check = OutputCheck(self.context.workload, self.inputs, self.items, self.length, self.spec.seed)
+                self.checks = {name: OutputCheck(arm.workload, self.inputs[name], self.items, self.length,
+                                                 self.spec.seed) for name, arm in self.context.arms.items()}
                 self._calibrate(as_warmup=any_warm)
             for repeat in range(self.spec.warmup - (1 if first and any_warm else 0)):
                 for series in list(self.live):
@@ -195,9 +232,7 @@ class Point:
                 if self.timed_out or not self.live:
                     break
                 self._round()
-            if self.check is not None:
-                self.check.release()
-                self.check = None
+            self._release_checks()
             self._learn_warmups()
         finally:
             self.deadline.pause()
@@ -277,7 +312,7 @@ class Point:
         context.progress.call(context.emit, CallStarted(
             series.name, self.items, self.length, repeat=len(timings) + 1 if timings is not None else 0,
             repeats=self.spec.min_rounds, warmup=warmup, calls_done=0, workers=series.variant.workers))
-        data = self.inputs[series.variant.kind.form]
+        data = self.inputs[series.variant.arm][series.variant.kind.form]
         try:
             if kept:
                 elapsed, outputs = time_kept_call(series.runner, data, self.deadline)
@@ -294,7 +329,7 @@ class Point:
         if timings is not None:
             timings.append(elapsed)
         if outputs:
-            mismatch, how = self.check.check(series.name, outputs[0], timings)
+            mismatch, how = self.checks[series.variant.arm].check(series.name, outputs[0], timings)
             if mismatch:
                 series.error = mismatch
             else:
@@ -332,22 +367,26 @@ class Point:
             status, error = OK, ""
         costs = self.costs.get(series.key) if status == OK else None
         return Measurement(
-            workload=spec.workload_name(), strategy=series.name, items=self.items, length=self.length,
+            workload=self.context.arms[series.variant.arm].spec.workload_name(), strategy=series.name,
+            items=self.items, length=self.length,
             workers=series.variant.workers if kind.pooled else None,
             # ThreadPoolExecutor.map ignores chunksize: recording one would suggest it mattered.
             chunksize=series.chunksize if kind.processes else None,
-            pool=spec.pool if kind.pooled else None,
+            pool=self.context.arms[series.variant.arm].spec.pool if kind.pooled else None,
             warmup=len(series.warmup_times), times_s=tuple(series.times), warmup_times_s=tuple(series.warmup_times),
             status=status, error=error, point_index=self.index, loops=series.loops,
             stop=(self.stop if final else "") if status == OK else "", check=series.check_how if status == OK else "",
-            shared=self.context.shared, costs=costs, pace_s=tuple(self.pace), cpu_share=series.variant.cpu_share)
+            shared=self.context.shared, costs=costs, pace_s=tuple(self.pace), cpu_share=series.variant.cpu_share,
+            arm=series.variant.arm)
 
     def not_applicable_measurement(self, variant: Variant) -> Measurement:
         return Measurement(
-            workload=self.spec.workload_name(), strategy=variant.name, items=self.items, length=self.length,
+            workload=self.context.arms[variant.arm].spec.workload_name(), strategy=variant.name, items=self.items,
+            length=self.length, arm=variant.arm,
             workers=variant.workers if variant.kind.pooled else None, chunksize=None,
             pool=self.spec.pool if variant.kind.pooled else None, warmup=0, status=NOT_APPLICABLE,
-            error=f"{self.context.workload.ref.name} has no numpy form (no kernel_numpy)", point_index=self.index)
+            error=f"{self.context.arms[variant.arm].workload.ref.name} has no numpy form (no kernel_numpy)",
+            point_index=self.index)
 
     def emit(self, *, final: bool) -> None:
         context = self.context
@@ -379,22 +418,23 @@ class Point:
             return
         if self.build_inputs():
             return
-        samples: dict[str, pool_costs.Sample | None] = {}
+        samples: dict[tuple[str, str], pool_costs.Sample | None] = {}
         for series in pooled:
-            kind = series.variant.kind
+            kind, arm = series.variant.kind, series.variant.arm
             if self.context.should_stop():
                 raise Cancelled
-            if kind.form not in samples:
+            if (arm, kind.form) not in samples:
                 twin = next((s for s in self.live if not s.variant.kind.pooled and s.variant.kind.form == kind.form
-                             and s.times), None)
+                             and s.variant.arm == arm and s.times), None)
                 try:
-                    samples[kind.form] = pool_costs.sample(
-                        self.inputs[kind.form], self.context.workload.kernel_of(kind.form), items=self.items,
-                        twin_s=twin.median() if twin is not None else None, twin=twin.name if twin else "")
+                    samples[arm, kind.form] = pool_costs.sample(
+                        self.inputs[arm][kind.form], self.context.arms[arm].workload.kernel_of(kind.form),
+                        items=self.items, twin_s=twin.median() if twin is not None else None,
+                        twin=twin.name if twin else "")
                 except Exception as exc:  # the kernel failed on a sample here: no costs for this form
-                    samples[kind.form] = None
+                    samples[arm, kind.form] = None
                     self.costs[series.key] = PoolCosts(error=f"sampling the kernel failed: {describe_error(exc)}")
-            sampled = samples[kind.form]
+            sampled = samples[arm, kind.form]
             if sampled is None:
                 self.costs.setdefault(series.key, PoolCosts(error="sampling the kernel failed"))
                 continue

@@ -37,6 +37,7 @@ from ..model.events import (
     FAILED,
     FIRST_PASS,
     REFUSED_BUDGET,
+    REFUSED_WORKLOAD,
     CallStarted,
     CeilingMeasured,
     Event,
@@ -57,14 +58,15 @@ from ..model.measurement import (
 )
 from ..model.numbers import format_duration
 from ..model.profile import Profile
-from ..model.spec import SweepOptions, SweepSpec
+from ..model.spec import VS_ARM, SweepOptions, SweepSpec, vs_spec
 from ..model.strategies import BASELINE, KINDS, default_start_method
+from ..model.workload import WorkloadError
 from . import ceiling as machine_ceiling
 from . import machine, planner
 from .loader import LoadedWorkload
 from .lock import MachineLock, WaitCancelled, wait_for_lock
-from .point import Cancelled, Context, Point, Variant
-from .probe import probe_workload
+from .point import Arm, Cancelled, Context, Point, Variant
+from .probe import load_workload, probe_workload
 from .runners import RunnerConfig, make_runner
 
 # Roughly what taking one pool's costs apart at a point costs (two cold pool starts and a few
@@ -104,33 +106,38 @@ def first_pass_calls(spec: SweepSpec, variants: int) -> int:
 class Sweep:
     def __init__(self, spec: SweepSpec, workload: LoadedWorkload, start_method: str, emit: Callable[[Event], None],
                  should_stop: Callable[[], bool], profile: Profile | None, *, shared: bool,
-                 started: float) -> None:
+                 started: float, versus: Arm | None = None) -> None:
         self.spec = spec
         self.emit = emit
         self.profile = profile
         self.started = started
         self.budget_end = started + spec.budget if spec.budget is not None else None
-        upload = str(workload.ref.path) if workload.ref.kind == "file" else None
+        arms = {"": Arm(spec, workload)}
+        if versus is not None:
+            arms[VS_ARM] = versus
         self.variants: list[Variant] = []
-        for name, workers in spec.variants():
-            kind = KINDS[name]
-            runner = None
-            if kind.form in workload.forms:
-                config = RunnerConfig(
-                    kernel=workload.kernel_of(kind.form), item_call=workload.item_call(kind.form),
-                    workers=workers or 1, chunksize=spec.chunksize, warm=spec.pool == "warm",
-                    start_method=start_method, upload=upload,
-                    options={f.name: spec.option(f.name) for f in kind.options})
-                runner = make_runner(kind, config)
-            form = profile.forms.get(kind.form) if profile is not None else None
-            self.variants.append(Variant(name, kind, workers if kind.pooled else None, runner,
-                                         cpu_share=form.cpu_share if form is not None else None))
+        for arm_name, arm in arms.items():
+            upload = str(arm.workload.ref.path) if arm.workload.ref.kind == "file" else None
+            for name, workers in arm.spec.variants():
+                kind = KINDS[name]
+                runner = None
+                if kind.form in arm.workload.forms:
+                    config = RunnerConfig(
+                        kernel=arm.workload.kernel_of(kind.form), item_call=arm.workload.item_call(kind.form),
+                        workers=workers or 1, chunksize=arm.spec.chunksize, warm=arm.spec.pool == "warm",
+                        start_method=arm.spec.start_method or start_method, upload=upload,
+                        options={f.name: arm.spec.option(f.name) for f in kind.options})
+                    runner = make_runner(kind, config)
+                form = profile.forms.get(kind.form) if profile is not None else None
+                self.variants.append(Variant(name, kind, workers if kind.pooled else None, runner,
+                                             cpu_share=form.cpu_share if form is not None else None, arm=arm_name))
         runnable = sum(v.runner is not None for v in self.variants)
         self.progress = Progress(first_pass_calls(spec, runnable))
-        self.context = Context(spec, workload, emit, should_stop, shared, self.progress)
+        self.context = Context(spec, workload, emit, should_stop, shared, self.progress, arms)
         self.points = [Point(self.context, index, items, length, self.variants)
                        for index, (items, length) in enumerate(spec.points())]
-        self.baseline = BASELINE if any(v.kind.baseline and v.runner is not None for v in self.variants) else None
+        self.baseline = BASELINE if any(v.kind.baseline and v.runner is not None and not v.arm
+                                        for v in self.variants) else None
         self.looks = SweepLooks(self.baseline, margin=spec.margin)
         self.decisions: list[PointDecision | None] = [None] * len(self.points)
         self.ceiling: float | None = None
@@ -335,6 +342,19 @@ class Sweep:
                 point.emit(final=True)
 
 
+def _versus(spec: SweepSpec, workload: LoadedWorkload, emit: Callable[[Event], None]) -> Arm | None:
+    """B of --vs OPTION=VALUE: A's spec with that option changed, its workload loaded (A's own when
+    B measures the same code); None, with `Refused` sent, when B's workload cannot be loaded."""
+    spec_b = vs_spec(spec)
+    if spec_b.workload == spec.workload and spec_b.settings == spec.settings:
+        return Arm(spec_b, workload)
+    try:
+        return Arm(spec_b, load_workload(spec_b))
+    except WorkloadError as exc:
+        emit(Refused(REFUSED_WORKLOAD, f"--vs {spec.vs}: {exc}"))
+        return None
+
+
 def run_sweep(spec: SweepSpec, emit: Callable[[Event], None], should_stop: Callable[[], bool] = lambda: False, *,
               options: SweepOptions = SweepOptions(), lock: MachineLock | None = None) -> str:
     """Measure the whole sweep, emitting events; returns the final status ("refused" when it never
@@ -345,6 +365,11 @@ def run_sweep(spec: SweepSpec, emit: Callable[[Event], None], should_stop: Calla
     if probed is None:
         return "refused"
     workload, profile = probed
+    versus = None
+    if spec.vs is not None:
+        versus = _versus(spec, workload, emit)
+        if versus is None:
+            return "refused"
     expected = estimate.duration_seconds(spec, profile) if profile else 60.0
     if spec.budget is not None and profile is not None and expected > spec.budget:
         emit(Refused(REFUSED_BUDGET, f"one pass over every point takes about {format_duration(expected)}, "
@@ -359,7 +384,8 @@ def run_sweep(spec: SweepSpec, emit: Callable[[Event], None], should_stop: Calla
         return CANCELLED
     if held is None:
         return "refused"
-    sweep = Sweep(spec, workload, start_method, emit, should_stop, profile, shared=not held, started=started)
+    sweep = Sweep(spec, workload, start_method, emit, should_stop, profile, shared=not held, started=started,
+                  versus=versus)
     sweep.on_remaining = lock.update
     try:
         emit(RunStarted(len(spec.points()), sweep.progress.total, machine.describe(start_method), shared=not held))

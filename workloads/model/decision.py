@@ -51,6 +51,9 @@ FIRST_LOOK = 2
 SPAN = 4.0
 BASELINE_KIND = "baseline"  # a strategy against serial
 WINNER_KIND = "winner"  # the fastest against the runner-up
+VS_KIND = "vs"  # B's strategy against the same strategy in A (--vs)
+# B's series of a --vs run end with this: `processes@2|B` (`Measurement.series`).
+ARM_SUFFIX = "|B"
 
 
 def look_alpha(n: int, alpha: float = ALPHA) -> float:
@@ -163,18 +166,23 @@ def paired_log_ratios(times: Mapping[str, Sequence[float]], subject: str, refere
 
 
 def ranking(times: Mapping[str, Sequence[float]]) -> list[str]:
-    """Fastest first, by mean log time (the geometric mean)."""
-    return sorted((name for name in times if times[name]), key=lambda name: statistics.fmean(map(math.log, times[name])))
+    """The run's own strategies (not B's of --vs), fastest first, by mean log time (the geometric mean)."""
+    return sorted((name for name in times if times[name] and not name.endswith(ARM_SUFFIX)),
+                  key=lambda name: statistics.fmean(map(math.log, times[name])))
 
 
 def comparison_pairs(times: Mapping[str, Sequence[float]], baseline: str | None,
                      order: Sequence[str] | None = None) -> list[tuple[str, str, str]]:
-    """(subject, reference, kind): each strategy against the baseline, and the winner against the
-    runner-up unless that is already one of those."""
-    pairs = [(name, baseline, BASELINE_KIND) for name in times if name != baseline and baseline in times]
+    """(subject, reference, kind): each strategy against the baseline, the winner against the
+    runner-up unless that is already one of those, and (--vs) each of B's strategies against the
+    same strategy in A."""
+    own = [name for name in times if not name.endswith(ARM_SUFFIX)]
+    pairs = [(name, baseline, BASELINE_KIND) for name in own if name != baseline and baseline in times]
     order = ranking(times) if order is None else order
     if len(order) >= 2 and baseline not in order[:2]:
         pairs.append((order[0], order[1], WINNER_KIND))
+    pairs += [(name, name[:-len(ARM_SUFFIX)], VS_KIND) for name in times
+              if name.endswith(ARM_SUFFIX) and name[:-len(ARM_SUFFIX)] in times]
     return pairs
 
 

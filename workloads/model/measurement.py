@@ -30,6 +30,8 @@ STOP_OPEN = ""  # still being measured: a provisional row
 # Every value `stop` may hold, in stored runs and exports of this and earlier versions.
 STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED, STOP_TOO_CLOSE, STOP_CANCELLED,
          STOP_OPEN)
+# How a --vs run's B rows are told apart from A's in a series name: `processes@2|B`.
+ARM_MARK = "|"
 # Every value `status` may hold.
 STATUSES = (OK, FAILED, NOT_APPLICABLE, TIMED_OUT)
 
@@ -57,6 +59,7 @@ class Measurement:
     costs: PoolCosts | None = None  # the pool's costs taken apart, measured outside the timing
     pace_s: tuple[float, ...] = ()  # the machine's pace gauge after each timed round at its point
     cpu_share: float | None = None  # the kernel's CPU time over its wall time (0 a sleep, 1 a Python loop)
+    arm: str = ""  # "B" for the rows of --vs OPTION=VALUE, measured interleaved with the run's own
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -81,13 +84,15 @@ class Measurement:
 
     @property
     def key(self) -> tuple:
-        """What identifies a row in a run: strategy, workers, items, length."""
-        return (self.strategy, self.workers, self.items, self.length)
+        """What identifies a row in a run: strategy, workers, items, length (and B's rows of --vs)."""
+        return (self.strategy, self.workers, self.items, self.length, self.arm)
 
     @property
     def series(self) -> str:
-        """The line this row belongs to on a chart: the strategy, with its workers in a worker sweep."""
-        return self.strategy if self.workers is None else f"{self.strategy}@{self.workers}"
+        """The line this row belongs to on a chart: the strategy, with its workers in a worker sweep
+        (and B's rows of --vs marked so: `processes@2|B`)."""
+        name = self.strategy if self.workers is None else f"{self.strategy}@{self.workers}"
+        return name + (ARM_MARK + self.arm if self.arm else "")
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "stats"}

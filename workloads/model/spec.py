@@ -142,6 +142,19 @@ def _costs(text: str, scope: Scope) -> str:
     return parse_choice(text, "costs", COSTS_MODES)
 
 
+def _vs(text: str, scope: Scope) -> str | None:
+    """`OPTION=VALUE`, written as the flag or the field's name (checked against the spec once every
+    field is read: `vs_spec`)."""
+    cleaned = text.strip()
+    if not cleaned or cleaned.lower() == "none":
+        return None
+    name, equals, value = cleaned.partition("=")
+    name = name.strip().lstrip("-").replace("-", "_")
+    if not equals or not name or not value.strip():
+        raise SpecError("vs", f"{cleaned!r} is not OPTION=VALUE, like pool=warm or workload=other.py")
+    return f"{name}={value.strip()}"
+
+
 def _budget(text: str, scope: Scope) -> float | None:
     if text.strip().lower() in ("", "none", "off"):
         return None
@@ -275,6 +288,10 @@ class SweepSpec:
     skip_warmup_over: float | None = declare(
         "No w-up >", "5", "no warm-up for a strategy whose calls take longer than this many seconds (off: always "
         "warm up)", _skip_warmup_over, advanced=True, metavar="SECONDS|off")
+    vs: str | None = declare(
+        "Versus", "", "measure B interleaved with this sweep, round by round, and decide B against A: OPTION=VALUE, "
+        "e.g. pool=warm, chunksize=auto, spin=720000, workload=other.py (blank: none)", _vs, advanced=True,
+        metavar="OPTION=VALUE")
     # Not typed by a user as such: the chosen workload's settings, and the chosen strategies' own
     # options (each declared by its workload or strategy), by name.
     settings: dict = field(default_factory=dict)
@@ -522,7 +539,75 @@ def validate(texts: dict[str, Any]) -> Validation:
     spec = None
     if not errors:
         spec = SweepSpec(settings=settings, options=options, **values)
+        if spec.vs is not None:
+            try:
+                vs_spec(spec)
+            except SpecError as exc:
+                errors["vs"] = exc.reason
+                spec = None
     return Validation(spec, errors, notes, info, applies)
+
+
+# --vs: B, measured interleaved with A ---------------------------------------------------------------------
+
+# What --vs may change: what runs at each point, never the points, the rounds or the rule.
+_VS_REFUSED = {
+    "items": "is a dimension of the sweep: give every value there (e.g. --items 4,8)",
+    "length": "is a dimension of the sweep: give every value there (e.g. --length 1000,100000)",
+    "workers": "is a dimension of the sweep: give every count there (e.g. --workers 2,4)",
+    "strategies": "is a dimension of the sweep: list every strategy there",
+    "repeat": "says how the sweep runs, not what it measures",
+    "margin": "says how the sweep decides, not what it measures",
+    "precision": "says how the sweep decides, not what it measures",
+    "budget": "says how long the sweep runs, not what it measures",
+    "seed": "changes the input data, so A and B would not measure the same items",
+    "point_timeout": "says how the sweep runs, not what it measures",
+    "costs": "says what the Why measures, not the timed calls",
+    "skip_warmup_over": "says how the sweep runs, not what it measures",
+    "vs": "cannot compare a comparison",
+}
+VS_ARM = "B"
+
+
+def vs_option(spec: SweepSpec) -> tuple[str, str]:
+    """(option, value text) of `spec.vs`."""
+    name, _, value = (spec.vs or "").partition("=")
+    return name, value
+
+
+def vs_spec(spec: SweepSpec) -> SweepSpec:
+    """B's spec: A's with the one option `--vs` names changed. `SpecError` on the vs field when it
+    names no option, one it cannot change, or A's own value."""
+    name, text = vs_option(spec)
+    info = workloads.info(spec.workload)
+    settings = {s.name: s for s in info.settings}
+    if name in _VS_REFUSED:
+        raise SpecError("vs", f"{name.replace('_', '-')} {_VS_REFUSED[name]}")
+    if name == "workload":
+        try:
+            other = workloads.info(text)
+        except SpecError as exc:
+            raise SpecError("vs", f"workload={text}: {exc.reason}") from None
+        if other.ref.text == spec.workload:
+            raise SpecError("vs", f"workload={text} is the workload A measures already; B must differ")
+        kept = {s.name: spec.settings.get(s.name, s.default) for s in other.settings}
+        return dataclasses.replace(spec, workload=other.ref.text, settings=kept, vs=None)
+    if name in settings:
+        value = settings[name].parse(text)
+        if value == spec.settings.get(name, settings[name].default):
+            raise SpecError("vs", f"{name.replace('_', '-')}={text}: A runs with that already; B must differ")
+        return dataclasses.replace(spec, settings={**spec.settings, name: value}, vs=None)
+    declared = FIELD_BY_NAME.get(name)
+    if declared is None:
+        raise SpecError("vs", f"{name.replace('_', '-')!r} is not an option of this sweep (nor a setting of "
+                              f"{info.name})")
+    value = declared.parse(text, Scope(info, spec.strategies))
+    current = spec.option(name) if declared.strategy else getattr(spec, name)
+    if value == current:
+        raise SpecError("vs", f"{name.replace('_', '-')}={text}: A runs with that already; B must differ")
+    if declared.strategy:
+        return dataclasses.replace(spec, options={**spec.options, name: value}, vs=None)
+    return dataclasses.replace(spec, vs=None, **{name: value})
 
 
 def build_spec(**texts) -> SweepSpec:

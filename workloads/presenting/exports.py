@@ -18,7 +18,7 @@ from ..model.errors import ParbenchError
 from ..model.run import Run
 from ..model.version import parbench_version
 from . import tables
-from .run_table import header_markdown, run_table, winner_table
+from .run_table import WINNER_KEY, header_markdown, run_table, winner_table
 
 FORMATS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
 # The JSON export's own format: `parbench import` refuses a file from a newer one.
@@ -161,12 +161,15 @@ def _karp_flatt(point, workers: int) -> float | None:
 
 def to_markdown(run: Run) -> str:
     """Which run it is first (a pasted table must say what it measured), then the answer, then the
-    rows with a status word each (the reasons once, under the table), then the winner map."""
+    rows with a status word each (the reasons once, under the table), then the winner map, and B
+    against A in a run of --vs."""
     from ..insight.analysis import analyse
+    from ..insight.compare import compare_arms
     from ..insight.explain import verdict
+    from .formats import comparison_markdown
 
     ceiling, _ = run_ceiling(run)
-    a = analyse(run.measurements, ceiling=ceiling)
+    a = analyse(run.measurements, ceiling=ceiling, margin=run.spec.margin)
     said = verdict(a)
     text = header_markdown(run) + "\n\n"
     if said:
@@ -174,9 +177,11 @@ def to_markdown(run: Run) -> str:
     text += tables.to_markdown(run_table(run))
     grid = winner_table(a)
     if grid is not None and len(a.lengths) > 1 and len(a.items) > 1:
-        text += ("\n**Winner map**: the fastest strategy at each point and its lead over the runner-up "
-                 "(≈: within noise, the lead's 95% interval spans 1; ?: one repeat, no interval)\n\n")
+        text += f"\n**Winner map**: {WINNER_KEY}\n\n"
         text += tables.to_markdown(grid)
+    versus = compare_arms(run)
+    if versus is not None:
+        text += "\n" + comparison_markdown(versus)
     return text
 
 

@@ -105,8 +105,8 @@ def difference_text(comparison: Comparison) -> str:
 
 
 def legend(comparison: Comparison) -> str:
-    return (f"B/A = {comparing.TEST}; below 1 = B faster. Within noise = the interval contains 1; "
-            f"same = significant but under {comparison.min_change:.0%}.")
+    return (f"B/A = {comparison.test}; below 1 = B faster. The same = the interval lies within "
+            f"±{comparison.min_change:.0%}; within noise (two runs) or undecided (one sweep) = it cannot tell.")
 
 
 def comparison_markdown(comparison: Comparison) -> str:
@@ -139,7 +139,7 @@ def comparison_text(comparisons: list[Comparison], fmt: str) -> str:
     document = {
         "format": COMPARE_FORMAT,
         "parbench": parbench_version(),
-        "test": comparing.TEST,
+        "test": comparisons[0].test if comparisons else comparing.TEST,
         "comparisons": [{
             "a": _run_document(c.a, c.label_a),
             "b": _run_document(c.b, c.label_b),

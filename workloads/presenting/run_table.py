@@ -168,7 +168,7 @@ def speedup_tone(verdict: str) -> str:
 
 
 def row_key(m: Measurement) -> str:
-    return f"{m.strategy}|{m.workers}|{m.items}|{m.length}"
+    return f"{m.strategy}|{m.workers}|{m.items}|{m.length}" + (f"|{m.arm}" if m.arm else "")
 
 
 def _seconds(value) -> str:
@@ -183,13 +183,15 @@ def _notes(value) -> str:
     return ",".join(value or ())
 
 
-def run_columns(workers_on_screen: bool) -> tuple[Column, ...]:
+def run_columns(workers_on_screen: bool, versus: bool = False) -> tuple[Column, ...]:
     """The run table's columns: what identifies a row, its figures, and its status. On screen
-    (80 columns) only what qualifies a figure; a worker count only in a worker sweep."""
+    (80 columns) only what qualifies a figure; a worker count only in a worker sweep; the arm (B of
+    --vs) only in a run that has one."""
     return (
         Column("run_id", shown=DATA),
         Column("workload", shown=DATA),
         Column("strategy"),
+        Column("arm", "", shown=EVERYWHERE if versus else DATA),
         Column("items", align=RIGHT),
         Column("length", align=RIGHT),
         Column("workers", align=RIGHT, shown=EVERYWHERE if workers_on_screen else DATA | {MARKDOWN}),
@@ -242,6 +244,7 @@ def run_rows(run: Run | None, measurements: list[Measurement] | None = None) -> 
             "run_id": run.id if run is not None else None,
             "workload": m.workload,
             "strategy": m.strategy,
+            "arm": m.arm,
             "items": m.items,
             "length": m.length,
             "workers": m.workers,
@@ -282,13 +285,14 @@ def run_rows(run: Run | None, measurements: list[Measurement] | None = None) -> 
 def run_table(run: Run | None, measurements: list[Measurement] | None = None) -> Table:
     """The run's results (or `measurements` so far: a live sweep's, whose run may not be known yet)."""
     measurements = run.measurements if measurements is None and run is not None else measurements or []
+    versus = any(m.arm for m in measurements)
     if run is None:
-        return Table(run_columns(worker_sweep(measurements)), tuple(run_rows(None, measurements)))
+        return Table(run_columns(worker_sweep(measurements), versus), tuple(run_rows(None, measurements)))
     h = run_header(run)
     title = f"{h.name}: {h.workload}, {h.status}"
     if h.status != "completed" and h.error:
         title += f": {h.error}"
-    return Table(run_columns(worker_sweep(measurements)), tuple(run_rows(run, measurements)), title=title,
+    return Table(run_columns(worker_sweep(measurements), versus), tuple(run_rows(run, measurements)), title=title,
                  caption=f"{h.machine}, {h.pool}, {h.rounds} {h.warmup}; speedup = geometric mean of per-round "
                          "serial/strategy, 95% interval")
 

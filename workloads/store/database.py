@@ -196,8 +196,9 @@ class Store:
         found = self._db.execute(
             "SELECT id FROM measurements WHERE run_id=? AND json_extract(data, '$.strategy')=? "
             "AND json_extract(data, '$.workers') IS ? AND json_extract(data, '$.items')=? "
-            "AND json_extract(data, '$.length')=? LIMIT 1",
-            (run_id, measurement.strategy, measurement.workers, measurement.items, measurement.length)).fetchone()
+            "AND json_extract(data, '$.length')=? AND coalesce(json_extract(data, '$.arm'), '')=? LIMIT 1",
+            (run_id, measurement.strategy, measurement.workers, measurement.items, measurement.length,
+             measurement.arm)).fetchone()
         with self._db:
             if found is not None:
                 self._db.execute("UPDATE measurements SET data=? WHERE id=?", (data, found[0]))
