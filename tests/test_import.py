@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import statistics
 
 import pytest
 
@@ -31,11 +32,11 @@ MACHINE = {"cpu_count": 64, "cpu_model": "Server CPU", "python": "3.13.0", "nump
 def exported(tmp_path):
     """A run measured and exported 'on another machine' (its own store), as a JSON file."""
     with Store(tmp_path / "server.sqlite3") as server:
-        run_id = server.start_run(SweepSpec(workload="sleep", items=(4, 8), length=(10,), repeat=3,
-                                            settings={"sleep_ms": 5}), Machine.from_dict(MACHINE))
+        run_id = server.start_run(SweepSpec(workload="sleep", items=(4, 8), length=(10,), repeat=3, workers=(64,),
+                                            pool="warm", settings={"sleep_ms": 5}), Machine.from_dict(MACHINE))
         server.add_measurement(run_id, Measurement("sleep", "serial", 4, 10, None, None, None, 1, (0.02, 0.021, 0.02),
                                                    warmup_times_s=(0.03,), point_index=0, stop="fixed"))
-        server.add_measurement(run_id, Measurement("sleep", "processes", 4, 10, 64, 1, "warm", 1,
+        server.add_measurement(run_id, Measurement("sleep", "processes", 4, 10, 64, 1, "warm", 0,
                                                    (0.01, 0.011, 0.012), point_index=0, costs={"ship_s": 0.001}))
         server.add_measurement(run_id, Measurement("sleep", "processes", 8, 10, 64, 1, "warm", 0, (),
                                                    status="failed", error="worker died", point_index=1))
@@ -92,7 +93,9 @@ def test_the_export_of_a_run_already_here_is_not_duplicated(exported, tmp_path):
 def test_a_changed_file_is_another_run(exported, db_path):
     _, path = exported
     document = json.loads(path.read_text())
-    document["measurements"][0]["times_s"][0] = 0.05
+    row = document["measurements"][0]
+    row["times_s"][1] = 0.022  # with the figures it carries beside them, as another run would
+    row["mean_s"], row["stdev_s"] = statistics.fmean(row["times_s"]), statistics.stdev(row["times_s"])
     changed = path.with_name("changed.json")
     changed.write_text(json.dumps(document))
     with Store(db_path) as store:
@@ -133,7 +136,7 @@ def _variants(text: str) -> dict[str, str]:
         "another program's json": (json.dumps({"name": "x", "version": 1}), "not a parbench export"),
         "no run": (json.dumps(no_run), "not a parbench export"),
         "newer format": (json.dumps(newer), f"export format {EXPORT_FORMAT + 1}"),
-        "times that are not numbers": (json.dumps(bad_times), "not durations"),
+        "times that are not numbers": (json.dumps(bad_times), "measurement 1: 'times_s' is \"fast\", which is not a duration"),
         "a measurement without strategy": (json.dumps(no_strategy), "measurement 2 has no 'strategy'"),
     }
 

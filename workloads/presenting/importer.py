@@ -1,66 +1,152 @@
 """Reading a run back from its JSON export (`parbench export RUN x.json`), possibly made on another
 machine: for `parbench import` and for `parbench compare FILE.json`.
 
-A file is either a complete, readable export or it is refused with one line saying why (not JSON,
-truncated, not a parbench export, from a newer export format): nothing half-read ever reaches the
-store. A run's `fingerprint` (a hash of what was measured, not of where it is stored) is the store's
-import key, so importing one file twice, or the export of a run that is already here, adds nothing.
+Nothing in the file is trusted. A file is a complete export of a format this parbench reads, holding a
+run that `parbench run` could have produced, or it is refused with one line naming what is wrong (the
+measurement and the field): nothing of it reaches the store.
+
+- The spec goes through the very parsers `run` uses: each field is written back as the text a user
+  would have typed and given to `validate`; what comes out must be what the file says (a field `run`
+  would refuse, or would have recorded differently, is refused).
+- Each measurement must fit its spec (its strategy, point, workers, pool, warm-ups and rounds), its
+  times be finite positive durations, its status and stop reason known words, and the median, minimum,
+  mean and spread it carries those of its times. The machine and a pool's costs must hold the types
+  they are recorded in (`Machine`, `PoolCosts`); keys a newer parbench added are kept as they came.
+- What the file derives from the measurements (speedups, qualities, its `analysis`) is never read:
+  every view recomputes it from the measurements.
+
+A large file (30,000 rows, 90 MB) is decoded with orjson, and each measurement checked and written once
+(with orjson, sorted keys) as the store keeps it; the standard library's decoder, which accepts what orjson
+does not (NaN, numbers past 64 bits), reads a file orjson refuses and says where it breaks. `progress` hears
+how far the checking and the storing got. The import key, a hash of those rows and the run's record (of what
+was measured, not of where it is stored), is the store's key for imported runs, so importing one file twice
+adds nothing; a run already here under another key (the export of one of its own runs, or a file imported by
+an older parbench, whose keys were `fingerprint`s) is found by its start time and compared whole.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import gc
+import hashlib
 import json
+import keyword
 import math
 import os
-from dataclasses import dataclass
+import re
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields
+from functools import cached_property, lru_cache
+from itertools import compress
 from pathlib import Path
+from typing import Callable
 
+import orjson
+
+from ..model import workload as workloads
+from ..model.costs import PoolCosts
 from ..model.errors import ParbenchError
-from ..model.measurement import Measurement
+from ..model.events import COMPLETED
+from ..model.machine import Machine
+from ..model.measurement import NOT_APPLICABLE, OK, STATUSES, STOPS, Measurement
+from ..model.options import Field
+from ..model.parsing import SpecError
+from ..model.run import STATUSES as RUN_STATUSES
 from ..model.run import Run, fingerprint
-from ..model.spec import SweepSpec
+from ..model.spec import FIELDS, MAX_ITEMS, STRATEGY_OPTIONS, Scope, SweepSpec, field_named, setting_field, validate
+from ..model.strategies import KINDS
 from .exports import EXPORT_FORMAT
 
 # Exports written before the document carried its "format" (a run and its measurements, without
 # warm-up times): still readable.
 FIRST_FORMAT = 1
 _REQUIRED_MEASUREMENT_KEYS = ("workload", "strategy", "items", "length", "times_s")
+# How often (in measurements) the reading reports its progress.
+PROGRESS_EVERY = 1000
+
+# progress(phase, done, total): "checking" and "storing" count rows, "reading" characters (of a file that
+# only the standard library's slower decoder reads).
+Progress = Callable[[str, int, int], None]
 
 
 class ImportRefused(ParbenchError):
     """The file is not an export this parbench can read; the message says why, in one line."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExportedRun:
-    run: Run  # its `id` is the id it had where it was exported (None when it was never stored)
+    header: Run  # the run without its measurements; its `id` is the id it had where it was exported
+    rows: tuple[dict, ...]  # its measurements as `Measurement.to_dict()` gives them, checked
+    encoded: tuple[str, ...]  # the same, written as the store keeps them
     path: Path
     format: int
     exported_by: str  # the parbench version that wrote the file ("unknown" for the first format)
-    fingerprint: str
+    import_key: str  # the store's key for it: a hash of `encoded` and the run's record
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """`workloads.model.run.fingerprint` of the run (what older parbench keyed imports by)."""
+        return fingerprint(self.run)
+
+    @cached_property
+    def run(self) -> Run:
+        """The run with its measurements (built on first use: an import stores the rows as they are)."""
+        h = self.header
+        return Run(id=h.id, spec=h.spec, status=h.status, started_at=h.started_at, finished_at=h.finished_at,
+                   error=h.error, machine=h.machine, measurements=[Measurement.from_dict(r) for r in self.rows])
 
 
-def read_export(path: str | os.PathLike) -> ExportedRun:
+def read_export(path: str | os.PathLike, progress: Progress | None = None) -> ExportedRun:
     """Read and check an exported run; raises `ImportRefused` with the reason."""
     path = Path(path).expanduser()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportRefused(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_export(data, path, progress)
+
+
+def parse_export(data: bytes | str, path: Path, progress: Progress | None = None) -> ExportedRun:
+    """Check an export's content (the file's bytes, or its text)."""
+    # JSON's whitespace skipped in place (strip() would copy the whole file).
+    start = (_WHITESPACE if isinstance(data, str) else _BYTES_WHITESPACE).match(data).end()
+    if start == len(data):
+        raise ImportRefused(f"{path} is empty, not a parbench export")
+    if data[start:start + 1] not in ("{", b"{"):
+        if isinstance(data, bytes):
+            _text_of(data, path)  # a binary file is called one
+        raise ImportRefused(f"{path} is not a parbench export (an export is a JSON object)")
+    with _no_cycle_collection():
+        try:
+            document = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            document = None  # the standard library's decoder says where it breaks, or reads what orjson won't
+        if isinstance(document, dict):
+            reader = _Reader(path, progress, 0)
+            for key, value in document.items():
+                if key == "measurements" and isinstance(value, list):
+                    reader.size = len(value)
+                    for entry in value:
+                        reader.measurement(entry)
+                    value = []
+                reader.value(key, value)
+            return reader.finish()
+        return _parse_slowly(_text_of(data, path) if isinstance(data, bytes) else data, path, progress)
+
+
+def _text_of(data: bytes, path: Path) -> str:
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ImportRefused(f"{path} is not a parbench export (not UTF-8 text)") from None
-    return parse_export(text, path)
 
 
-def parse_export(text: str, path: Path) -> ExportedRun:
-    if not text.strip():
-        raise ImportRefused(f"{path} is empty, not a parbench export")
-    if not text.lstrip().startswith("{"):
-        raise ImportRefused(f"{path} is not a parbench export (an export is a JSON object)")
+def _parse_slowly(text: str, path: Path, progress: Progress | None) -> ExportedRun:
+    reader = _Reader(path, progress, len(text))
     try:
-        document = json.loads(text)
+        _scan(text, reader)
     except json.JSONDecodeError as exc:
         # JSON that breaks on its last line (an export has one value per line) was cut short there,
         # mid-value (a number, `tru`, a string) or between values.
@@ -68,80 +154,691 @@ def parse_export(text: str, path: Path) -> ExportedRun:
             raise ImportRefused(f"{path} is truncated: its JSON stops mid-document ({exc.msg})") from None
         raise ImportRefused(f"{path} is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}), "
                             "so not a parbench export") from None
-    if not isinstance(document, dict) or not isinstance(document.get("run"), dict) \
-            or not isinstance(document.get("measurements"), list):
-        raise ImportRefused(f"{path} is not a parbench export (no run and measurements in it)")
-    version = document.get("format", FIRST_FORMAT)
-    if not isinstance(version, int) or isinstance(version, bool) or version < FIRST_FORMAT:
-        raise ImportRefused(f"{path} is not a parbench export (its format is {version!r})")
-    exported_by = str(document.get("parbench", "unknown"))
-    if version > EXPORT_FORMAT:
-        raise ImportRefused(f"{path} was written by parbench {exported_by} in export format {version}; this "
-                            f"parbench reads formats up to {EXPORT_FORMAT}: upgrade it to import this file")
-    run = _run(document["run"], document["measurements"], path)
-    return ExportedRun(run, path, version, exported_by, fingerprint(run))
+    except RecursionError:
+        raise ImportRefused(f"{path} is not a parbench export (its JSON nests too deep)") from None
+    return reader.finish()
 
 
-def _run(data: dict, measurements: list, path: Path) -> Run:
-    spec_data = data.get("spec")
-    if not isinstance(spec_data, dict):
-        raise ImportRefused(f"{path} is not a parbench export (its run has no spec)")
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """The cycle collector paused while a file's values are decoded: they form no cycles, and its
+    passes over the hundreds of thousands of objects a large file makes cost a seventh of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        spec = SweepSpec.from_dict(spec_data)
-    except (TypeError, ValueError) as exc:
-        raise ImportRefused(f"{path}: its run's spec cannot be read ({exc})") from None
-    machine = data.get("machine") or {}
-    run_id = data.get("id")
-    if not isinstance(machine, dict) or not isinstance(data.get("started_at"), str) \
-            or not isinstance(data.get("status"), str) or not (run_id is None or _is_int(run_id)):
-        raise ImportRefused(f"{path} is not a parbench export (its run lacks a status, a start time or a machine)")
-    return Run(
-        id=run_id,
-        spec=spec,
-        status=data["status"],
-        started_at=data["started_at"],
-        finished_at=data.get("finished_at") if isinstance(data.get("finished_at"), str) else None,
-        error=str(data.get("error") or ""),
-        machine=machine,
-        measurements=[_measurement(entry, index, path) for index, entry in enumerate(measurements, 1)],
-    )
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# The document, decoded a value at a time ----------------------------------------------------------
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_BYTES_WHITESPACE = re.compile(rb"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _scan(text: str, reader: "_Reader") -> None:
+    """Decode the top-level object key by key, handing each value to `reader`; the elements of its
+    `measurements` array are decoded and handed over one at a time."""
+    skip = _WHITESPACE.match
+    decode = _DECODER.raw_decode
+    pos = skip(text, 0).end() + 1  # past the "{" that parse_export saw
+    pos = skip(text, pos).end()
+    if text.startswith("}", pos):
+        pos += 1
+    else:
+        while True:
+            if not text.startswith('"', pos):
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+            key, pos = decode(text, pos)
+            pos = skip(text, pos).end()
+            if not text.startswith(":", pos):
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+            pos = skip(text, pos + 1).end()
+            if key == "measurements" and text.startswith("[", pos):
+                pos = _scan_array(text, skip(text, pos + 1).end(), reader)
+                reader.value(key, [])
+            else:
+                value, pos = decode(text, pos)
+                reader.value(key, value)
+            pos = skip(text, pos).end()
+            if text.startswith(",", pos):
+                pos = skip(text, pos + 1).end()
+                continue
+            if text.startswith("}", pos):
+                pos += 1
+                break
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+    pos = skip(text, pos).end()
+    if pos != len(text):
+        raise json.JSONDecodeError("Extra data", text, pos)
+
+
+def _scan_array(text: str, pos: int, reader: "_Reader") -> int:
+    skip = _WHITESPACE.match
+    decode = _DECODER.raw_decode
+    if text.startswith("]", pos):
+        return pos + 1
+    while True:
+        entry, pos = decode(text, pos)
+        reader.measurement(entry, pos)
+        pos = skip(text, pos).end()
+        if text.startswith(",", pos):
+            pos = skip(text, pos + 1).end()
+            continue
+        if text.startswith("]", pos):
+            return pos + 1
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+
+
+class _Reader:
+    """What the scan found, checked as it arrives: the format first, then the run, then each
+    measurement against the run's spec (held back until the run is known, when a file lists its
+    measurements first)."""
+
+    def __init__(self, path: Path, progress: Progress | None, size: int) -> None:
+        self.path = path
+        self.progress = progress
+        self.size = size
+        self.document: dict = {}
+        self.version: int | None = None
+        self.header: Run | None = None
+        self.checker: _Rows | None = None
+        self.pending: list = []
+        self.count = 0
+
+    def value(self, key: str, value) -> None:
+        self.document[key] = value
+        if key == "format":
+            self.version = self._format(value)
+        elif key == "run" and self.header is None:
+            if not isinstance(value, dict):
+                raise ImportRefused(f"{self.path} is not a parbench export (no run and measurements in it)")
+            if self.version is not None:  # else the format may come later: nothing is checked before it
+                self._start(value)
+
+    def _format(self, version) -> int:
+        if not _is_int(version) or version < FIRST_FORMAT:
+            raise ImportRefused(f"{self.path} is not a parbench export (its format is {version!r})")
+        if version > EXPORT_FORMAT:
+            exported_by = str(self.document.get("parbench", "unknown"))
+            raise ImportRefused(f"{self.path} was written by parbench {exported_by} in export format {version}; "
+                                f"this parbench reads formats up to {EXPORT_FORMAT}: upgrade it to import this file")
+        return version
+
+    def _start(self, run: dict) -> None:
+        self.header = _header(run, self.path)
+        self.checker = _Rows(self.header.spec, self.path)
+        for entry in self.pending:
+            self.checker.add(entry)
+        self.pending = []
+
+    def measurement(self, entry, pos: int | None = None) -> None:
+        """One measurement; `pos` is how far into the file it ends (None: the file is decoded already)."""
+        self.count += 1
+        if self.checker is not None and self.version is not None:
+            self.checker.add(entry)
+        else:
+            self.pending.append(entry)
+        if self.progress is not None and self.count % PROGRESS_EVERY == 0:
+            if pos is None:
+                self.progress("checking", self.count, self.size)
+            else:
+                self.progress("reading", pos, self.size)
+
+    def finish(self) -> ExportedRun:
+        document = self.document
+        if not isinstance(document.get("run"), dict) or not isinstance(document.get("measurements"), list):
+            raise ImportRefused(f"{self.path} is not a parbench export (no run and measurements in it)")
+        if self.version is None:
+            self.version = self._format(document.get("format", FIRST_FORMAT))
+        if self.header is None:
+            self._start(document["run"])
+        rows, encoded = self.checker.done(self.header)
+        if self.progress is not None:
+            self.progress("checking", len(rows), len(rows))
+        exported_by = str(document.get("parbench", "unknown"))
+        return ExportedRun(self.header, tuple(rows), tuple(encoded), self.path, self.version, exported_by,
+                           _import_key(self.header, encoded, self.path))
+
+
+# Small checks ----------------------------------------------------------------------------------
+
+
+# The largest whole number a record holds: JSON has no bound, but every figure here is a count, a size
+# or a duration that fits SQLite's integers and converts to a float.
+_LARGEST_INT = 2**63 - 1
 
 
 def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int and -_LARGEST_INT <= value <= _LARGEST_INT
 
 
-def _is_time(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+def _is_number(value) -> bool:
+    """A finite JSON number (not a bool, not an int too large to be a float)."""
+    return _is_int(value) or (type(value) is float and math.isfinite(value))
 
 
-def _measurement(entry, index: int, path: Path) -> Measurement:
-    where = f"{path}: measurement {index}"
-    if not isinstance(entry, dict):
-        raise ImportRefused(f"{where} is not an object; not a parbench export")
-    missing = [key for key in _REQUIRED_MEASUREMENT_KEYS if key not in entry]
-    if missing:
-        raise ImportRefused(f"{where} has no {missing[0]!r}; not a parbench export")
-    if not (_is_int(entry["items"]) and _is_int(entry["length"]) and entry["items"] > 0 and entry["length"] > 0):
-        raise ImportRefused(f"{where} has items or length that are not positive whole numbers")
-    for key in ("times_s", "warmup_times_s"):
-        values = entry.get(key, [])
-        if not isinstance(values, list) or not all(_is_time(v) for v in values):
-            raise ImportRefused(f"{where} has {key} that are not durations in seconds")
-    data = dict(entry)
-    # The first format did not carry the warm-up calls made; their times say how many when present.
-    data.setdefault("warmup", len(data.get("warmup_times_s", [])))
+def _shown(value) -> str:
+    """A value as a message quotes it: its JSON, cut short."""
     try:
-        return Measurement.from_dict(data)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _timestamp(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def _recorded_types(cls: type) -> dict[str, tuple[type, ...]]:
+    """The types each recorded field of `cls` (`Machine`, `PoolCosts`) holds, read off its annotations."""
+    hints = typing.get_type_hints(cls)
+    found = {}
+    for f in fields(cls):
+        hint = hints[f.name]
+        allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        if all(t in (int, float, str, type(None)) for t in allowed):
+            found[f.name] = allowed
+    return found
+
+
+@lru_cache(maxsize=None)
+def _accepted(cls: type) -> dict[str, frozenset[type]]:
+    """The Python types JSON gives for each recorded field of `cls`: a float field takes an int too
+    (JSON has numbers), none takes a bool."""
+    return {name: frozenset(allowed) | ({int} if float in allowed else set())
+            for name, allowed in _recorded_types(cls).items()}
+
+
+def _type_problem(value, allowed: tuple[type, ...], *, signed: bool) -> str:
+    """Why `value` is not one of `allowed` (JSON's numbers: an int is a float too), or ""."""
+    if value is None:
+        return "" if type(None) in allowed else "is missing (null)"
+    if float in allowed and _is_number(value):
+        return ""
+    if int in allowed and _is_int(value):
+        return "" if signed or value >= 0 else "is negative"
+    if str in allowed and isinstance(value, str):
+        return ""
+    words = [{int: "a whole number", float: "a finite number", str: "text", type(None): "null"}[t] for t in allowed]
+    return "is not " + " or ".join(words)
+
+
+def _check_record(data: dict, cls: type, where: str, *, signed: bool) -> None:
+    """Each recorded field of `cls` that `data` has holds its type; keys `cls` does not record (written
+    by a newer parbench) are kept as they came. Run for every row's costs, so the common case is a
+    type lookup and the words are found only for a value that is wrong."""
+    accepted = _accepted(cls)
+    isfinite = math.isfinite
+    for name, value in data.items():
+        kinds = accepted.get(name)
+        if kinds is None:
+            continue
+        kind = type(value)
+        if kind not in kinds or (kind is float and not isfinite(value)) \
+                or (kind is int and not (-_LARGEST_INT <= value <= _LARGEST_INT and (signed or value >= 0))):
+            problem = _type_problem(value, _recorded_types(cls)[name], signed=signed)
+            raise ImportRefused(f"{where}: {name!r} is {_shown(value)}, which {problem}")
+
+
+# The run --------------------------------------------------------------------------------------------
+
+# The machine's ceiling, as `Ceiling.to_dict` writes it into the machine's record.
+_CEILING_TYPES = {"parallel_ceiling": (float, type(None)), "ceiling_source": (str,), "ceiling_note": (str,),
+                  "machine_identity": (str,)}
+
+
+def _header(data: dict, path: Path) -> Run:
+    where = f"{path}: the run"
+    for key in ("status", "started_at"):
+        if key not in data:
+            raise ImportRefused(f"{path} is not a parbench export (its run has no {key})")
+    run_id = data.get("id")
+    if not (run_id is None or _is_int(run_id)):
+        raise ImportRefused(f"{where}: 'id' is {_shown(run_id)}, which is not a run id")
+    status = data["status"]
+    if status not in RUN_STATUSES or not isinstance(status, str):
+        raise ImportRefused(f"{where}: 'status' is {_shown(status)}, not one of {', '.join(RUN_STATUSES)}")
+    if not _timestamp(data["started_at"]):
+        raise ImportRefused(f"{where}: 'started_at' is {_shown(data['started_at'])}, which is not a time")
+    finished_at = data.get("finished_at")
+    if finished_at is not None and not _timestamp(finished_at):
+        raise ImportRefused(f"{where}: 'finished_at' is {_shown(finished_at)}, which is not a time")
+    error = data.get("error") or ""
+    if not isinstance(error, str):
+        raise ImportRefused(f"{where}: 'error' is {_shown(error)}, which is not text")
+    machine = data.get("machine") or {}
+    if not isinstance(machine, dict):
+        raise ImportRefused(f"{where}: 'machine' is {_shown(machine)}, which is not an object")
+    _check_machine(machine, f"{path}: the run's machine")
+    return Run(id=run_id, spec=_spec(data.get("spec"), path), status=status, started_at=data["started_at"],
+               finished_at=finished_at, error=error, machine=Machine.from_dict(machine))
+
+
+def _check_machine(machine: dict, where: str) -> None:
+    _check_record(machine, Machine, where, signed=False)
+    for key, allowed in _CEILING_TYPES.items():
+        if key in machine:
+            problem = _type_problem(machine[key], allowed, signed=False)
+            if not problem and key == "parallel_ceiling" and machine[key] is not None and machine[key] < 0:
+                problem = "is negative"
+            if problem:
+                raise ImportRefused(f"{where}: {key!r} is {_shown(machine[key])}, which {problem}")
+    ratios = machine.get("ceiling_ratios", [])
+    if not isinstance(ratios, list) or not all(_is_number(r) for r in ratios):
+        raise ImportRefused(f"{where}: 'ceiling_ratios' is {_shown(ratios)}, which is not a list of numbers")
+
+
+# The spec: through `run`'s own parsers -------------------------------------------------------------
+
+
+class _NotText(Exception):
+    """A value no text a user types could give (an object, a list of lists)."""
+
+
+def _blank(f: Field) -> str:
+    """The text that gives a field its None ("auto", blank, "off"), found by asking its parser."""
+    for text in ("", "auto", "off", "none"):
+        try:
+            if f.parse(text, Scope()) is None:
+                return text
+        except SpecError:
+            continue
+    return ""  # the field is never None: its default will differ from the file's null
+
+
+def _text(f: Field, value) -> str:
+    """A recorded value written back as a user would type it into the field."""
+    if value is None:
+        return _blank(f)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        # A percentage is typed as one (5% for 0.05); every other number as it is.
+        return f"{value * 100!r}%" if f.default.endswith("%") else repr(value)
+    if isinstance(value, (int, str)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value):
+        return ",".join(_text(f, v) for v in value)
+    raise _NotText
+
+
+def _same(recorded, parsed) -> bool:
+    """Whether a recorded value is what parsing its text gives (in JSON's terms: an int is a float too)."""
+    if isinstance(parsed, (list, tuple)):
+        return isinstance(recorded, list) and len(recorded) == len(parsed) \
+            and all(_same(r, p) for r, p in zip(recorded, parsed))
+    if isinstance(parsed, bool) or isinstance(recorded, bool):
+        return type(recorded) is type(parsed) and recorded == parsed
+    if isinstance(parsed, float):
+        return _is_number(recorded) and math.isclose(recorded, parsed, rel_tol=1e-12)
+    if isinstance(parsed, int):
+        return _is_int(recorded) and recorded == parsed
+    return type(recorded) is type(parsed) and recorded == parsed
+
+
+def _module_or_file(text: str) -> bool:
+    """What a spec records for a workload that is not a built-in: a .py file's path (on the machine
+    that measured it) or a module's dotted name."""
+    if not text or text != text.strip() or "\0" in text:
+        return False
+    if text.endswith(".py"):
+        return True
+    return all(part.isidentifier() and not keyword.iskeyword(part) for part in text.split("."))
+
+
+@lru_cache(maxsize=1)
+def _stand_in() -> str:
+    """A built-in that stands for a workload this machine does not have, so that `validate` checks
+    every other field: one with a numpy form, so the numpy strategies are not refused for lacking it."""
+    return next(name for name in workloads.builtin_names() if workloads.info(name).has_numpy)
+
+
+def _spec(data, path: Path) -> SweepSpec:
+    where = f"{path}: the run's spec"
+    if not isinstance(data, dict):
+        raise ImportRefused(f"{path} is not a parbench export (its run has no spec)")
+    workload = data.get("workload")
+    if not isinstance(workload, str):
+        raise ImportRefused(f"{where}: 'workload' is {_shown(workload)}, which is not a workload's name or path")
+    for key in ("settings", "options"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise ImportRefused(f"{where}: {key!r} is {_shown(data[key])}, which is not an object")
+    # Where this run keeps its workload's settings and its strategies' options (older runs kept some at
+    # the top level): as `from_dict` reads them, without the fields it would convert.
+    typed = {f.name for f in FIELDS if not f.strategy} - {"workload"}
+    lifted = SweepSpec.from_dict({key: value for key, value in data.items() if key not in typed})
+    unknown = sorted(set(lifted.options) - {f.name for f in STRATEGY_OPTIONS})
+    if unknown:
+        raise ImportRefused(f"{where}: {_shown(unknown[0])} is not an option of any strategy")
+    builtin = workload in workloads.builtin_names()
+    if not builtin and not _module_or_file(workload):
+        raise ImportRefused(f"{where}: 'workload' is {_shown(workload)}, which is not a built-in, a .py file "
+                            "or a module name")
+    recorded: dict[str, object] = {f.name: data[f.name] for f in FIELDS if f.name in typed and f.name in data
+                                   and not f.strategy}
+    recorded.update({f.name: lifted.options[f.name] for f in STRATEGY_OPTIONS if f.name in lifted.options})
+    info = workloads.info(workload) if builtin else None
+    if info is not None:
+        declared = {s.name for s in info.settings}
+        unknown = sorted(set(lifted.settings) - declared)
+        if unknown:
+            raise ImportRefused(f"{where} would be refused by parbench run: --{unknown[0].replace('_', '-')}: "
+                                f"is not a setting of {info.name}")
+        recorded.update(lifted.settings)
+    else:
+        _check_foreign_settings(lifted.settings, where)
+    declarations = {f.name: f for f in FIELDS}
+    if info is not None:
+        declarations.update({s.name: setting_field(s) for s in info.settings})
+    texts = {"workload": workload if builtin else _stand_in()}
+    for name, value in recorded.items():
+        try:
+            texts[name] = _text(declarations[name], value)
+        except _NotText:
+            raise ImportRefused(f"{where}: {declarations[name].flag}: {_shown(value)} is not a value "
+                                "parbench run takes") from None
+    result = validate(texts)
+    if result.errors:
+        name, reason = next(iter(result.errors.items()))
+        f = field_named(name, result.workload)
+        raise ImportRefused(f"{where} would be refused by parbench run: {f.flag if f else name}: {reason}")
+    parsed = result.spec.to_dict()
+    for name, value in recorded.items():
+        wanted = parsed["settings"][name] if name in result.spec.settings else parsed[name]
+        if not _same(value, wanted):
+            raise ImportRefused(f"{where}: {declarations[name].flag}: {_shown(value)} is not what parbench run "
+                                f"records for it ({_shown(wanted)})")
+    try:
+        return SweepSpec.from_dict(data)
+    except (TypeError, ValueError) as exc:  # every field was checked above; kept as a last guard
         raise ImportRefused(f"{where} cannot be read ({exc})") from None
 
 
-def import_into(store, exported: ExportedRun) -> tuple[int, bool]:
-    """Store an exported run unless it is already there: imported before (same fingerprint), or
-    the export of one of this store's own runs. Returns its id in the store and whether it was added."""
-    if exported.run.id is not None:
-        native = store.load_run(exported.run.id)
-        if native is not None and not native.imported and fingerprint(native) == exported.fingerprint:
+def _check_foreign_settings(settings: dict, where: str) -> None:
+    """A workload this machine does not have: its settings cannot be checked against its declarations,
+    only that they are what a declaration can hold (named like a parameter; a number, text, yes/no)."""
+    for name, value in settings.items():
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise ImportRefused(f"{where}: the setting {_shown(name)} is not a parameter's name")
+        if not (isinstance(value, (bool, str)) or _is_number(value)):
+            raise ImportRefused(f"{where}: the setting {name!r} is {_shown(value)}, which is not a number, "
+                                "text or yes/no")
+
+
+# The measurements -------------------------------------------------------------------------------------
+
+# Each field with its default (None for those without one: a row must carry them).
+_MEASUREMENT_FIELDS = tuple((f.name, None if f.default is MISSING else f.default) for f in fields(Measurement)
+                            if f.name != "stats")
+# The figures a row carries beside its times; each must be what its times give.
+_SUMMARY_KEYS = ("min_s", "median_s", "mean_s", "stdev_s")
+_INT_OR_NONE = (int, type(None))
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """What a row of one (strategy, workers) must hold, from the spec."""
+
+    pool: str | None
+    processes: bool  # a chunk size may be recorded
+
+
+class _Rows:
+    """Each measurement checked against the run's spec and written as the store keeps it.
+
+    Run once per row of files with tens of thousands of them, so each rule is a lookup or a
+    comparison, and the words saying which field is wrong are found only once one is."""
+
+    def __init__(self, spec: SweepSpec, path: Path) -> None:
+        self.spec = spec
+        self.path = path
+        self.workload = spec.workload_name()
+        self.points = spec.points()
+        self.point_index = {point: index for index, point in enumerate(self.points)}
+        self.variants = {(name, workers): _Variant(spec.pool if KINDS[name].pooled else None, KINDS[name].processes)
+                         for name, workers in spec.variants()}
+        self.costs_seen: dict[tuple, tuple[tuple[bool, ...], tuple[bool, ...]]] = {}
+        self.rows: list[dict] = []
+        self.encoded: list[str] = []
+        self.statuses: set[str] = set()
+
+    def where(self, index: int | None = None) -> str:
+        return f"{self.path}: measurement {len(self.rows) + 1 if index is None else index}"
+
+    def refuse(self, key: str, value, why: str) -> typing.NoReturn:
+        raise ImportRefused(f"{self.where()}: {key!r} is {_shown(value)}, {why}")
+
+    def add(self, entry) -> None:
+        if type(entry) is not dict:
+            raise ImportRefused(f"{self.where()} is not an object; not a parbench export")
+        for key in _REQUIRED_MEASUREMENT_KEYS:
+            if key not in entry:
+                raise ImportRefused(f"{self.where()} has no {key!r}; not a parbench export")
+        get = entry.get
+        row = {name: get(name, default) for name, default in _MEASUREMENT_FIELDS}
+        # The first format carried neither the warm-up calls made nor the point's index.
+        if "warmup_times_s" not in entry:
+            row["warmup_times_s"] = []
+        if "warmup" not in entry and type(row["warmup_times_s"]) is list:
+            row["warmup"] = len(row["warmup_times_s"])
+        if "point_index" not in entry and type(row["items"]) is int and type(row["length"]) is int:
+            row["point_index"] = self.point_index.get((row["items"], row["length"]))
+        self._check(row)
+        self._summary(entry, row["status"], row["times_s"])
+        try:
+            text = orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError as exc:  # text that is not Unicode, a number past 64 bits
+            raise ImportRefused(f"{self.where()} holds a value that cannot be stored ({exc})") from None
+        self.statuses.add(row["status"])
+        self.rows.append(row)
+        self.encoded.append(text)
+
+    def _check(self, row: dict) -> None:
+        spec = self.spec
+        strategy, workers = row["strategy"], row["workers"]
+        variant = self.variants.get((strategy, workers)) \
+            if type(strategy) is str and type(workers) in _INT_OR_NONE else None
+        if variant is None:
+            self._variant_problem(strategy, workers)
+        if row["workload"] != self.workload:
+            self.refuse("workload", row["workload"], f"but the run measured {self.workload}")
+        pool = row["pool"]
+        if pool != variant.pool or type(pool) is not type(variant.pool):
+            self.refuse("pool", pool, f"but the run's pool was {spec.pool}" if variant.pool is not None
+                        else f"but {strategy} has no pool")
+        chunksize = row["chunksize"]
+        if chunksize is not None and not (variant.processes and type(chunksize) is int and 1 <= chunksize <= MAX_ITEMS):
+            self.refuse("chunksize", chunksize, "which is not a chunk size" if variant.processes
+                        else f"but {strategy} takes no chunk size")
+        items, length, point = row["items"], row["length"], row["point_index"]
+        if not (type(items) is int and type(length) is int and type(point) is int
+                and self.point_index.get((items, length)) == point):
+            self._point_problem(items, length, point)
+        times, warmup_times = row["times_s"], row["warmup_times_s"]
+        if not _durations(times):
+            self._durations_problem("times_s", times)
+        if not _durations(warmup_times):
+            self._durations_problem("warmup_times_s", warmup_times)
+        warmup = row["warmup"]
+        if not (type(warmup) is int and 0 <= warmup <= spec.warmup and warmup == len(warmup_times)):
+            self.refuse("warmup", warmup, f"but the run's warm-up was {spec.warmup} and {len(warmup_times)} "
+                                          "warm-up times are given")
+        if len(times) > spec.max_rounds:
+            raise ImportRefused(f"{self.where()}: 'times_s' holds {len(times)} rounds, more than the run allows "
+                                f"({spec.max_rounds})")
+        status = row["status"]
+        if type(status) is not str or status not in STATUSES:
+            self.refuse("status", status, f"not one of {', '.join(STATUSES)}")
+        if status == OK and not times:
+            self.refuse("times_s", times, "but a measurement that is ok has times")
+        if status == NOT_APPLICABLE and times:
+            raise ImportRefused(f"{self.where()}: 'times_s' holds {len(times)} times, but a measurement that "
+                                "does not apply has none")
+        stop = row["stop"]
+        if type(stop) is not str or stop not in STOPS:
+            self.refuse("stop", stop, f"not one of {', '.join(STOPS)}")
+        if type(row["error"]) is not str:
+            self.refuse("error", row["error"], "which is not text")
+        if type(row["check"]) is not str:
+            self.refuse("check", row["check"], "which is not text")
+        if type(row["shared"]) is not bool:
+            self.refuse("shared", row["shared"], "which is not true or false")
+        loops = row["loops"]
+        if not (type(loops) is int and 1 <= loops <= _LARGEST_INT):
+            self.refuse("loops", loops, "which is not a count of calls")
+        precision = row["precision"]
+        if precision is not None and not (_is_number(precision) and precision >= 0):
+            self.refuse("precision", precision, "which is not a share")
+        costs = row["costs"]
+        if costs is not None:
+            if type(costs) is not dict:
+                self.refuse("costs", costs, "which is not an object")
+            self._costs(costs)
+
+    def _variant_problem(self, strategy, workers) -> typing.NoReturn:
+        spec = self.spec
+        if type(strategy) is not str or strategy not in spec.strategies:
+            self.refuse("strategy", strategy, f"not one of the run's strategies ({', '.join(spec.strategies)})")
+        if not KINDS[strategy].pooled:
+            self.refuse("workers", workers, f"but {strategy} has no workers")
+        self.refuse("workers", workers, f"not one of the run's workers ({', '.join(map(str, spec.workers))})")
+
+    def _point_problem(self, items, length, point) -> typing.NoReturn:
+        spec = self.spec
+        if not _is_int(items) or items not in spec.items:
+            self.refuse("items", items, f"not one of the run's items ({', '.join(map(str, spec.items))})")
+        if not _is_int(length) or length not in spec.length:
+            self.refuse("length", length, f"not one of the run's lengths ({', '.join(map(str, spec.length))})")
+        self.refuse("point_index", point, f"but the run measured items {items} × length {length} at point "
+                                          f"{self.point_index[(items, length)]}")
+
+    def _durations_problem(self, key: str, times) -> None:
+        """Words for times that are not all floats, finite and positive; whole numbers pass."""
+        if type(times) is not list:
+            self.refuse(key, times, "which is not a list of durations in seconds")
+        for value in times:
+            if not ((type(value) is float and 0.0 < value < math.inf) or (type(value) is int and 0 < value <= _LARGEST_INT)):
+                self.refuse(key, value, "which is not a duration in seconds (a finite positive number)")
+
+    def _costs(self, costs: dict) -> None:
+        """A pool's costs: each recorded figure of its type. The rows of one file share their keys and
+        types, so each such shape is checked once, and then only that its numbers are finite and fit."""
+        values = tuple(costs.values())
+        shape = (tuple(costs), tuple(map(type, values)))
+        masks = self.costs_seen.get(shape)
+        if masks is None:
+            accepted = _accepted(PoolCosts)
+            for name, value in costs.items():
+                if name in accepted and type(value) not in accepted[name]:
+                    _check_record(costs, PoolCosts, f"{self.where()}: costs", signed=True)  # says which, and why
+            masks = self.costs_seen[shape] = (tuple(name in accepted and type(value) is float for name, value in costs.items()),
+                                              tuple(name in accepted and type(value) is int for name, value in costs.items()))
+        floats, ints = masks
+        whole = list(compress(values, ints))
+        # One sum says that no figure is NaN or infinite (a sum that overflows is looked at one by one).
+        if not math.isfinite(sum(compress(values, floats))) \
+                or (whole and not -_LARGEST_INT <= min(whole) <= max(whole) <= _LARGEST_INT):
+            _check_record(costs, PoolCosts, f"{self.where()}: costs", signed=True)
+
+    def _summary(self, entry: dict, status: str, times: list) -> None:
+        """The figures a row carries beside its times (when it does) must be its times' figures."""
+        n = len(times)
+        if "repeats" in entry and not (type(entry["repeats"]) is int and entry["repeats"] == n):
+            self.refuse("repeats", entry["repeats"], f"but {n} times are given")
+        if "ok" in entry and entry["ok"] is not (status == OK):
+            self.refuse("ok", entry["ok"], f"but its status is {status}")
+        if "median_s" not in entry and "min_s" not in entry and "mean_s" not in entry and "stdev_s" not in entry:
+            return
+        figures = dict.fromkeys(_SUMMARY_KEYS)
+        if n:
+            ordered = sorted(times)
+            mean = sum(ordered) / n
+            middle = n // 2
+            figures.update(min_s=ordered[0], mean_s=mean,
+                           median_s=ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2)
+            if n > 1 and "stdev_s" in entry:
+                figures["stdev_s"] = math.sqrt(sum([(t - mean) ** 2 for t in ordered]) / (n - 1))
+        for key, expected in figures.items():
+            if key not in entry:
+                continue
+            given = entry[key]
+            if expected is None:
+                if given is not None:
+                    self.refuse(key, given, f"but {n} time{'s' if n != 1 else ''} give none")
+                continue
+            # Summed in another order, a mean or a spread may differ in its last digits.
+            if type(given) is not float or not abs(given - expected) <= 1e-9 * (abs(expected) + figures["mean_s"]):
+                if not (_is_number(given) and math.isclose(given, expected, rel_tol=1e-9, abs_tol=figures["mean_s"] * 1e-9)):
+                    self.refuse(key, given, f"but its times give {expected:.6g}")
+
+    def done(self, header: Run) -> tuple[list[dict], list[str]]:
+        """The rows, once the run's status is known to fit them."""
+        if header.status == COMPLETED and self.statuses - {OK, NOT_APPLICABLE}:
+            bad = sorted(self.statuses - {OK, NOT_APPLICABLE})
+            raise ImportRefused(f"{self.path}: the run: 'status' is \"completed\", but measurements of it are "
+                                f"{' and '.join(bad)} (parbench run calls that partial or failed)")
+        return self.rows, self.encoded
+
+
+def _durations(times) -> bool:
+    """Whether these are durations as a sweep records them: floats, finite and positive. (One sum
+    finds a NaN or an infinity; a list that is not all floats is looked at value by value.)"""
+    if type(times) is not list:
+        return False
+    if not times:
+        return True
+    return set(map(type, times)) == _FLOAT and min(times) > 0.0 and sum(times) < math.inf
+
+
+_FLOAT = {float}
+
+
+# Storing ------------------------------------------------------------------------------------------
+
+
+def _import_key(header: Run, rows: list[str], path: Path) -> str:
+    """A hash of a run as the store keeps it (its record and its rows, keys sorted): the same however
+    often, and from whichever file, the same run is imported. "2:" tells it from the `fingerprint`s
+    that older parbench used as keys."""
+    record = {"error": header.error, "finished_at": header.finished_at, "machine": header.machine.to_dict(),
+              "spec": header.spec.to_dict(), "started_at": header.started_at, "status": header.status}
+    try:
+        digest = hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+    except orjson.JSONEncodeError as exc:
+        raise ImportRefused(f"{path}: the run holds a value that cannot be stored ({exc})") from None
+    for row in rows:
+        digest.update(b"\n")
+        digest.update(row.encode("utf-8"))
+    return "2:" + digest.hexdigest()
+
+
+def import_into(store, exported: ExportedRun, progress: Progress | None = None) -> tuple[int, bool]:
+    """Store an exported run unless it is already there: imported before (same import key), or the
+    same run under another key (one of this store's own runs, or one an older parbench imported),
+    found by its start time and compared whole. Returns its id in the store and whether it was added."""
+    header = exported.header
+    existing = store.imported_run_id(exported.import_key)
+    if existing is not None:
+        return existing, False
+    counts = None
+    for candidate in store.runs_started_at(header.started_at):
+        counts = counts if counts is not None else store.measurement_counts()
+        # Cheap signs first: only a run with as many rows and the same spec is loaded whole.
+        if counts.get(candidate.id, 0) != len(exported.rows) or candidate.spec != header.spec:
+            continue
+        native = store.load_run(candidate.id)
+        if fingerprint(native) == exported.fingerprint:
             return native.id, False
-    return store.import_run(exported.run, exported.fingerprint)
+    return store.import_run(header, exported.import_key, rows=exported.encoded, progress=progress)
