@@ -85,6 +85,7 @@ class ImportProgress:
         def report(phase: str, done: int, total: int) -> None:
             if self.console is None:
                 return
+            what = {"reading": "reading", "checking": "checking the rows of"}.get(phase, "storing the rows of")
             if self.progress is None:
                 if done >= total:
                     return  # finished at its first report: too quick to need a bar
@@ -93,9 +94,9 @@ class ImportProgress:
                 self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                          TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                                          console=self.console, transient=True)
-                self.task = self.progress.add_task("", total=total)
+                self.task = self.progress.add_task(f"{what} {label}", total=total, completed=done)
                 self.progress.start()
-            what = {"reading": "reading", "checking": "checking the rows of"}.get(phase, "storing the rows of")
+                return
             self.progress.update(self.task, description=f"{what} {label}", completed=done, total=total)
         return report
 
