@@ -46,7 +46,8 @@ def release_store(tmp_path) -> Path:
 
 
 def test_the_fixture_is_what_the_release_wrote():
-    with sqlite3.connect(f"file:{FIXTURES / 'store.sqlite3'}?mode=ro", uri=True) as conn:
+    # immutable: read as a file on a read-only medium, so not even the WAL index is made beside it
+    with sqlite3.connect(f"file:{FIXTURES / 'store.sqlite3'}?immutable=1", uri=True) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
     document = json.loads((FIXTURES / "export-run1.json").read_text())
     assert document["format"] == 2 and document["parbench"] == "0.1.0" and "analysis" in document
