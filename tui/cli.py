@@ -189,7 +189,9 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     importing = sub.add_parser("import", parents=[shared["store"]], help="store runs exported with 'parbench export RUN x.json' "
                                               "(from another machine); a file imported before is not added again")
     importing.add_argument("files", nargs="+", metavar="FILE.json",
-                           help="a run exported as JSON; several files are all checked before any is stored")
+                           help="a run exported as JSON, checked as 'parbench run' checks its options: a field run "
+                                "could not have written is refused (exit 2); several files are all checked before "
+                                "any is stored")
     return parser
 
 

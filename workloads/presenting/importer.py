@@ -17,7 +17,8 @@ measurement and the field): nothing of it reaches the store.
 
 A large file (30,000 rows, 90 MB) is decoded with orjson, and each measurement checked and written once
 (with orjson, sorted keys) as the store keeps it; the standard library's decoder, which accepts what orjson
-does not (NaN, numbers past 64 bits), reads a file orjson refuses and says where it breaks. `progress` hears
+does not (NaN, numbers past 64 bits: the checks then name the field), reads a file orjson refuses and says
+where it breaks. `progress` hears
 how far the checking and the storing got. The import key, a hash of those rows and the run's record (of what
 was measured, not of where it is stored), is the store's key for imported runs, so importing one file twice
 adds nothing; a run already here under another key (the export of one of its own runs, or a file imported by
@@ -63,11 +64,10 @@ from .exports import EXPORT_FORMAT
 # warm-up times): still readable.
 FIRST_FORMAT = 1
 _REQUIRED_MEASUREMENT_KEYS = ("workload", "strategy", "items", "length", "times_s")
-# How often (in measurements) the reading reports its progress.
+# How often (in measurements) the checking reports its progress.
 PROGRESS_EVERY = 1000
 
-# progress(phase, done, total): "checking" and "storing" count rows, "reading" characters (of a file that
-# only the standard library's slower decoder reads).
+# progress(phase, done, total): "checking", then "storing", counting rows.
 Progress = Callable[[str, int, int], None]
 
 
@@ -122,18 +122,10 @@ def parse_export(data: bytes | str, path: Path, progress: Progress | None = None
         try:
             document = orjson.loads(data)
         except orjson.JSONDecodeError:
-            document = None  # the standard library's decoder says where it breaks, or reads what orjson won't
-        if isinstance(document, dict):
-            reader = _Reader(path, progress, 0)
-            for key, value in document.items():
-                if key == "measurements" and isinstance(value, list):
-                    reader.size = len(value)
-                    for entry in value:
-                        reader.measurement(entry)
-                    value = []
-                reader.value(key, value)
-            return reader.finish()
-        return _parse_slowly(_text_of(data, path) if isinstance(data, bytes) else data, path, progress)
+            # The standard library's decoder reads what orjson won't (NaN, numbers past 64 bits, so that the
+            # check names the field that holds one), and says where JSON that is not breaks.
+            document = _decode_slowly(_text_of(data, path) if isinstance(data, bytes) else data, path)
+        return _read(document, path, progress)
 
 
 def _text_of(data: bytes, path: Path) -> str:
@@ -143,10 +135,9 @@ def _text_of(data: bytes, path: Path) -> str:
         raise ImportRefused(f"{path} is not a parbench export (not UTF-8 text)") from None
 
 
-def _parse_slowly(text: str, path: Path, progress: Progress | None) -> ExportedRun:
-    reader = _Reader(path, progress, len(text))
+def _decode_slowly(text: str, path: Path):
     try:
-        _scan(text, reader)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         # JSON that breaks on its last line (an export has one value per line) was cut short there,
         # mid-value (a number, `tru`, a string) or between values.
@@ -156,13 +147,12 @@ def _parse_slowly(text: str, path: Path, progress: Progress | None) -> ExportedR
                             "so not a parbench export") from None
     except RecursionError:
         raise ImportRefused(f"{path} is not a parbench export (its JSON nests too deep)") from None
-    return reader.finish()
 
 
 @contextlib.contextmanager
 def _no_cycle_collection():
-    """The cycle collector paused while a file's values are decoded: they form no cycles, and its
-    passes over the hundreds of thousands of objects a large file makes cost a seventh of the time."""
+    """The cycle collector paused while a file's values are decoded and checked: they form no cycles,
+    and its passes over the hundreds of thousands of objects a large file makes cost a seventh of the time."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -172,136 +162,35 @@ def _no_cycle_collection():
             gc.enable()
 
 
-# The document, decoded a value at a time ----------------------------------------------------------
-
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BYTES_WHITESPACE = re.compile(rb"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
 
 
-def _scan(text: str, reader: "_Reader") -> None:
-    """Decode the top-level object key by key, handing each value to `reader`; the elements of its
-    `measurements` array are decoded and handed over one at a time."""
-    skip = _WHITESPACE.match
-    decode = _DECODER.raw_decode
-    pos = skip(text, 0).end() + 1  # past the "{" that parse_export saw
-    pos = skip(text, pos).end()
-    if text.startswith("}", pos):
-        pos += 1
-    else:
-        while True:
-            if not text.startswith('"', pos):
-                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
-            key, pos = decode(text, pos)
-            pos = skip(text, pos).end()
-            if not text.startswith(":", pos):
-                raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
-            pos = skip(text, pos + 1).end()
-            if key == "measurements" and text.startswith("[", pos):
-                pos = _scan_array(text, skip(text, pos + 1).end(), reader)
-                reader.value(key, [])
-            else:
-                value, pos = decode(text, pos)
-                reader.value(key, value)
-            pos = skip(text, pos).end()
-            if text.startswith(",", pos):
-                pos = skip(text, pos + 1).end()
-                continue
-            if text.startswith("}", pos):
-                pos += 1
-                break
-            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
-    pos = skip(text, pos).end()
-    if pos != len(text):
-        raise json.JSONDecodeError("Extra data", text, pos)
-
-
-def _scan_array(text: str, pos: int, reader: "_Reader") -> int:
-    skip = _WHITESPACE.match
-    decode = _DECODER.raw_decode
-    if text.startswith("]", pos):
-        return pos + 1
-    while True:
-        entry, pos = decode(text, pos)
-        reader.measurement(entry, pos)
-        pos = skip(text, pos).end()
-        if text.startswith(",", pos):
-            pos = skip(text, pos + 1).end()
-            continue
-        if text.startswith("]", pos):
-            return pos + 1
-        raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
-
-
-class _Reader:
-    """What the scan found, checked as it arrives: the format first, then the run, then each
-    measurement against the run's spec (held back until the run is known, when a file lists its
-    measurements first)."""
-
-    def __init__(self, path: Path, progress: Progress | None, size: int) -> None:
-        self.path = path
-        self.progress = progress
-        self.size = size
-        self.document: dict = {}
-        self.version: int | None = None
-        self.header: Run | None = None
-        self.checker: _Rows | None = None
-        self.pending: list = []
-        self.count = 0
-
-    def value(self, key: str, value) -> None:
-        self.document[key] = value
-        if key == "format":
-            self.version = self._format(value)
-        elif key == "run" and self.header is None:
-            if not isinstance(value, dict):
-                raise ImportRefused(f"{self.path} is not a parbench export (no run and measurements in it)")
-            if self.version is not None:  # else the format may come later: nothing is checked before it
-                self._start(value)
-
-    def _format(self, version) -> int:
-        if not _is_int(version) or version < FIRST_FORMAT:
-            raise ImportRefused(f"{self.path} is not a parbench export (its format is {version!r})")
-        if version > EXPORT_FORMAT:
-            exported_by = str(self.document.get("parbench", "unknown"))
-            raise ImportRefused(f"{self.path} was written by parbench {exported_by} in export format {version}; "
-                                f"this parbench reads formats up to {EXPORT_FORMAT}: upgrade it to import this file")
-        return version
-
-    def _start(self, run: dict) -> None:
-        self.header = _header(run, self.path)
-        self.checker = _Rows(self.header.spec, self.path)
-        for entry in self.pending:
-            self.checker.add(entry)
-        self.pending = []
-
-    def measurement(self, entry, pos: int | None = None) -> None:
-        """One measurement; `pos` is how far into the file it ends (None: the file is decoded already)."""
-        self.count += 1
-        if self.checker is not None and self.version is not None:
-            self.checker.add(entry)
-        else:
-            self.pending.append(entry)
-        if self.progress is not None and self.count % PROGRESS_EVERY == 0:
-            if pos is None:
-                self.progress("checking", self.count, self.size)
-            else:
-                self.progress("reading", pos, self.size)
-
-    def finish(self) -> ExportedRun:
-        document = self.document
-        if not isinstance(document.get("run"), dict) or not isinstance(document.get("measurements"), list):
-            raise ImportRefused(f"{self.path} is not a parbench export (no run and measurements in it)")
-        if self.version is None:
-            self.version = self._format(document.get("format", FIRST_FORMAT))
-        if self.header is None:
-            self._start(document["run"])
-        rows, encoded = self.checker.done(self.header)
-        if self.progress is not None:
-            self.progress("checking", len(rows), len(rows))
-        exported_by = str(document.get("parbench", "unknown"))
-        return ExportedRun(self.header, tuple(rows), tuple(encoded), self.path, self.version, exported_by,
-                           _import_key(self.header, encoded, self.path))
+def _read(document, path: Path, progress: Progress | None) -> ExportedRun:
+    """The format first (a newer one is refused before anything in it is judged), then the run, then
+    each measurement against the run's spec."""
+    if not isinstance(document, dict) or not isinstance(document.get("run"), dict) \
+            or not isinstance(document.get("measurements"), list):
+        raise ImportRefused(f"{path} is not a parbench export (no run and measurements in it)")
+    version = document.get("format", FIRST_FORMAT)
+    exported_by = str(document.get("parbench", "unknown"))
+    if not _is_int(version) or version < FIRST_FORMAT:
+        raise ImportRefused(f"{path} is not a parbench export (its format is {_shown(version)})")
+    if version > EXPORT_FORMAT:
+        raise ImportRefused(f"{path} was written by parbench {exported_by} in export format {version}; this "
+                            f"parbench reads formats up to {EXPORT_FORMAT}: upgrade it to import this file")
+    header = _header(document["run"], path)
+    checker = _Rows(header.spec, path)
+    measurements = document["measurements"]
+    for count, entry in enumerate(measurements, 1):
+        checker.add(entry)
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress("checking", count, len(measurements))
+    rows, encoded = checker.done(header)
+    if progress is not None:
+        progress("checking", len(rows), len(rows))
+    return ExportedRun(header, tuple(rows), tuple(encoded), path, version, exported_by,
+                       _import_key(header, encoded, path))
 
 
 # Small checks ----------------------------------------------------------------------------------
@@ -672,7 +561,8 @@ class _Rows:
         if not _durations(warmup_times):
             self._durations_problem("warmup_times_s", warmup_times)
         warmup = row["warmup"]
-        if not (type(warmup) is int and 0 <= warmup <= spec.warmup and warmup == len(warmup_times)):
+        # One time per warm-up call made, or none: runs stored before warm-up times were kept have none.
+        if not (type(warmup) is int and 0 <= warmup <= spec.warmup and len(warmup_times) in (0, warmup)):
             self.refuse("warmup", warmup, f"but the run's warm-up was {spec.warmup} and {len(warmup_times)} "
                                           "warm-up times are given")
         if len(times) > spec.max_rounds:
