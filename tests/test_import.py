@@ -467,3 +467,16 @@ def test_a_large_import_shows_its_progress_on_a_terminal_and_only_there(tmp_path
     result = run_cli("import", str(path), db=tmp_path / "other.sqlite3")  # stderr into a pipe: the result alone
     assert result.returncode == 0 and result.stderr.strip().splitlines() == [
         f"imported {path} as run 1 (2600 rows, squares, measured on elsewhere)"]
+
+
+def test_every_field_a_measurement_records_is_checked_on_import():
+    """A field added to `Measurement` is checked by a rule of the importer's own, or by its annotation
+    (a number, text, yes/no): one the importer would store unchecked fails here, naming it."""
+    from dataclasses import fields as dataclass_fields
+
+    from workloads.presenting.importer import CHECKED_FIELDS, _recorded_types
+
+    plain = set(_recorded_types(Measurement))
+    unchecked = [f.name for f in dataclass_fields(Measurement)
+                 if f.name != "stats" and f.name not in CHECKED_FIELDS and f.name not in plain]
+    assert not unchecked, f"give the importer a rule for {unchecked}"
