@@ -474,9 +474,9 @@ def test_every_field_a_measurement_records_is_checked_on_import():
     (a number, text, yes/no): one the importer would store unchecked fails here, naming it."""
     from dataclasses import fields as dataclass_fields
 
-    from workloads.presenting.importer import CHECKED_FIELDS, _recorded_types
+    from workloads.presenting.import_checks import CHECKED_FIELDS, recorded_types
 
-    plain = set(_recorded_types(Measurement))
+    plain = set(recorded_types(Measurement))
     unchecked = [f.name for f in dataclass_fields(Measurement)
                  if f.name != "stats" and f.name not in CHECKED_FIELDS and f.name not in plain]
     assert not unchecked, f"give the importer a rule for {unchecked}"
