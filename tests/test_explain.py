@@ -100,10 +100,19 @@ def test_one_repeat_says_the_run_cannot_tell_noise_from_signal():
     assert "this run cannot tell noise from signal" in explain(rows, cpus=2)[0]
 
 
-def test_a_lead_inside_the_noise_is_said_to_be_within_noise():
+def test_a_lead_too_small_to_decide_is_said_to_be_undecided():
     rows = [m("serial", 8, [0.080, 0.081, 0.079]), m("processes", 8, [0.078, 0.084, 0.080], costs=costs())]
     verdict = explain(rows, cpus=2)[0]
-    assert "are within noise of each other at the largest point, items=8, length=1000" in verdict
+    assert "at the largest point, items=8, length=1000" in verdict
+    assert "not by enough to decide it: they are not told apart there" in verdict
+    assert "undecided" in verdict  # the lead's interval says the word too
+
+
+def test_a_lead_within_the_margin_is_the_same_and_either_will_do():
+    tight = [0.0800, 0.0801, 0.0799, 0.0800, 0.0800, 0.0801]
+    rows = [m("serial", 8, tight), m("processes", 8, [t * 1.01 for t in tight], costs=costs())]
+    verdict = explain(rows, cpus=2)[0]
+    assert "are the same at the largest point, items=8, length=1000, within ±5%" in verdict
     assert "either will do there" in verdict
 
 
@@ -194,4 +203,4 @@ def test_worker_counts_within_noise_of_each_other_still_name_the_strategy():
         rows.append(m("processes", 16, times, workers=workers, costs=costs(workers=workers)))
     verdict = explain(rows, cpus=2)[0]
     assert verdict.startswith("Use processes: ")
-    assert "2 or 4 workers are within noise of each other there" in verdict
+    assert "2 or 4 workers are not told apart there" in verdict

@@ -1,5 +1,6 @@
 """The `parbench` command line: `run` a sweep headless, list `history`, `export` a stored run,
-`compare` runs, `import` a run exported elsewhere; with no arguments, open the app.
+`compare` runs, `import` a run exported elsewhere, `serve` the app to browser tabs; with no arguments,
+open the app.
 
 Every sweep option is generated from the engine's field declarations (`api.spec.FIELDS`) and
 the workload's own settings, so the command line and the app's form never disagree. Kept light to
@@ -106,6 +107,12 @@ def _output_format(text: str) -> str:
         raise argparse.ArgumentTypeError(exc.reason) from None
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535")
+    return int(text)
+
+
 def _percentage(name: str, high: float):
     def parse(text: str) -> float:
         try:
@@ -185,6 +192,16 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     compare.add_argument("--fail-if-slower", type=_percentage("fail-if-slower", 1000.0), default=None,
                          metavar="PCT", help="exit 1 if any row got significantly slower by more than PCT "
                                              "(10 or 10%%), naming it on stderr")
+
+    serving = sub.add_parser(
+        "serve", parents=[shared["store"]], help="serve the app to browser tabs (one app process per tab)",
+        description="Serve the app on http://HOST:PORT: each browser tab gets its own app, all measuring on "
+                    "this machine (one sweep at a time). No authentication: reach a remote server through an "
+                    "SSH tunnel (ssh -L 8000:localhost:8000 server). Ctrl+C stops it and every app.")
+    serving.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1; any other lets anyone who can reach "
+                              "the port run sweeps)")
+    serving.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
 
     importing = sub.add_parser("import", parents=[shared["store"]], help="store runs exported with 'parbench export RUN x.json' "
                                               "(from another machine); a file imported before is not added again")
@@ -519,6 +536,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    try:
+        serve(args.host, args.port, db=args.db)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"parbench serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -529,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_app(db=args.db)
         handler = {"run": _cmd_run, "history": _cmd_history, "export": _cmd_export, "compare": _cmd_compare,
-                   "import": _cmd_import}[args.command]
+                   "import": _cmd_import, "serve": _cmd_serve}[args.command]
         return handler(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)

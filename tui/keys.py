@@ -3,15 +3,24 @@ help and the README's key table are all generated from `KEYS`.
 
 A key belongs to a `where` (the app everywhere, one screen, one widget). `keys` are what a terminal
 sends; `served` are keys a browser passes through to the app when it is served (`parbench serve`):
-a browser keeps ctrl+r, ctrl+t, ctrl+w, ctrl+q and F5 for itself. Both are bound everywhere, so a
-habit learnt in one works in the other; the footer shows the served ones in a browser.
+a browser never gives a page ctrl+t, ctrl+w or ctrl+n (new tab, close tab, new window); Firefox
+quits on ctrl+q; ctrl+r and F5 reach the app only while the terminal has the keyboard, and reload
+the page (a new app) otherwise. F-keys are never the browser's while the terminal has the focus.
+Both are bound everywhere, so a habit learnt in one works in the other; the footer, the F1 help and
+every text that names a key (`key_for`) show the served ones in a browser.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+# Served (textual-serve, textual-web): the app is started with Textual's web driver named in its
+# environment, known before any class below builds its BINDINGS (App.is_web is the same fact, but
+# only once the app runs).
+SERVED = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
 
 APP = "app"  # wherever the focus is, a text field too (priority bindings)
 MAIN = "main"
@@ -71,15 +80,17 @@ def _key_name(key: str) -> str:
 
 KEYS: tuple[Key, ...] = (
     # Anywhere.
-    Key("run", APP, "ctrl+r,f5", "run_sweep", "Run", "run the sweep set up in the form", priority=True),
+    Key("run", APP, "ctrl+r,f5", "run_sweep", "Run", "run the sweep set up in the form", served="f9",
+        priority=True),
     Key("view", APP, "ctrl+t", "next_tab", "View",
-        "next results view: table, time chart, speedup chart, split, winner map, why", priority=True),
+        "next results view: table, time chart, speedup chart, split, winner map, why", served="f8", priority=True),
     Key("export", APP, "ctrl+e", "export", "Export",
-        "export the results (CSV, JSON, Markdown); asks before replacing a file", priority=True),
+        "export the results (CSV, JSON, Markdown); asks before replacing a file", served="f4", priority=True),
     Key("form", APP, "ctrl+b", "toggle_form", "Form",
         "hide or show the form; under 100 columns it folds away by itself once results arrive", priority=True),
     Key("help", APP, "f1", "help", "Help", "this help", priority=True),
-    Key("quit", APP, "ctrl+q", "quit", "Quit", "quit (a running sweep is cancelled first)", priority=True),
+    Key("quit", APP, "ctrl+q", "quit", "Quit", "quit (a running sweep is cancelled first)", served="f10",
+        priority=True),
     Key("results", APP, "f3", "focus_results", "Results",
         "move the keys to the results: the table (arrows, s) or the why text (PageDown)", show=False,
         priority=True),
@@ -123,12 +134,23 @@ KEYS: tuple[Key, ...] = (
 )
 
 
-def bindings(where: str, *, served: bool = False) -> list[Binding]:
+def key_for(id: str, *, short: bool = False, served: bool = SERVED) -> str:
+    """The key a text names for the key `id` (a status line, a hint, a button): the first of its
+    keys, or of its served keys in a browser. `short` is the footer's spelling (`^r`, `f9`) for
+    a label with little room; else the help's (`ctrl+r`, `F9`)."""
+    key = next(k for k in KEYS if k.id == id)
+    first = (key.served if served and key.served else key.keys).split(",")[0].strip()
+    if short:
+        return "^" + first[len("ctrl+"):] if first.startswith("ctrl+") else first
+    return _key_name(first)
+
+
+def bindings(where: str, *, served: bool = SERVED) -> list[Binding]:
     """The bindings of one screen or widget (or the app's)."""
     return [binding for key in KEYS if key.where == where for binding in key.bindings(served=served)]
 
 
-def help_rows(*, served: bool = False) -> list[tuple[str, str, str]]:
+def help_rows(*, served: bool = SERVED) -> list[tuple[str, str, str]]:
     """(keys, what it does, where) for every key, the app's first; keys that do one thing in one
     place share a row."""
     rows: dict[tuple[str, str], list[str]] = {}
@@ -137,7 +159,7 @@ def help_rows(*, served: bool = False) -> list[tuple[str, str, str]]:
     return [(", ".join(keys), what, PLACES[where]) for (where, what), keys in rows.items()]
 
 
-def markdown_table(*, served: bool = False) -> str:
+def markdown_table(*, served: bool = SERVED) -> str:
     """The key table as Markdown: the F1 help's and the README's."""
     lines = ["| key | what it does | where |", "|---|---|---|"]
     lines += [f"| {keys} | {what} | {where} |" for keys, what, where in help_rows(served=served)]

@@ -55,7 +55,7 @@ def results_table(run: Run) -> Group:
     """The run's table, with each distinct reason (a failure, a qualifier) once below it as a note."""
     spec = run.spec
     machine = run.machine
-    rounds = f"{spec.repeat} rounds" if spec.repeat is not None else f"rounds until ±{spec.precision:.0%}"
+    rounds = spec.rounds_text
     table = Table(
         title=run_title(run), box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
         caption=f"{machine.cpu_count or '?'} CPUs, Python {machine.python or '?'}, "

@@ -40,6 +40,7 @@ _offer("workloads.model.measurement", "Measurement", "quality", "serial_times", 
 _offer("workloads.model.machine", "Machine")
 _offer("workloads.model.profile", "Profile")
 _offer("workloads.model.stats", "FASTER", "SLOWER", "SAME", "WITHIN_NOISE", "UNKNOWN", "classify")
+_offer("workloads.model.decision", "UNDECIDED")
 _offer("workloads.model.numbers", "format_seconds", "format_ratio", "format_interval", "format_bytes",
        "format_duration")
 _offer("workloads.model.errors", "ParbenchError")
@@ -84,7 +85,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what a type checker and a reader see: the same names, imported plainly
     from .insight.analysis import analyse  # noqa: F401
-    from .insight.compare import MIN_CHANGE, Comparison, compare, have_common_rows, summary  # noqa: F401
+    from .insight.compare import (  # noqa: F401
+        MIN_CHANGE,
+        Comparison,
+        compare,
+        have_common_rows,
+        summary,
+    )
     from .insight.explain import explain, verdict  # noqa: F401
     from .model.machine import Machine  # noqa: F401
     from .model.measurement import Measurement  # noqa: F401

@@ -5,10 +5,15 @@ exists), never to whatever folder the app was started from, and the dialog says 
 file is only replaced after a question whose default is No. An unwritable path or an unknown suffix
 is shown inline and the dialog stays open with what was typed; nothing is lost and no half file is
 left (the exporter writes atomically). A run the store could not take (no id) exports from memory.
+
+Served in a browser (`parbench serve`), a file on the server is one the user cannot see: the dialog
+asks for a file name only and hands the text to the browser as a download (`App.deliver_text`;
+textual-serve has the browser fetch it), which saves it where it saves downloads.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import platformdirs
@@ -25,6 +30,9 @@ from .. import keys
 from .confirm import ConfirmDialog
 
 SUFFIXES = {"markdown": ".md", "csv": ".csv", "json": ".json"}
+MIME_TYPES = {"markdown": "text/markdown", "csv": "text/csv", "json": "application/json"}
+# textual-serve writes the name into Content-Disposition unquoted: these would cut it short.
+NOT_IN_A_DOWNLOAD_NAME = ';"\\'
 
 
 def default_folder() -> Path:
@@ -60,6 +68,11 @@ class ExportDialog(ModalScreen[Path | None]):
         self.run = run
         self.directory = directory or default_folder()
 
+    @property
+    def served(self) -> bool:
+        """In a browser tab: the export is a download, named here, saved where the browser saves them."""
+        return self.app.is_web
+
     def compose(self) -> ComposeResult:
         what = f"run {self.run.id}" if self.run.id is not None else "the run (not stored: exported from memory)"
         with Vertical(id="dialog"):
@@ -69,10 +82,14 @@ class ExportDialog(ModalScreen[Path | None]):
                 yield Select([(name, name) for name in SUFFIXES], value="markdown", allow_blank=False,
                              compact=True, id="format")
             with Horizontal(classes="field"):
-                yield Label("Path", classes="label")
-                yield Input(str(self.directory / f"{default_name(self.run)}.md"), id="path", compact=True)
-            yield Static(f"Default folder: {short(self.directory)}. An existing file is replaced only if you say so.",
-                         id="export-where")
+                yield Label("Name" if self.served else "Path", classes="label")
+                name = f"{default_name(self.run)}.md"
+                yield Input(name if self.served else str(self.directory / name), id="path", compact=True)
+            if self.served:
+                yield Static("The file downloads to this browser (where it saves downloads).", id="export-where")
+            else:
+                yield Static(f"Default folder: {short(self.directory)}. An existing file is replaced only if you "
+                             "say so.", id="export-where")
             yield Static("", id="export-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Export", id="export", variant="primary", compact=True)
@@ -103,6 +120,9 @@ class ExportDialog(ModalScreen[Path | None]):
         if suffix_format is not None and suffix_format != fmt:
             error.update(f"the suffix {path.suffix} says {suffix_format}, the format says {fmt}: make them agree")
             return
+        if self.served:
+            self._deliver(text, fmt)
+            return
         if path.is_dir():
             error.update(f"{path} is a folder: add a file name")
             return
@@ -125,6 +145,20 @@ class ExportDialog(ModalScreen[Path | None]):
             self.query_one("#export-error", Static).update(str(exc))
             return
         self.dismiss(written)
+
+    def _deliver(self, name: str, fmt: str) -> None:
+        """Served: the browser downloads the text under `name` (a name, not a path: the browser
+        picks the folder)."""
+        error = self.query_one("#export-error", Static)
+        if Path(name).name != name:
+            error.update("a file name only: the browser saves it where it saves downloads")
+            return
+        if any(char in NOT_IN_A_DOWNLOAD_NAME for char in name):
+            error.update(f"a download's name cannot hold {' '.join(NOT_IN_A_DOWNLOAD_NAME)}: change the name")
+            return
+        text = api.run_text(self.run, api.parse_output_format(fmt))
+        self.app.deliver_text(io.StringIO(text), save_filename=name, mime_type=MIME_TYPES[fmt], name=name)
+        self.dismiss(Path(name))
 
     @on(Button.Pressed, "#cancel")
     def action_dismiss_dialog(self) -> None:

@@ -32,7 +32,7 @@ the numbers in words.
 """
 
 
-def help_text(*, served: bool = False) -> str:
+def help_text(*, served: bool = keys.SERVED) -> str:
     """The help, its key table generated from the app's own bindings (`tui.keys`)."""
     return _HELP.replace("{keys}", keys.markdown_table(served=served))
 

@@ -59,7 +59,7 @@ class HistoryScreen(Screen[None]):
                 key=str(run.id),
             )
         if not self.runs:
-            self.query_one("#history-hint", Static).update("No stored runs yet: ctrl+r on the main screen runs one.")
+            self.query_one("#history-hint", Static).update(f"No stored runs yet: {keys.key_for('run')} on the main screen runs one.")
 
     def _mark_text(self, run_id: int) -> str:
         """`A` for the older marked run, `B` for the newer: the comparison reads B against A."""

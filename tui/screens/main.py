@@ -92,7 +92,7 @@ def status_text(outcome: Outcome) -> str:
     else:
         text = f"{name} failed: {outcome.error}."
     if outcome.store_problem:
-        text += f" Not all stored: {outcome.store_problem}; ctrl+e still exports it."
+        text += f" Not all stored: {outcome.store_problem}; {keys.key_for('export')} still exports it."
     return text
 
 
@@ -118,7 +118,7 @@ class MainScreen(Screen[None]):
             yield SetupForm(id="form")
             with Vertical(id="right"):
                 yield ProgressBar(id="progress", show_eta=True)
-                yield StatusLine("Set up a sweep on the left, then ctrl+r.", id="status")
+                yield StatusLine(f"Set up a sweep on the left, then {keys.key_for('run')}.", id="status")
                 yield ResultsView(id="results")
         yield Footer()
 
@@ -199,7 +199,7 @@ class MainScreen(Screen[None]):
 
     def action_run_sweep(self) -> None:
         if self.running:
-            self.notify("a sweep is already running; escape cancels it", severity="warning")
+            self.notify(f"a sweep is already running; {keys.key_for('cancel')} cancels it", severity="warning")
             return
         form = self.query_one(SetupForm)
         state = form.revalidate()
@@ -276,6 +276,14 @@ class MainScreen(Screen[None]):
             self._stop.set()
             self._status("Cancelling: stopping the measuring process and its pool…")
 
+    def cancel_for_exit(self) -> None:
+        """The app is ending: stop a running sweep (its measuring process is killed after the
+        cooperative grace) without waiting; the thread then ends before the interpreter exits.
+        Not guarded by `running`: Textual marks every worker CANCELLED before the app unmounts,
+        while a thread worker goes on running."""
+        if self._stop is not None:
+            self._stop.set()
+
     async def stop_and_wait(self) -> None:
         """Cancel a running sweep and wait until its processes are gone (for quitting)."""
         if self.running and self._stop is not None and self._worker is not None:
@@ -296,7 +304,7 @@ class MainScreen(Screen[None]):
             self._status(f"One item measured: peak ~{format_bytes(event.peak_bytes)}, "
                          f"{format_duration(event.seconds)}.")
         elif isinstance(event, LockWait):
-            self._status(f"Waiting for the machine: {event.holder}. escape cancels the wait.")
+            self._status(f"Waiting for the machine: {event.holder}. {keys.key_for('cancel')} cancels the wait.")
         elif isinstance(event, RunStarted):
             progress.update(total=event.total_calls, progress=0)
             results.cpus = Machine.from_dict(event.machine).cpus

@@ -21,7 +21,7 @@ def run_summary(run: Run) -> str:
         f"start method {machine.start_method or '?'} · pool {spec.pool}, "
         f"{','.join(map(str, spec.workers))} workers, "
         f"chunksize {spec.chunksize}, "
-        f"{f'{spec.repeat} rounds' if spec.repeat is not None else f'rounds until ±{spec.precision:.0%}'}"
+        f"{spec.rounds_text}"
         + (f" · {run.error}" if run.error else "")
     )
 

@@ -12,6 +12,8 @@ from textual_plotext import PlotextPlot
 
 from workloads.api import KINDS, Measurement, analyse
 
+from .. import keys
+
 SEGMENTS = (("start", "█", "red"), ("ship out", "▓", "orange"), ("work", "▒", "green"),
             ("ship back", "░", "cyan"), ("waiting", "·", "gray"))
 # Parts that add up to more than the measured time by this share are marked: the costs overshoot.
@@ -54,7 +56,7 @@ class BreakdownChart(PlotextPlot):
     def empty_title(self) -> str:
         pooled = [m for m in self.measurements if m.ok and KINDS[m.strategy].pooled]
         if not self.measurements:
-            return "no measurements yet: ctrl+r runs the sweep"
+            return f"no measurements yet: {keys.key_for('run')} runs the sweep"
         if not pooled:
             return "no pool split: no pooled strategy was measured"
         return "no pool split: the pooled rows carry no measured costs"

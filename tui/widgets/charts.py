@@ -35,6 +35,8 @@ from workloads.api import (
     worker_sweep,
 )
 
+from .. import keys
+
 IDEAL_MARKER = "·"
 SERIAL_MARKER = "─"
 CEILING_MARKER = "-"
@@ -172,7 +174,7 @@ class SweepChart(PlotextPlot):
 
     def empty_title(self) -> str:
         if not self.measurements:
-            return "no measurements yet: ctrl+r runs the sweep"
+            return f"no measurements yet: {keys.key_for('run')} runs the sweep"
         return "nothing to draw: no row measured (the table says why)"
 
     def series_lines(self) -> list[Line]:

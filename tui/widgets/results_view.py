@@ -46,7 +46,7 @@ from .winner_map import WinnerMap
 
 TABS = ("table", "time", "speedup", "split", "map", "why")
 EMPTY_WHY = "Run a sweep to see why its numbers are what they are."
-EMPTY_TABLE = ("No results yet: ctrl+r runs the sweep set up in the form. Each row will say how far to trust "
+EMPTY_TABLE = (f"No results yet: {keys.key_for('run')} runs the sweep set up in the form. Each row will say how far to trust "
                "it (status); the row under the cursor tells its whole story here. F1 lists every key.")
 
 # A status word's style; its meaning never rests on the colour (the word says it).
@@ -251,8 +251,14 @@ class ResultsView(Vertical):
         self._changed()
 
     def add_measurement(self, measurement: Measurement) -> None:
-        self.measurements.append(measurement)
-        self.query_one(ResultsTable).append(measurement)
+        """A new row, or a row sent again with more rounds: it replaces its earlier version."""
+        place = next((i for i, m in enumerate(self.measurements) if m.key == measurement.key), None)
+        if place is None:
+            self.measurements.append(measurement)
+            self.query_one(ResultsTable).append(measurement)
+        else:
+            self.measurements[place] = measurement
+            self.query_one(ResultsTable).show(self.measurements)
         self._changed()
 
     def clear_results(self) -> None:

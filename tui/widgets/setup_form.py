@@ -34,6 +34,7 @@ from workloads.api import (
     validate,
 )
 
+from .. import keys
 from .strategy_picker import StrategyPicker
 
 FILE_CHOICE = "__file__"
@@ -161,7 +162,7 @@ class SetupForm(VerticalScroll):
                     yield from self._row(f)
         yield Static("", id="estimate")
         with Horizontal(id="form-buttons"):
-            yield Button("Run ^r", id="run", variant="primary", compact=True)
+            yield Button(f"Run {keys.key_for('run', short=True)}", id="run", variant="primary", compact=True)
             yield Button("Defaults", id="defaults", compact=True)
 
     def on_mount(self) -> None:

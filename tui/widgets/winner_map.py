@@ -22,16 +22,17 @@ def _marker(series: str) -> str:
 
 
 def cell_text(cell) -> Text:
-    """`* numpy 64.1×`: marker, winner, lead; `≈` and both names when the lead is within noise."""
+    """`* numpy 64.1×`: marker, winner, lead; `≈` and both names when the two are the same (within
+    the margin); `?` after a lead not decided yet."""
     if cell is None:
         return Text("—", style="dim")
     text = Text(f"{_marker(cell.winner)} {cell.winner}")
     if cell.runner_up is None or cell.lead is None:
         return text
-    if cell.verdict == api.WITHIN_NOISE:
+    if cell.verdict == api.SAME:
         return Text(f"≈ {cell.winner} / {cell.runner_up}", style="dim")
     text.append(f" {format_ratio(cell.lead.estimate)}", style="bold")
-    if cell.verdict == api.UNKNOWN:
+    if cell.verdict == api.UNDECIDED:
         text.append("?", style="yellow")
     return text
 
@@ -48,9 +49,7 @@ def winner_map(measurements: list[Measurement]):
     for items in a.items:
         table.add_row(str(items), *(cell_text(a.cells.get((items, length))) for length in a.lengths))
     notes = Text("fastest at each point; × = its lead over the runner-up (runner-up's time ÷ its own, paired by "
-                 "round); ≈ within noise (95% interval spans 1)", style="dim")
-    if a.one_repeat:
-        notes.append("; ? one repeat: no interval, noise cannot be told from signal", style="yellow")
+                 f"round); ≈ the same (within ±{a.margin:.0%}); ? lead not decided", style="dim")
     return Group(table, notes)
 
 

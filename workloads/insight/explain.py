@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import math
 
+from ..model import decision as rule
 from ..model import stats
-from ..model.measurement import Measurement
+from ..model.measurement import (
+    STOP_BUDGET,
+    STOP_CANCELLED,
+    STOP_MAX_ROUNDS,
+    STOP_OPEN,
+    STOP_TOO_CLOSE,
+    Measurement,
+)
 from ..model.numbers import format_bytes, format_interval, format_ratio, format_seconds
 from ..model.strategies import BASELINE, KINDS
 from .analysis import Analysis, PointResult, SeriesResult, analyse, saturated_share
@@ -33,13 +41,15 @@ def _at(point: tuple[int, int]) -> str:
 
 
 def _ratio(interval: stats.Interval | None) -> str:
-    """`1.06× (95% 0.97–1.15)`, or the figure alone without an interval."""
+    """`1.06× (95% 0.97–1.15, undecided)`, or the figure alone without an interval: the word is the
+    decision the interval makes (the same rule as every table's)."""
     if interval is None:
         return "—"
     text = format_ratio(interval.estimate)
-    if interval.n >= 2 and not math.isnan(interval.low):
-        noise = ", within noise" if stats.classify(interval) == stats.WITHIN_NOISE else ""
-        text += f" (95% {format_interval(interval.low, interval.high)}{noise})"
+    if interval.has_bounds:
+        word = rule.decide(interval)
+        qualifier = f", {word}" if word in (rule.UNDECIDED, rule.SAME) else ""
+        text += f" (95% {format_interval(interval.low, interval.high)}{qualifier})"
     return text
 
 
@@ -80,7 +90,7 @@ def _pool_words(result: SeriesResult, costs: dict) -> str:
 
 def _faster_than_loop(a: Analysis, series: str, point) -> bool:
     interval = a.speedups.get((series, point))
-    return interval is not None and interval.estimate > 1.0 and stats.classify(interval) != stats.WITHIN_NOISE
+    return interval is not None and rule.decide(interval, a.margin) == rule.FASTER
 
 
 def _flip_point(a: Analysis, best: str):
@@ -143,14 +153,19 @@ def verdict(a: Analysis) -> str:
     wins = [p for p, c in a.cells.items() if c.winner == best]
     everywhere = len(wins) == len(a.cells)
     same_strategy = cell.runner_up is not None and best.partition("@")[0] == cell.runner_up.partition("@")[0]
-    if cell.verdict == stats.WITHIN_NOISE and same_strategy and serial_ran and best.partition("@")[0] != BASELINE:
+    close = cell.verdict in (rule.SAME, rule.UNDECIDED) and cell.runner_up is not None
+    apart = "the same" if cell.verdict == rule.SAME else "not told apart"
+    if close and same_strategy and serial_ran and best.partition("@")[0] != BASELINE:
         counts = " or ".join(sorted({best.partition("@")[2], cell.runner_up.partition("@")[2]}, key=int))
         first = (f"Use {best.partition('@')[0]}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
-                 f"{_at(largest)}, the largest point; {counts} workers are within noise of each other there (lead "
+                 f"{_at(largest)}, the largest point; {counts} workers are {apart} there (lead "
                  f"{_ratio(cell.lead)})")
-    elif cell.verdict == stats.WITHIN_NOISE and cell.runner_up:
-        first = (f"{_series_words(best)} and {_series_words(cell.runner_up)} are within noise of each other at the "
-                 f"largest point, {_at(largest)} (lead {_ratio(cell.lead)}): either will do there")
+    elif close and cell.verdict == rule.SAME:
+        first = (f"{_series_words(best)} and {_series_words(cell.runner_up)} are the same at the largest point, "
+                 f"{_at(largest)}, within ±{a.margin:.0%} (lead {_ratio(cell.lead)}): either will do there")
+    elif close:
+        first = (f"{_series_words(best)} leads {_series_words(cell.runner_up)} at the largest point, {_at(largest)}, "
+                 f"by {_ratio(cell.lead)}, but not by enough to decide it: they are not told apart there")
     elif best == BASELINE:
         first = ("Leave it serial: no strategy beat the plain loop at any point of this sweep" if everywhere else
                  f"Leave it serial at the largest point, {_at(largest)}: the plain loop is fastest there "
@@ -168,8 +183,41 @@ def verdict(a: Analysis) -> str:
         runner = f", {_ratio(cell.lead)} ahead of {_series_words(cell.runner_up)}" if cell.runner_up else ""
         first = f"Fastest at the largest point, {_at(largest)}: {_series_words(best)}{runner} (serial did not run)"
     second = _where_it_flips(a, best, largest)
-    text = caveat + first + "."
-    return text + (" " + second + "." if second else "")
+    text = _provisional(a) + caveat + first + "."
+    text += (" " + second + "." if second else "")
+    return text + _unfinished(a)
+
+
+def _provisional(a: Analysis) -> str:
+    """While a sweep still decides: how many points are still open."""
+    open_points = {m.point for m in a.measurements if m.ok and m.stop == STOP_OPEN}
+    if not open_points:
+        return ""
+    undecided = [p for p in a.cells if a.cells[p].verdict == rule.UNDECIDED or p in set(a.decisions.undecided_points)]
+    return (f"Provisional ({len(set(undecided))} of {len(a.cells)} points still undecided, rounds are being "
+            "added): ")
+
+
+def _unfinished(a: Analysis) -> str:
+    """What the run could not decide, and why it stopped there (the budget, the most rounds, too
+    close to call, a cancel)."""
+    if a.decisions is None:
+        return ""
+    stops: dict[str, list] = {}
+    for m in a.measurements:
+        if m.ok and m.stop in (STOP_BUDGET, STOP_MAX_ROUNDS, STOP_TOO_CLOSE, STOP_CANCELLED) \
+                and a.decisions.row(m).verdict == rule.UNDECIDED:
+            stops.setdefault(m.stop, []).append(m)
+    if not stops:
+        return ""
+    why = {STOP_BUDGET: "the budget ran out", STOP_MAX_ROUNDS: "the most rounds were spent",
+           STOP_TOO_CLOSE: f"they are too close to ±{a.margin:.0%} to decide within the most rounds",
+           STOP_CANCELLED: "the run was cancelled"}
+    parts = []
+    for stop, rows in stops.items():
+        names = ", ".join(f"{m.series} at {_at(m.point)}" for m in rows[:3]) + (" …" if len(rows) > 3 else "")
+        parts.append(f"{len(rows)} undecided because {why[stop]} ({names})")
+    return " Not decided: " + "; ".join(parts) + "."
 
 
 def _where_it_flips(a: Analysis, best: str, largest) -> str:

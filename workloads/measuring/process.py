@@ -51,7 +51,10 @@ PARENT_POLL_S = 0.25
 
 def _serve(conn: Connection) -> None:
     """Run the sweeps the caller sends, one at a time, until it says quit or goes away."""
-    from .sweep import SweepOptions, describe_error, probe_workload, run_sweep
+    from ..model.spec import SweepOptions
+    from .check import describe_error
+    from .probe import probe_workload
+    from .sweep import run_sweep
 
     def should_stop() -> bool:
         while conn.poll():
@@ -72,7 +75,7 @@ def _serve(conn: Connection) -> None:
                 if probe_workload(spec, conn.send, SweepOptions(**options_dict)) is not None:
                     conn.send(RunFinished(COMPLETED))
             else:
-                run_sweep(spec, conn.send, should_stop, start_index=start_index, options=SweepOptions(**options_dict))
+                run_sweep(spec, conn.send, should_stop, options=SweepOptions(**options_dict))
         except (BrokenPipeError, EOFError, ConnectionResetError):
             raise
         except BaseException as exc:  # report anything, so the caller can store the run as failed

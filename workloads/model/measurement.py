@@ -24,8 +24,12 @@ STOP_PRECISION = "precision"  # every interval within the asked precision
 STOP_MAX_ROUNDS = "max rounds"
 STOP_BUDGET = "budget"  # the point's share of the sweep's time budget was spent
 STOP_DECIDED = "decided"  # every comparison at its point was decided (faster, slower or the same)
+STOP_TOO_CLOSE = "too close"  # too close to the margin to decide within the most rounds allowed
+STOP_CANCELLED = "cancelled"  # the run was cancelled before the point was done
+STOP_OPEN = ""  # still being measured: a provisional row
 # Every value `stop` may hold, in stored runs and exports of this and earlier versions.
-STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED)
+STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED, STOP_TOO_CLOSE, STOP_CANCELLED,
+         STOP_OPEN)
 # Every value `status` may hold.
 STATUSES = (OK, FAILED, NOT_APPLICABLE, TIMED_OUT)
 
@@ -51,11 +55,14 @@ class Measurement:
     check: str = ""  # how its output was checked, e.g. "exactly equal to serial"
     shared: bool = False  # measured while another parbench sweep held the machine (--ignore-lock)
     costs: PoolCosts | None = None  # the pool's costs taken apart, measured outside the timing
+    pace_s: tuple[float, ...] = ()  # the machine's pace gauge after each timed round at its point
+    cpu_share: float | None = None  # the kernel's CPU time over its wall time (0 a sleep, 1 a Python loop)
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times_s", tuple(self.times_s))
         object.__setattr__(self, "warmup_times_s", tuple(self.warmup_times_s))
+        object.__setattr__(self, "pace_s", tuple(self.pace_s))
         object.__setattr__(self, "stats", summarize(self.times_s))
         if isinstance(self.costs, dict):  # from JSON, SQLite or an older caller
             object.__setattr__(self, "costs", PoolCosts.from_dict(self.costs))
@@ -86,6 +93,7 @@ class Measurement:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "stats"}
         data["times_s"] = list(self.times_s)
         data["warmup_times_s"] = list(self.warmup_times_s)
+        data["pace_s"] = list(self.pace_s)
         data["costs"] = self.costs.to_dict() if self.costs is not None else None
         return data
 

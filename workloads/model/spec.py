@@ -41,7 +41,13 @@ MAX_POINT_TIMEOUT = 7 * 24 * 3600.0
 # Adaptive rounds stop here at the latest: past 20 paired rounds an interval narrows by under 3 % a
 # round, and a point that is still that noisy says more about the machine than about the code.
 MAX_ROUNDS = 20
-MIN_ROUNDS = 3
+# The first pass gives every point this many rounds before any point gets another: two make the
+# first look of the decision rule (`workloads.model.decision`), which borrows the variance of the
+# sweep's other points, so a 2× gap is decided there.
+MIN_ROUNDS = 2
+# With --precision, a point first gets three: an interval of two rounds is rarely within ±5 %.
+PRECISION_MIN_ROUNDS = 3
+COSTS_MODES = ("auto", "on", "off")
 # A warm-up is skipped only for calls longer than this. Not 1 s: on this VM the first calls that
 # allocate a few hundred MB (squares 16 x 1e6) run up to 2x slower until the allocator holds the
 # memory, so even second-long calls need their warm-up; a 50 ms sleep x 128 has nothing to warm.
@@ -119,8 +125,21 @@ def _repeat(text: str, scope: Scope) -> int | None:
     return parse_int(text, "repeat", low=1, high=MAX_REPEAT, words="a whole number or auto")
 
 
-def _precision(text: str, scope: Scope) -> float:
+def _precision(text: str, scope: Scope) -> float | None:
+    if text.strip().lower() in ("", "none", "off"):
+        return None
     return parse_percent(text, "precision", low=0.1, high=50.0)
+
+
+def _margin(text: str, scope: Scope) -> float:
+    value = parse_percent(text, "margin", low=0.0, high=100.0)
+    if not 0 < value < 1:
+        raise SpecError("margin", f"must be more than 0% and under 100%, got {text.strip()}")
+    return value
+
+
+def _costs(text: str, scope: Scope) -> str:
+    return parse_choice(text, "costs", COSTS_MODES)
 
 
 def _budget(text: str, scope: Scope) -> float | None:
@@ -217,11 +236,14 @@ class SweepSpec:
         "Length", "", "list length per item, same grammar as --items (default: the workload's own)", _length,
         value=(100_000,), metavar="SIZES")
     repeat: int | None = declare(
-        "Repeats", "auto", "timed rounds per point: a number for exactly that many, or auto: at least 3, until "
-        "--precision", _repeat, metavar="N|auto")
-    precision: float = declare(
-        "Precision", "5%", "auto repeats: add rounds until every 95% interval is within ± this", _precision,
+        "Repeats", "auto", "timed rounds per point: a number for exactly that many, or auto: until every "
+        "comparison is decided (faster, slower or the same), or --precision is reached", _repeat, metavar="N|auto")
+    margin: float = declare(
+        "Margin", "5%", "auto repeats: two strategies within ± this of each other are the same", _margin,
         applies=lambda scope: scope.adaptive, metavar="PCT")
+    precision: float | None = declare(
+        "Precision", "", "auto repeats: instead of deciding, add rounds until every 95% interval is within ± this "
+        "(blank: decide)", _precision, applies=lambda scope: scope.adaptive, metavar="PCT", advanced=True)
     budget: float | None = declare(
         "Budget", "", "auto repeats: the whole sweep's time limit, e.g. 60s or 5m (blank: none)", _budget,
         applies=lambda scope: scope.adaptive, metavar="DURATION")
@@ -234,6 +256,10 @@ class SweepSpec:
     chunksize: int | str = declare(
         "Chunk", "1", "map chunksize: N or auto (default: 1, as the seed)", _chunksize,
         applies=lambda scope: scope.process_pool, metavar="N|auto")
+    costs: str = declare(
+        "Costs", "auto", "take each pool's time apart for the Why: auto (at the points the model fits and checks), "
+        "on (every point) or off", _costs, kind="choice", choices=COSTS_MODES, applies=lambda scope: scope.pooled,
+        advanced=True)
     start_method: str | None = declare(
         "Start", "", "how pool workers start: " + ", ".join(START_METHODS) + " (blank: the platform's default)",
         _start_method, kind="choice", choices=("", *START_METHODS), applies=lambda scope: scope.process_pool,
@@ -272,12 +298,28 @@ class SweepSpec:
         return self.repeat is None
 
     @property
+    def deciding(self) -> bool:
+        """Rounds go until every comparison is decided (the default), not to a precision."""
+        return self.repeat is None and self.precision is None
+
+    @property
     def max_rounds(self) -> int:
         return self.repeat if self.repeat is not None else MAX_ROUNDS
 
     @property
     def min_rounds(self) -> int:
-        return self.repeat if self.repeat is not None else MIN_ROUNDS
+        if self.repeat is not None:
+            return self.repeat
+        return MIN_ROUNDS if self.precision is None else PRECISION_MIN_ROUNDS
+
+    @property
+    def rounds_text(self) -> str:
+        """How many rounds each point gets, in the words every run header uses."""
+        if self.repeat is not None:
+            return f"{self.repeat} round{'s' if self.repeat != 1 else ''}"
+        if self.precision is not None:
+            return f"rounds until ±{self.precision:.0%} ({self.min_rounds} to {self.max_rounds})"
+        return f"rounds until decided within ±{self.margin:.0%} ({self.min_rounds} to {self.max_rounds})"
 
     def option(self, name: str):
         """A strategy's own option (`dask_scheduler`), None when not set."""

@@ -93,7 +93,8 @@ def to_json(run: Run) -> str:
         # Everything a Measurement holds beyond its row, so `parbench import` rebuilds it exactly.
         measurements.append({**row, "times_s": list(m.times_s), "warmup_times_s": list(m.warmup_times_s),
                              "warmup": m.warmup, "point_index": m.point_index,
-                             "costs": m.costs.to_dict() if m.costs is not None else None})
+                             "costs": m.costs.to_dict() if m.costs is not None else None,
+                             "pace_s": list(m.pace_s), "cpu_share": m.cpu_share})
     document = {
         "format": EXPORT_FORMAT,
         "parbench": parbench_version(),
@@ -207,10 +208,10 @@ def _karp_flatt(point, workers: int) -> float | None:
 
 def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[str]]] | None:
     """The winner map as text cells: a header row (items, then each length) and a row per item
-    count; each cell the winner and its lead over the runner-up (`≈` within noise: the lead's 95%
-    interval spans 1; `?` one repeat, no interval). None when no point succeeded."""
+    count; each cell the winner and its lead over the runner-up (`≈` the same, within the margin;
+    `?` a lead not decided). None when no point succeeded."""
     from ..insight.analysis import analyse
-    from ..model import stats
+    from ..model.decision import SAME, UNDECIDED
 
     a = analyse(measurements)
     if not a.cells:
@@ -225,10 +226,10 @@ def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[s
                 row.append("—")
             elif cell.runner_up is None or cell.lead is None:
                 row.append(cell.winner)
-            elif cell.verdict == stats.WITHIN_NOISE:
+            elif cell.verdict == SAME:
                 row.append(f"{cell.winner} ≈ {cell.runner_up}")
             else:
-                unsure = "?" if cell.verdict == stats.UNKNOWN else ""
+                unsure = "?" if cell.verdict == UNDECIDED else ""
                 row.append(f"{cell.winner} {format_ratio(cell.lead.estimate)}{unsure}")
         grid.append(row)
     return header, grid
@@ -240,8 +241,7 @@ def to_markdown(run: Run) -> str:
 
     spec = run.spec
     machine = run.machine
-    rounds = f"{spec.repeat} rounds" if spec.repeat is not None else \
-        f"rounds until ±{spec.precision:.0%} (3 to {spec.max_rounds})"
+    rounds = spec.rounds_text
     header = (
         f"**parbench run {run.id if run.id is not None else '(not stored)'}**: `{spec.workload_name()}`, "
         f"{run.status}{': ' + run.error if run.error else ''}; "
@@ -277,7 +277,7 @@ def to_markdown(run: Run) -> str:
     if grid is not None and len(grid[0]) > 2 and len(grid[1]) > 1:
         head, body = grid
         text += ("\n**Winner map**: the fastest strategy at each point and its lead over the runner-up "
-                 "(≈: within noise, the lead's 95% interval spans 1; ?: one repeat, no interval)\n\n")
+                 "(≈: the same, within the margin; ?: the lead is not decided)\n\n")
         text += "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
         text += "".join("| " + " | ".join(row) + " |\n" for row in body)
     return text

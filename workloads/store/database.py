@@ -192,6 +192,21 @@ class Store:
                 (run_id, json.dumps(measurement.to_dict())),
             )
 
+    def put_measurement(self, run_id: int, measurement: Measurement) -> None:
+        """Store a row, or replace the run's row of the same strategy, workers and point (a point's
+        rows are sent again with each further round, and once more, final). It keeps its place."""
+        data = json.dumps(measurement.to_dict())
+        found = self._db.execute(
+            "SELECT id FROM measurements WHERE run_id=? AND json_extract(data, '$.strategy')=? "
+            "AND json_extract(data, '$.workers') IS ? AND json_extract(data, '$.items')=? "
+            "AND json_extract(data, '$.length')=? LIMIT 1",
+            (run_id, measurement.strategy, measurement.workers, measurement.items, measurement.length)).fetchone()
+        with self._db:
+            if found is not None:
+                self._db.execute("UPDATE measurements SET data=? WHERE id=?", (data, found[0]))
+            else:
+                self._db.execute("INSERT INTO measurements (run_id, data) VALUES (?, ?)", (run_id, data))
+
     def finish_run(self, run_id: int, status: str, error: str = "") -> None:
         with self._db:
             self._db.execute(
