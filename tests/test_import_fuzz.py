@@ -96,7 +96,10 @@ def _assert_run_could_have_made(run) -> None:
     if spec.workload in ("squares", "sleep", "spin"):
         texts = {f.name: _user_text(getattr(spec, f.name) if not f.strategy else spec.options.get(f.name))
                  for f in FIELDS}
-        texts["precision"] = f"{spec.precision * 100!r}%"
+        for f in FIELDS:  # a percentage is typed as one: 5% for 0.05
+            value = getattr(spec, f.name, None)
+            if f.metavar == "PCT" and value is not None:
+                texts[f.name] = f"{value * 100!r}%"
         texts["repeat"] = "auto" if spec.repeat is None else str(spec.repeat)
         texts["skip_warmup_over"] = "off" if spec.skip_warmup_over is None else repr(spec.skip_warmup_over)
         texts.update({name: _user_text(value) for name, value in spec.settings.items()})

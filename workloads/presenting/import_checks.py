@@ -213,13 +213,28 @@ def _text(f: Field, value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        # A percentage is typed as one (5% for 0.05); every other number as it is.
-        return f"{value * 100!r}%" if f.default.endswith("%") else repr(value)
+        return _number_text(f, value)
     if isinstance(value, (int, str)):
         return str(value)
     if isinstance(value, list) and all(isinstance(v, (int, float, str)) for v in value):
         return ",".join(_text(f, v) for v in value)
     raise _NotText
+
+
+def _number_text(f: Field, value: float) -> str:
+    """A number as typed into the field: as it is, or as a percentage (5% for 0.05), whichever the field
+    reads back as this number; when neither does, the one the field refuses (its words say why)."""
+    candidates = (repr(value), f"{value * 100!r}%")
+    refused = None
+    for text in candidates:
+        try:
+            parsed = f.parse(text, Scope())
+        except SpecError:
+            refused = refused or text
+            continue
+        if isinstance(parsed, float) and math.isclose(parsed, value, rel_tol=1e-12):
+            return text
+    return refused or candidates[0]
 
 
 def _same(recorded, parsed) -> bool:
@@ -328,8 +343,8 @@ def _check_foreign_settings(settings: dict, where: str) -> None:
 # The measurements -------------------------------------------------------------------------------------
 
 # Each field with its default (None for those without one: a row must carry them).
-_MEASUREMENT_FIELDS = tuple((f.name, None if f.default is MISSING else f.default) for f in fields(Measurement)
-                            if f.name != "stats")
+_MEASUREMENT_FIELDS = tuple((f.name, None if f.default is MISSING else [] if f.default == () else f.default)
+                            for f in fields(Measurement) if f.name != "stats")
 # The figures a row carries beside its times; each must be what its times give.
 _SUMMARY_KEYS = ("min_s", "median_s", "mean_s", "stdev_s")
 _INT_OR_NONE = (int, type(None))
@@ -337,7 +352,7 @@ _INT_OR_NONE = (int, type(None))
 # against its annotation, and must have a plain type to be (tests/test_import.py holds this).
 CHECKED_FIELDS = frozenset({"workload", "strategy", "items", "length", "workers", "chunksize", "pool", "warmup",
                             "times_s", "warmup_times_s", "status", "error", "point_index", "loops", "stop",
-                            "precision", "check", "shared", "costs"})
+                            "precision", "check", "shared", "costs", "pace_s"})
 
 
 @dataclass(frozen=True)
@@ -428,6 +443,12 @@ class RowChecker:
             self._durations_problem("times_s", times)
         if not _durations(warmup_times):
             self._durations_problem("warmup_times_s", warmup_times)
+        pace = row["pace_s"]  # the machine's pace gauge, a duration, after each timed round
+        if not _durations(pace):
+            self._durations_problem("pace_s", pace)
+        if len(pace) > spec.max_rounds:
+            raise ImportRefused(f"{self.where()}: 'pace_s' holds {len(pace)} rounds, more than the run allows "
+                                f"({spec.max_rounds})")
         warmup = row["warmup"]
         # One time per warm-up call made, or none: runs stored before warm-up times were kept have none.
         if not (type(warmup) is int and 0 <= warmup <= spec.warmup and len(warmup_times) in (0, warmup)):
