@@ -320,6 +320,11 @@ REFUSED = {
     "shared that is not a yes or no": (_set("measurements", 0, "shared", "no"), "'shared' is \"no\", which is not "
                                        "true or false"),
     "loops of zero": (_set("measurements", 0, "loops", 0), "measurement 1: 'loops' is 0, which is not a count"),
+    # Fields this round added to a measurement (absent from the release's export, so added here).
+    "a pace that is not a duration": (_set("measurements", 1, "pace_s", [0.0004, -1.0]), "measurement 2: 'pace_s' "
+                                      "is -1.0, which is not a duration"),
+    "a CPU share that is text": (_set("measurements", 1, "cpu_share", "all"), "measurement 2: 'cpu_share' is "
+                                 "\"all\", which is not a finite number or null"),
     # A pool's costs, of the types `PoolCosts` records.
     "a cost that is text": (_set("measurements", 1, "costs", "ship_out_s", "fast"), "measurement 2: costs: "
                             "'ship_out_s' is \"fast\", which is not a finite number or null"),
