@@ -207,7 +207,9 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     importing = sub.add_parser("import", parents=[shared["store"]], help="store runs exported with 'parbench export RUN x.json' "
                                               "(from another machine); a file imported before is not added again")
     importing.add_argument("files", nargs="+", metavar="FILE.json",
-                           help="a run exported as JSON; several files are all checked before any is stored")
+                           help="a run exported as JSON, checked as 'parbench run' checks its options: a field run "
+                                "could not have written is refused (exit 2); several files are all checked before "
+                                "any is stored")
     return parser
 
 
@@ -509,21 +511,29 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from workloads.api import ImportRefused, import_into, read_export
 
-    exported = []
-    for text in args.files:
-        try:
-            exported.append(read_export(text))
-        except ImportRefused as exc:
-            raise UsageError(f"parbench import: {exc}") from None  # every file checked before one is stored
-    store = _open_store(args.db)
-    for document in exported:
-        run_id, added = import_into(store, document)
-        origin = document.run.machine.hostname or "an unrecorded machine"
-        if added:
-            print(f"imported {document.path} as run {run_id} ({len(document.run.measurements)} rows, "
-                  f"{document.run.spec.workload_name()}, measured on {origin})", file=sys.stderr)
-        else:
-            print(f"{document.path} is already in the store as run {run_id}; nothing added", file=sys.stderr)
+    from .progress import ImportProgress
+
+    progress = ImportProgress()
+    try:
+        exported = []
+        for text in args.files:
+            try:
+                exported.append(read_export(text, progress.reporter(text)))
+            except ImportRefused as exc:
+                raise UsageError(f"parbench import: {exc}") from None  # every file checked before one is stored
+        store = _open_store(args.db)
+        for document in exported:
+            run_id, added = import_into(store, document, progress.reporter(str(document.path)))
+            run = document.header  # its measurements are stored as read, never built here
+            origin = run.machine.hostname or "an unrecorded machine"
+            rows = len(document.rows)
+            if added:
+                progress.say(f"imported {document.path} as run {run_id} ({rows} row{'s' if rows != 1 else ''}, "
+                             f"{run.spec.workload_name()}, measured on {origin})")
+            else:
+                progress.say(f"{document.path} is already in the store as run {run_id}; nothing added")
+    finally:
+        progress.stop()
     return EXIT_OK
 
 
