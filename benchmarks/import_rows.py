@@ -18,7 +18,18 @@ import subprocess
 import time
 from pathlib import Path
 
-from .common import PYTHON, ROOT, Context, Row, at_most, child_env, error_row, fmt_s, log, parbench_command
+from .common import (
+    PYTHON,
+    ROOT,
+    Context,
+    Row,
+    at_most,
+    child_env,
+    error_row,
+    fmt_s,
+    log,
+    parbench_command,
+)
 
 ROWS = 30_000
 LIMIT_S = 2.0

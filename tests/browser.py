@@ -25,7 +25,10 @@ import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -102,7 +105,7 @@ def missing_browser_reason() -> str | None:
 
 
 @contextmanager
-def chromium(downloads: Path | None = None) -> Iterator["Browser"]:
+def chromium(downloads: Path | None = None) -> Iterator[Browser]:
     """A headless Chromium (a fresh profile: Playwright's launch makes a temporary user-data-dir
     and removes it; it refuses a --user-data-dir argument)."""
     from playwright.sync_api import sync_playwright

@@ -73,7 +73,12 @@ class ImportProgress:
             if self.progress is None:
                 if done >= total:
                     return  # finished at its first report: too quick to need a bar
-                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+                from rich.progress import (
+                    BarColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
 
                 self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                          TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),

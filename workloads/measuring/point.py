@@ -357,7 +357,6 @@ class Point:
         return {s.key: list(s.times) for s in self.live if s.times}
 
     def measurement(self, series: Series, *, final: bool) -> Measurement:
-        spec = self.spec
         kind = series.variant.kind
         if series.error:
             status, error = FAILED, series.error

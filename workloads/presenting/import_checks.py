@@ -38,7 +38,16 @@ from ..model.options import Field
 from ..model.parsing import SpecError
 from ..model.run import STATUSES as RUN_STATUSES
 from ..model.run import Run
-from ..model.spec import FIELDS, MAX_ITEMS, STRATEGY_OPTIONS, Scope, SweepSpec, field_named, setting_field, validate
+from ..model.spec import (
+    FIELDS,
+    MAX_ITEMS,
+    STRATEGY_OPTIONS,
+    Scope,
+    SweepSpec,
+    field_named,
+    setting_field,
+    validate,
+)
 from ..model.strategies import KINDS
 
 _REQUIRED_MEASUREMENT_KEYS = ("workload", "strategy", "items", "length", "times_s")

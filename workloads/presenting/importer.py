@@ -34,8 +34,8 @@ import orjson
 
 from ..model.measurement import Measurement
 from ..model.run import Run, fingerprint
-from .import_checks import ImportRefused, RowChecker, check_run, is_int, shown
 from .exports import EXPORT_FORMAT
+from .import_checks import ImportRefused, RowChecker, check_run, is_int, shown
 
 # Exports written before the document carried its "format" (a run and its measurements, without
 # warm-up times): still readable.
