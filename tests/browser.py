@@ -234,7 +234,7 @@ class Terminal:
         self.press("Control+u")
         self.settle()
         self.type(value)
-        self.wait_for_regex(r"(?m)^" + re.escape(label) + r" +" + re.escape(value) + r"(\s|$)", timeout=timeout)
+        self.wait_for_regex(r"(?m)^►?" + re.escape(label) + r" +" + re.escape(value) + r"(\s|$)", timeout=timeout)
 
     # Evidence -------------------------------------------------------------------------------------------
 

@@ -174,7 +174,9 @@ async def test_the_apps_history_opens_every_release_run(release_store):
             history = app.screen
             table = history.query_one("#history-table")
             assert table.row_count == len(RELEASE_RUNS)
-            shown = {int(table.get_row_at(i)[1]): str(table.get_row_at(i)[6]) for i in range(table.row_count)}
+            at = [column.key.value for column in table.ordered_columns]
+            cells = [table.get_row_at(i) for i in range(table.row_count)]
+            shown = {int(str(row[at.index("id")])): str(row[at.index("status")]).strip() for row in cells}
             assert shown == {run_id: status for run_id, (_, status, _) in RELEASE_RUNS.items()}
             for index in range(table.row_count):  # newest first: run 9 at the top
                 table.move_cursor(row=index)

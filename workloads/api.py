@@ -53,8 +53,8 @@ _offer("workloads.store.database", "Store", "StoreError")
 # Insight: what the numbers mean.
 _offer("workloads.insight.analysis", "analyse")
 _offer("workloads.insight.explain", "explain", "verdict")
-_offer("workloads.insight.compare", "compare", "compare_arms", "Comparison", "have_common_rows", "summary", "MIN_CHANGE", "ONLY_A",
-       "ONLY_B")
+_offer("workloads.insight.compare", "compare", "compare_arms", "Comparison", "have_common_rows", "summary", "MIN_CHANGE",
+       "INTERLEAVED", "ONLY_A", "ONLY_B")
 _offer("workloads.insight.estimate", "estimate_memory=memory", "describe_duration")
 # Presenting: tables and files.
 _offer("workloads.presenting.exports", "export", "ExportError", "format_for", "to_markdown", "run_ceiling")

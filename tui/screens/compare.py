@@ -50,8 +50,11 @@ def header_lines(comparison: Comparison) -> list[Text]:
                   f"{fixed}")]
     lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
     lines.append(Text(f"differs: {api.difference_text(comparison)}"))
-    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · 95%, between runs · "
-                      f"same: within ±{comparison.min_change:.0%}", style="dim"))
+    # The interval's kind, in two words: two runs apart count the machine's variation between runs;
+    # --vs arms were interleaved round by round and are paired.
+    how = "interleaved" if comparison.test == api.INTERLEAVED else "between runs"
+    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · 95% {how} · "
+                      f"same ±{comparison.min_change:.0%}", style="dim"))
     return lines
 
 
