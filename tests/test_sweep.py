@@ -553,4 +553,6 @@ def test_a_slow_first_call_does_not_decide_how_many_calls_a_repeat_holds(workloa
     _, events = measure(spec)
     (m,) = measurements(events)
     assert m.warmup_times_s[0] >= 0.012  # calibrated on this call alone: 2 calls a repeat
-    assert m.loops > 10
+    # The steady call takes microseconds; even on a machine too busy for the tenfold it is, a
+    # calibration that ignored the slow call holds several of them in a repeat.
+    assert m.loops >= 4

@@ -49,10 +49,15 @@ class ParbenchApp(App[int]):
         self.main_screen = MainScreen(store, self.resident, probes=probes)
 
     def on_mount(self) -> None:
+        self.push_screen(self.main_screen)
+        # The first frame first: the resident process's interpreter would compete with the app's own
+        # start for the machine's two cores, and nothing on the first screen needs it.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
         if self.resident is not None:
             self.resident.boot()
-        self.push_screen(self.main_screen)
-        self.call_after_refresh(self._freeze_startup_objects)
+        self._freeze_startup_objects()
 
     @staticmethod
     def _freeze_startup_objects() -> None:
