@@ -201,8 +201,8 @@ def _run_status(db) -> tuple[str, int]:
 
 def test_ctrl_c_cancels_the_run_keeps_its_measurements_and_leaves_no_process(db_path):
     cli = subprocess.Popen(
-        [sys.executable, "-m", "tui", "run", "--workload", "sleep", "--sleep-ms", "200", "--items", "2..16",
-         "--length", "5", "--strategies", "serial,processes", "--repeat", "1", "--warmup", "0",
+        [sys.executable, "-m", "tui", "run", "--costs", "off", "--workload", "sleep", "--sleep-ms", "200", "--items",
+         "2..16", "--length", "5", "--strategies", "serial,processes", "--repeat", "1", "--warmup", "0",
          "--workers", "2", "--pool", "warm"],
         cwd=ROOT, env=cli_env(db_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, as a shell gives a foreground job

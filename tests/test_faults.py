@@ -16,7 +16,14 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import ROOT, cli_env, new_live_descendants, stored_measurements, wait_for
+from helpers import (
+    ROOT,
+    cli_env,
+    costs_off,
+    new_live_descendants,
+    stored_measurements,
+    wait_for,
+)
 
 from workloads.measuring.sweep import run_sweep
 from workloads.model.events import CallStarted, MeasurementDone, PointStarted
@@ -168,7 +175,7 @@ def test_point_timeout_stops_a_slow_point_and_goes_on(children_before):
 
 
 def _cli(*args: str, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, env=cli_env(db),
+    return subprocess.Popen([sys.executable, "-m", "tui", *costs_off(args)], cwd=ROOT, env=cli_env(db),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
