@@ -156,11 +156,13 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
     and the sweep is refused saying what to do. At the largest length, with a point timeout, a
     call that takes longer is left to that timeout (the sweep measures the lengths it can)."""
     limit = timeout if timeout is not None else PROBE_TIMEOUT_S
+    if workload.fixed_length is not None:
+        lengths = (workload.fixed_length,)  # the user's file sets the items' size: measured as it is
     # Once untraced first: the first build pays for what the workload sets up once (numpy's random
     # generator, caches, lazy imports), which is no item's size. Two items, so that a make_input
     # that ignores `items` is caught here, before a run is stored, not at every point.
-    workload.make_inputs(2, 1, seed, forms)
-    small = max(1, min(min(lengths), SMALL_LENGTH))
+    workload.make_inputs(2 if workload.data is None else 1, 1, seed, forms)
+    small = max(1, min(min(lengths), SMALL_LENGTH)) if workload.fixed_length is None else lengths[0]
     largest = max(lengths)
     try:
         measured = {small: _measure(workload, small, seed, forms, ships, limit)}

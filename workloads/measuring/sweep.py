@@ -67,7 +67,7 @@ from ..model.workload import WorkloadError
 from . import ceiling as machine_ceiling
 from . import costs as pool_costs
 from . import machine
-from .loader import LoadedWorkload, Reference, describe_exception
+from .loader import LoadedWorkload, Reference, describe_exception, input_data
 from .lock import POLL_S, MachineLock
 from .probe import profile
 from .runners import Runner, RunnerConfig, make_runner
@@ -611,12 +611,15 @@ class _Point:
 
 def _load(spec: SweepSpec) -> LoadedWorkload:
     try:
-        ref = workloads.resolve(spec.workload)
+        ref = workloads.resolve(spec.workload, spec.python)
         info = workloads.describe(ref)
     except (workloads.SpecError, WorkloadError) as exc:
         raise WorkloadError(getattr(exc, "reason", None) or str(exc)) from None
     settings = {s.name: spec.settings.get(s.name, s.default) for s in info.settings}
-    return LoadedWorkload(ref, settings)
+    data = input_data(spec.input)  # the user's own items (--input), checked against the sweep's points
+    if data is not None:
+        data.check(spec.items, spec.length)
+    return LoadedWorkload(ref, settings, data)
 
 
 def _wait_for_lock(lock: MachineLock, options: SweepOptions, emit, should_stop, expected_s: float) -> bool | None:
