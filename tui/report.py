@@ -58,7 +58,7 @@ def results_table(run: Run) -> Group:
     rounds = f"{spec.repeat} rounds" if spec.repeat is not None else f"rounds until ±{spec.precision:.0%}"
     table = Table(
         title=run_title(run), box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
-        caption=f"{machine.cpu_count or '?'} CPUs, Python {machine.python or '?'}, "
+        caption=f"{machine.cpu_count or '?'} CPUs, Python {machine.python_text}, "
         f"start method {machine.start_method or '?'}, pool {spec.pool}, {rounds} after up to {spec.warmup} "
         f"warm-up; speedup = geometric mean of per-round serial/strategy, 95% interval; dim = within noise",
     )

@@ -35,7 +35,7 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("", key=MARK_COLUMN, width=1)
-        for name in ("id", "started (UTC)", "workload", "items", "length", "status", "rows", "host"):
+        for name in ("id", "started (UTC)", "workload", "items", "length", "status", "rows", "python", "host"):
             table.add_column(name, key=name)
         self.reload()
         table.focus()
@@ -55,7 +55,8 @@ class HistoryScreen(Screen[None]):
             host = (run.machine.hostname or "") + (" (imported)" if run.imported else "")
             table.add_row(
                 self._mark_text(run.id), str(run.id), run.started_at.replace("T", " ")[:19], spec.workload_name(),
-                _sizes(spec.items), _sizes(spec.length), run.status, str(counts.get(run.id, 0)), host,
+                _sizes(spec.items), _sizes(spec.length), run.status, str(counts.get(run.id, 0)),
+                run.machine.python_text if run.machine.python else "", host,
                 key=str(run.id),
             )
         if not self.runs:

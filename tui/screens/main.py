@@ -299,7 +299,9 @@ class MainScreen(Screen[None]):
             self._status(f"Waiting for the machine: {event.holder}. escape cancels the wait.")
         elif isinstance(event, RunStarted):
             progress.update(total=event.total_calls, progress=0)
-            results.cpus = Machine.from_dict(event.machine).cpus
+            machine = Machine.from_dict(event.machine)
+            results.cpus = machine.cpus
+            results.machine = machine
             self._status(f"Measuring: {event.total_points} points, {event.total_calls} calls"
                          + (" (alongside another sweep)" if event.shared else ""))
         elif isinstance(event, PointStarted):

@@ -17,7 +17,7 @@ def run_summary(run: Run) -> str:
     machine = run.machine
     return (
         f"run {run.id} · {spec.workload_name()} · {run.status} · started {run.started_at.replace('T', ' ')[:19]} UTC · "
-        f"{machine.cpu_count or '?'} CPUs, Python {machine.python or '?'}, "
+        f"{machine.cpu_count or '?'} CPUs, Python {machine.python_text}, "
         f"start method {machine.start_method or '?'} · pool {spec.pool}, "
         f"{','.join(map(str, spec.workers))} workers, "
         f"chunksize {spec.chunksize}, "
@@ -41,6 +41,7 @@ class StoredRunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         cpus = self.run.machine.cpus
+        self.query_one(ResultsView).machine = self.run.machine
         self.query_one(ResultsView).set_measurements(self.run.measurements, workers=max(self.run.spec.workers),
                                                     cpus=cpus)
 

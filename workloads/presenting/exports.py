@@ -246,7 +246,7 @@ def to_markdown(run: Run) -> str:
         f"**parbench run {run.id if run.id is not None else '(not stored)'}**: `{spec.workload_name()}`, "
         f"{run.status}{': ' + run.error if run.error else ''}; "
         f"{machine.cpu_count or '?'} CPUs ({machine.cpu_model or '?'}), "
-        f"Python {machine.python or '?'}, numpy {machine.numpy or '?'}, "
+        f"Python {machine.python_text}, numpy {machine.numpy or '?'}, "
         f"start method {machine.start_method or '?'}; "
         f"{rounds} after up to {spec.warmup} warm-up, pool {spec.pool}; times per call, "
         f"releasing its output included, calls under {spec.min_time * 1000:g} ms timed back to back; "

@@ -82,7 +82,7 @@ def history_rows(runs: list[Run], counts: dict[int, int]) -> list[dict]:
         "rows": counts.get(run.id, 0),
         "host": run.machine.hostname or "",
         "cpus": run.machine.cpu_count,
-        "python": run.machine.python or "",
+        "python": run.machine.python_text if run.machine.python else "",
         "imported": run.imported,
     } for run in runs]
 
@@ -95,13 +95,14 @@ def history_text(runs: list[Run], counts: dict[int, int], fmt: str) -> str:
         return json.dumps({"runs": documents}, indent=2) + "\n"
     if fmt == CSV:
         return _csv(HISTORY_COLUMNS, table)
-    lines = ["| id | started (UTC) | workload | items | length | strategies | status | rows | host |",
-             "|--:|---|---|---|---|---|---|--:|---|"]
+    lines = ["| id | started (UTC) | workload | items | length | strategies | status | rows | python | host |",
+             "|--:|---|---|---|---|---|---|--:|---|---|"]
     for row in table:
         started = row["started_at"].replace("T", " ")[:16]
         host = row["host"] + (" (imported)" if row["imported"] else "")
         lines.append(f"| {row['id']} | {started} | {_escape(row['workload'])} | {row['items']} | {row['length']} "
-                     f"| {row['strategies']} | {row['status']} | {row['rows']} | {_escape(host)} |")
+                     f"| {row['strategies']} | {row['status']} | {row['rows']} | {_escape(row['python'])} "
+                     f"| {_escape(host)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -161,7 +162,7 @@ def machine_line(machine: Machine) -> str:
     """The machine in one line: what every figure of a run depends on."""
     memory = comparing.show_memory(machine.memory_bytes)
     return (f"{machine.cpu_count or '?'} CPUs ({machine.cpu_model or '?'}), memory {memory}, "
-            f"Python {machine.python or '?'}, numpy {machine.numpy or '?'}, "
+            f"Python {machine.python_text}, numpy {machine.numpy or '?'}, "
             f"start method {machine.start_method or '?'}, parbench {machine.parbench or comparing.NOT_RECORDED}")
 
 
