@@ -16,7 +16,7 @@ from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from workloads.api import ResidentProcess, Store, StoreError, to_markdown
+from workloads.api import CodeError, ResidentProcess, Store, StoreError, code_for, to_markdown
 
 from . import keys
 from .screens.compare import CompareScreen
@@ -74,6 +74,8 @@ class ParbenchApp(App[int]):
              self.main_screen.action_cancel_sweep),
             ("Export results", "Write the results table as CSV, JSON or Markdown (ctrl+e)", self.action_export),
             ("Copy Markdown table", "Copy the results as a Markdown table (ctrl+y)", self.action_copy_markdown),
+            ("Copy the code that won", "The loop rewritten for the fastest strategy, with its measured settings "
+             "(ctrl+o)", self.action_copy_code),
             ("Next results tab", "Table, time chart, speedup chart, why (ctrl+t)", self.action_next_tab),
             ("Toggle log scale", "Charts: log-log or linear (ctrl+l)", self.action_toggle_log),
             ("Toggle set-up panel", "Hide or show the form (ctrl+b)", self.action_toggle_form),
@@ -141,6 +143,20 @@ class ParbenchApp(App[int]):
             return
         self.copy_to_clipboard(to_markdown(run))
         self.notify(f"copied {_run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
+
+    def action_copy_code(self) -> None:
+        run = self._current_run()
+        if run is None or not any(m.ok for m in run.measurements):
+            self.notify("no code yet: run a sweep (ctrl+r) or open one from history (F2)", severity="warning")
+            return
+        try:
+            text = code_for(run)
+        except CodeError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        first = text.splitlines()[0].strip('"')
+        self.notify(f"copied the code: {first}")
 
     def action_next_tab(self) -> None:
         view = self._results()

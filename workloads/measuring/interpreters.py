@@ -448,9 +448,19 @@ def prepare_overlay(interpreter: Interpreter, progress: Callable[[str], None] = 
     return overlay
 
 
-def _install(interpreter: Interpreter, overlay: Path, todo: list[str], progress: Callable[[str], None]) -> None:
-    progress(f"preparing {interpreter.label} for parbench: {', '.join(todo)} into {_home(overlay)} "
-             "(once; that Python is left untouched)")
+def _install(interpreter: Interpreter, overlay: Path, todo: list[str], say: Callable[[str], None]) -> None:
+    # Nothing is said until pip has something to fetch or install: a preparation that fails at once
+    # (offline) is one line, its refusal.
+    held_back = [f"preparing {interpreter.label} for parbench: {', '.join(todo)} into {_home(overlay)} "
+                 "(once; that Python is left untouched)"]
+
+    def progress(line: str) -> None:
+        held_back.append(line)
+        if any(word in line for word in ("downloading", "using the", "installing")):
+            for waiting in held_back:
+                say(waiting)
+            held_back.clear()
+
     started = time.monotonic()
     overlay.parent.mkdir(parents=True, exist_ok=True)
     # Into a fresh folder first, then moved in: an interrupted install leaves no half package.
@@ -490,7 +500,9 @@ def _install(interpreter: Interpreter, overlay: Path, todo: list[str], progress:
                 continue  # console scripts are not needed; an entry already there stays
             os.replace(entry, destination)
     held = overlay_holds(overlay)
-    progress(f"  ready in {time.monotonic() - started:.0f} s: "
+    for waiting in held_back:
+        say(waiting)
+    say(f"  ready in {time.monotonic() - started:.0f} s: "
              + ", ".join(f"{name} {held.get(name, '?')}" for name in todo))
 
 

@@ -17,6 +17,7 @@ import time
 import tracemalloc
 
 from ..model.profile import FormProfile, Linear, Profile
+from ..model.strategies import default_start_method
 from ..model.workload import WorkloadError
 from .loader import LoadedWorkload, describe_exception
 
@@ -201,4 +202,4 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
             pickled_in=fit(form, "pickled_in"), pickled_out=fit(form, "pickled_out"), work_s=fit(form, "work_s"),
             ship_s=fit(form, "ship_s"), cpu_share=cpu_share)
     build_peak = Linear.fit([(length, peak) for length, (_, peak) in measured.items()])
-    return Profile(profiles, build_peak, tuple(sorted(measured)))
+    return Profile(profiles, build_peak, tuple(sorted(measured)), default_start_method())

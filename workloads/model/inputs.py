@@ -114,7 +114,8 @@ def read_json(path: Path) -> list[tuple]:
     except UnicodeDecodeError:
         raise InputError(f"{path.name} is not text (UTF-8): is it really JSON?") from None
     except json.JSONDecodeError as exc:
-        where = "truncated" if exc.pos >= os.path.getsize(path) - 1 else "not valid JSON"
+        truncated = exc.msg.startswith("Unterminated") or exc.pos >= os.path.getsize(path) - 1
+        where = "truncated" if truncated else "not valid JSON"
         raise InputError(f"{path.name} is {where}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     return items_of(data, path.name)
 

@@ -504,11 +504,16 @@ def validate(texts: dict[str, Any]) -> Validation:
         notes["workers"] = f"blank: {default_workers()} (the CPU count)"
     if info is not None and not text_of(FIELD_BY_NAME["length"]).strip():
         notes["length"] = f"blank: {info.default_length} ({info.name}'s own)"
+    if shape is not None and shape.format == "csv" and not (texts.get("items") or "").strip() and "length" in values:
+        values["items"] = (max(1, shape.items_for(max(values["length"]))),)  # every whole group of rows
     if values.get("input") and "items" in values and "length" in values:
         _check_input(values, errors, notes, shape, info)
-    if not text_of(FIELD_BY_NAME["python"]).strip() and "python" not in errors:
+    typed = text_of(FIELD_BY_NAME["python"]).strip()
+    if typed and values.get("python") and os.sep not in typed:
+        notes["python"] = values["python"]  # which interpreter `3.13` or `python3.12` is
+    if not typed and "python" not in errors:
         found = interpreter.found_text()
-        notes["python"] = "blank: parbench's own" + (f"; found here: {found} (type one, or a path)" if found else "")
+        notes["python"] = "blank: parbench's own; or " + (f"{found} or a path" if found else "a path")
     if "items" in values and "length" in values and len(values["items"]) * len(values["length"]) > MAX_POINTS:
         errors["length"] = (f"items × length gives {len(values['items']) * len(values['length'])} points, "
                             f"at most {MAX_POINTS}")

@@ -455,7 +455,7 @@ def _describe_function(ref: WorkloadRef, tree: ast.Module, path: Path) -> Worklo
     function = ref.function
     node = _top_level_names(tree).get(function)
     if node is None:
-        raise WorkloadError(f"{path} defines no {function} at its top level (parbench looks for "
+        raise WorkloadError(f"{path} has no function named {function} at its top level (parbench looks for "
                             f"`def {function}(value)`, or a name imported or assigned there)")
     doc = ""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -11,7 +11,6 @@ prints what it did, so running it is a check that it works under the interpreter
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,17 +98,22 @@ def _import_lines(run: Run, form: str) -> tuple[list[str], str, str | None, dict
     names = ", ".join(name for name in (kernel, make_input) if name)
     lines: list[str] = []
     if ref.kind == "module":
-        if ref.root and ref.root != os.getcwd():
-            lines += ["import sys", "", f"sys.path.insert(0, {ref.root!r})  # where {ref.module.split('.')[0]} "
+        if ref.root and not _installed(ref.root):
+            lines += ["import sys", f"sys.path.insert(0, {ref.root!r})  # where {ref.module.split('.')[0]} "
                       "was found", f"from {ref.module} import {names}  # noqa: E402"]
         else:
             lines.append(f"from {ref.module} import {names}")
     else:
         path = Path(ref.path) if ref.kind == "file" else BUILTIN_DIR / f"{ref.name.partition(':')[0]}.py"
-        lines += ["import sys", "", f"sys.path.insert(0, {str(path.parent)!r})  # the folder of {path.name}",
+        lines += ["import sys", f"sys.path.insert(0, {str(path.parent)!r})  # the folder of {path.name}",
                   f"from {path.stem} import {names}  # noqa: E402"]
     settings = {s.name: spec.settings.get(s.name, s.default) for s in info.settings}
     return lines, kernel, make_input, settings
+
+
+def _installed(folder: str) -> bool:
+    """A folder every script of that interpreter imports from (site-packages): no path to add."""
+    return Path(folder).name in ("site-packages", "dist-packages")
 
 
 def _input_lines(run: Run, chosen: Chosen, form: str, make_input: str | None) -> tuple[list[str], list[str]]:
@@ -203,7 +207,8 @@ def _loop_lines(chosen: Chosen, kernel: str) -> tuple[list[str], list[str], list
                 "started = time.perf_counter()", f"result = {call}", "elapsed = time.perf_counter() - started",
                 "pool.shutdown()"]
         return imports, helper, body
-    body = [f"with {make} as pool:  # a cold pool, as measured: made for this call", f"    result = {call}"]
+    body = ["# A cold pool, as measured: made for this call and shut down with it.", f"with {make} as pool:",
+            f"    result = {call}"]
     return imports, helper, body
 
 
@@ -241,7 +246,9 @@ def code(run: Run, strategy: str | None = None) -> str:
     else:
         main += ["started = time.perf_counter()", *body, "elapsed = time.perf_counter() - started"]
     main.append(f'print(f"{{len(result)}} items with {described} in {{elapsed:.3f}} s")')
-    ordered = list(dict.fromkeys(["import time", *loop_imports, *input_imports]))
+    ordered = list(dict.fromkeys(["import time", *loop_imports, *input_imports,
+                                  *(line for line in imports if line == "import sys")]))
+    imports = [line for line in imports if line != "import sys"]
     import_block = sorted(line for line in ordered if line.startswith("import ")) + \
         sorted(line for line in ordered if line.startswith("from "))
     lines = [*header, "", *import_block, "", *imports, *bound]
