@@ -211,17 +211,19 @@ def test_several_interpreters_are_all_checked_before_anything_is_measured(tmp_pa
 def test_a_free_threaded_build_runs_python_threads_in_parallel(db_path):
     python = free_threaded_python()
     result = run_cli("run", "--python", python, "--workload", "spin", "--spin", "3000000", "--items", "4",
-                     "--strategies", "serial,threads", "--workers", "2", "--repeat", "5", "--warmup", "1",
-                     "--format", "json", db=db_path, timeout=300)
+                     "--strategies", "serial,threads,processes", "--workers", "2", "--pool", "warm", "--repeat", "5",
+                     "--warmup", "1", "--format", "json", db=db_path, timeout=300)
     assert result.returncode == 0, result.stderr
     machine = stored_machine(db_path)
     assert machine["free_threaded"] is True and machine["gil_enabled"] is False
-    rows = {m["strategy"]: m for m in json.loads(result.stdout)["measurements"]}
-    # An ordering, not a figure (the ≥ 1.3× target is benchmarks' free_threaded): two threads did the
-    # CPU-bound Python work faster than one loop, beyond noise.
-    serial = sorted(rows["serial"]["times_s"])[2]
-    threads = sorted(rows["threads"]["times_s"])[2]
-    assert threads < serial, (serial, threads)
+    medians = {m["strategy"]: sorted(m["times_s"])[2] for m in json.loads(result.stdout)["measurements"]}
+    threads, processes = medians["serial"] / medians["threads"], medians["serial"] / medians["processes"]
+    if processes < 1.3:
+        # The pool, beside the threads in the same interleaved rounds, is the control: it did not get two
+        # cores either, so other load on the machine left nothing to run in parallel on.
+        pytest.skip(f"the machine gave no second core meanwhile (a warm 2-process pool ran {processes:.2f}× the "
+                    "loop): parallel threads cannot show")
+    assert threads >= 1.3, (threads, processes)
 
 
 # The wire between caller and measuring process --------------------------------------------------------------
