@@ -200,7 +200,7 @@ def differences(a: Run, b: Run) -> list[Difference]:
     """What differs between two runs, beyond the numbers: spec, workload settings, machine, status."""
     found: list[Difference] = []
     spec_a, spec_b = a.spec.to_dict(), b.spec.to_dict()
-    for name in spec_a:
+    for name in dict.fromkeys([*spec_a, *spec_b]):  # a blank --input is left out of one of them
         if name in _SPEC_SHOWN_ELSEWHERE or spec_a.get(name) == spec_b.get(name):
             continue
         found.append(Difference("spec", name.replace("_", "-"), show_value(spec_a.get(name)),

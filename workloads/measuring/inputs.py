@@ -92,8 +92,9 @@ class InputData:
                                     f"--items {have} or fewer")
         own = self.length
         if own is not None and tuple(lengths) != (own,):
-            raise WorkloadError(f"{self.name}'s items hold {own} values each, but the sweep was set up for length "
-                                f"{','.join(map(str, lengths))} (was the file changed?); the file sets the length")
+            raise WorkloadError(f"{self.name}'s items hold {own} values each, and the sweep says length "
+                                f"{','.join(map(str, lengths))}: the file sets the length (give --length {own}, or "
+                                "leave it blank where parbench can look into the file first)")
 
     def take(self, items: int, length: int, form: str) -> dict:
         """The first `items` items, as `form` takes them: Python values, or numpy arrays."""

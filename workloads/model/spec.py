@@ -335,6 +335,11 @@ class SweepSpec:
         data["settings"] = dict(self.settings)
         for declared in STRATEGY_OPTIONS:
             data[declared.name] = self.options.get(declared.name)
+        for name in ("python", "input"):
+            if not data[name]:
+                # Blank (parbench's own interpreter, the workload's own items): left out, so that a
+                # run, its export and its fingerprint read as they did before these fields existed.
+                del data[name]
         return data
 
     def to_json(self) -> str:
