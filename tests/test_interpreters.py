@@ -264,3 +264,28 @@ def test_the_probe_is_cached_until_the_interpreters_packages_change(tmp_path, mo
     # Its own numpy would come before parbench's overlay, and is too old for the engine.
     with pytest.raises(interpreters.InterpreterRefused, match="has numpy 1.21.0, older than the 1.24"):
         interpreters.probe(str(venv_python))
+
+
+# In the app -----------------------------------------------------------------------------------------------------
+
+
+async def test_the_app_runs_a_sweep_under_the_python_in_its_form(tmp_path):
+    from app_fixtures import until
+
+    from tui.app import ParbenchApp
+    from tui.widgets.setup_form import SetupForm
+    from workloads.store.database import Store
+
+    python = pyenv_python("3.13")
+    with Store(tmp_path / "store.sqlite3") as store:
+        app = ParbenchApp(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            form = app.main_screen.query_one(SetupForm)
+            form.set_texts({"python": "3.13", "items": "2", "length": "100", "repeat": "1", "strategies": "serial"})
+            assert form.state.spec is not None and form.state.spec.python == python
+            await pilot.press("ctrl+r")
+            assert await until(pilot, lambda: "completed" in str(app.main_screen.query_one("#status").render()),
+                               timeout=120)
+            [run] = store.runs()
+            machine = store.load_run(run.id).machine
+            assert machine.python.startswith("3.13.") and machine.executable == python

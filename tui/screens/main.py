@@ -313,8 +313,8 @@ class MainScreen(Screen[None]):
             machine = Machine.from_dict(event.machine)
             results.cpus = machine.cpus
             results.machine = machine
-            self._status(f"Measuring: {event.total_points} points, {event.total_calls} calls"
-                         + (" (alongside another sweep)" if event.shared else ""))
+            self._status(f"Measuring under Python {machine.python_text}: {event.total_points} points, "
+                         f"{event.total_calls} calls" + (" (alongside another sweep)" if event.shared else ""))
         elif isinstance(event, PointStarted):
             self._status(f"Point {event.index + 1}: items={event.items} length={event.length}")
         elif isinstance(event, CallStarted):
