@@ -289,3 +289,16 @@ async def test_the_app_runs_a_sweep_under_the_python_in_its_form(tmp_path):
             [run] = store.runs()
             machine = store.load_run(run.id).machine
             assert machine.python.startswith("3.13.") and machine.executable == python
+
+
+def test_an_engine_that_cannot_start_there_is_refused_saying_why(tmp_path, db_path):
+    venv_python = make_venv(pyenv_python("3.12"), tmp_path / "venv")
+    site = site_packages(venv_python)
+    (site / "numpy").mkdir()
+    (site / "numpy" / "__init__.py").write_text("raise ImportError('numpy is broken in this venv')\n")
+    (site / "numpy-2.0.0.dist-info").mkdir()
+    (site / "numpy-2.0.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 2.0.0\n")
+    result = run_cli("run", "--python", str(venv_python), *TINY, db=db_path, timeout=120)
+    message = refused_in_one_line(result, db_path)
+    assert message == (f"parbench run: refused: the engine could not start under Python 3.12.1 ({venv_python}): "
+                       "ImportError: numpy is broken in this venv")

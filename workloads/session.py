@@ -19,7 +19,7 @@ from typing import Callable
 
 from .measuring import ceiling as machine_ceiling
 from .measuring.interpreters import InterpreterRefused
-from .measuring.process import SweepProcess
+from .measuring.process import REFUSED_INTERPRETER, SweepProcess
 from .model.spec import SweepOptions
 from .model.errors import ParbenchError
 from .model.events import (
@@ -241,7 +241,7 @@ def _process_for(spec: SweepSpec, quiet: bool) -> SweepProcess:
     try:
         return SweepProcess(quiet=quiet, python=spec.python)
     except InterpreterRefused as exc:
-        raise SweepRefused("interpreter", str(exc)) from None
+        raise SweepRefused(REFUSED_INTERPRETER, str(exc)) from None
 
 
 def _with_known_ceiling(options: SweepOptions, store: Store | None) -> SweepOptions:

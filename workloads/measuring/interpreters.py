@@ -89,13 +89,29 @@ sys.stdout.write("PARBENCH-PROBE " + json.dumps(out) + "\n")
 """
 
 # Runs first in the measuring process: the overlay goes at the END of sys.path (after the user's
-# site-packages, so their own numpy wins), then the engine starts as `python -m` would start it.
-BOOTSTRAP = (
-    "import os, sys, runpy; "
-    f"overlay = os.environ.pop({OVERLAY_ENV!r}, ''); "
-    "overlay and sys.path.append(overlay); "
-    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)"
-)
+# site-packages, so their own numpy wins), then the engine starts as `python -m` would start it. If
+# the engine cannot even start there (a numpy of the user's that fails to import), the caller is
+# told why over the pipe, as a refusal, instead of seeing a process that died.
+BOOTSTRAP = f"""\
+import os, sys, runpy
+overlay = os.environ.pop({OVERLAY_ENV!r}, '')
+if overlay:
+    sys.path.append(overlay)
+try:
+    runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)
+except Exception as exc:
+    import json
+    from multiprocessing.connection import Connection
+    said = (str(exc).strip().splitlines() or [''])[0]
+    reason = ('the engine could not start under Python ' + sys.version.split()[0] + ' (' + sys.executable + '): '
+              + type(exc).__name__ + (': ' + said if said else ''))
+    try:
+        Connection(int(sys.argv[1])).send_bytes(json.dumps({{'event': 'Refused', 'kind': 'interpreter',
+                                                             'reason': reason}}).encode())
+    except Exception:
+        pass
+    raise
+"""
 
 
 class InterpreterRefused(ParbenchError):

@@ -47,6 +47,7 @@ from ..model.spec import SweepSpec
 from . import wire
 from .cleanup import exit_when_parent_dies, kill_tree
 
+REFUSED_INTERPRETER = "interpreter"  # the engine cannot start under the sweep's interpreter
 CANCEL = "cancel"
 QUIT = "quit"
 SWEEP = "sweep"
@@ -59,8 +60,17 @@ PARENT_POLL_S = 0.25
 
 def _serve(conn: Connection) -> None:
     """Run the sweeps the caller sends, one at a time, until it says quit or goes away."""
-    from .allocator import release_memory
-    from .sweep import SweepOptions, describe_error, probe_workload, run_sweep
+    try:
+        from .allocator import release_memory
+        from .sweep import SweepOptions, describe_error, probe_workload, run_sweep
+    except Exception as exc:
+        # The engine cannot run under this interpreter (a numpy of the user's that fails to
+        # import): a refusal the caller can show, rather than a process that died.
+        said = (str(exc).strip().splitlines() or [""])[0]
+        conn.send_bytes(wire.encode_event(Refused(
+            REFUSED_INTERPRETER, f"the engine could not start under Python {sys.version.split()[0]} ({sys.executable}): "
+            f"{type(exc).__name__}{': ' + said if said else ''}")))
+        return
 
     def should_stop() -> bool:
         while conn.poll():
