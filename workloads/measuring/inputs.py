@@ -26,6 +26,9 @@ class InputData:
             self._rows: list | None = None  # CSV: the rows, grouped per point by its length
             self._pairs: list[tuple] = []
             self._read()
+            # The items' length: the median when they differ; None for CSV, grouped by the sweep.
+            self.length = None if self._rows is not None else \
+                formats.sizes_shape(self.format, [formats.size_of(v) for _, v in self._pairs]).length
         except formats.InputError as exc:
             raise WorkloadError(str(exc)) from None
         except OSError as exc:
@@ -73,13 +76,6 @@ class InputData:
 
     def count(self, length: int) -> int:
         return len(self._rows) // max(1, length) if self._rows is not None else len(self._pairs)
-
-    @property
-    def length(self) -> int | None:
-        """The items' length (the median when they differ); None for CSV, grouped by the sweep."""
-        if self._rows is not None:
-            return None
-        return formats._shape(self.format, [formats.size_of(v) for _, v in self._pairs]).length
 
     def check(self, items: tuple[int, ...], lengths: tuple[int, ...]) -> None:
         """`WorkloadError` when the file cannot give the sweep its points."""

@@ -82,7 +82,7 @@ def size_of(value) -> int:
         return 1
 
 
-def _shape(fmt: str, sizes: list[int]) -> Shape:
+def sizes_shape(fmt: str, sizes: list[int]) -> Shape:
     if not sizes:
         return Shape(fmt, 0, None)
     low, high = min(sizes), max(sizes)
@@ -272,7 +272,7 @@ def npz_shape(path: Path) -> Shape:
         for n in shape:
             count *= n
         sizes.append(count)
-    return _shape("npz", sizes)
+    return sizes_shape("npz", sizes)
 
 
 # Pickles: the shape only, with nothing imported ---------------------------------------------------------
@@ -348,7 +348,7 @@ def pickle_shape(path: Path) -> Shape | None:
         raise InputError(f"{path.name} is not a pickle parbench can read ({type(exc).__name__}: {exc})") from None
     if isinstance(data, _Placeholder):
         raise InputError(f"{path.name} holds one object of a class; parbench needs a pickled list or dict of items")
-    return _shape("pickle", [_placeholder_size(value) for _, value in items_of(data, path.name)])
+    return sizes_shape("pickle", [_placeholder_size(value) for _, value in items_of(data, path.name)])
 
 
 # One entry point ---------------------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ def _shape_cached(path: str, mtime_ns: int, size: int) -> Shape | None:
     if fmt == "csv":
         return Shape("csv", len(read_csv_rows(file)), None)
     pairs = read_json(file) if fmt == "json" else read_jsonl(file)
-    return _shape(fmt, [size_of(value) for _, value in pairs])
+    return sizes_shape(fmt, [size_of(value) for _, value in pairs])
 
 
 def shape(path: str) -> Shape | None:
