@@ -271,7 +271,8 @@ def _interpreters(args: argparse.Namespace) -> list[str | None]:
         return [text]
     names = [part.strip() for part in text.split(",") if part.strip()]
     if len(names) < 2:
-        return [names[0] if names else None]
+        args.python = names[0] if names else None
+        return [args.python]
     return names
 
 
@@ -325,7 +326,9 @@ def _run_under_each(args: argparse.Namespace, pythons: list[str]) -> int:
     runs, code = [], EXIT_OK
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        for spec in specs:
+        for index, spec in enumerate(specs):
+            if index:
+                print(flush=True)  # each run's output apart from the one before
             sweep = _boot_measuring_process(quiet=not args.debug, python=spec.python)
             result, run = _measure_and_report(args, spec, sweep)
             code = max(code, result) if result != EXIT_INTERRUPTED else result
@@ -338,6 +341,7 @@ def _run_under_each(args: argparse.Namespace, pythons: list[str]) -> int:
     if len(runs) >= 2:
         base = runs[0]
         comparisons = [compare(base, run, label_a=_run_label(base), label_b=_run_label(run)) for run in runs[1:]]
+        print(flush=True)
         emit(render_comparisons([c for c in comparisons if c.common], _chosen_format(args)))
     return code
 

@@ -22,7 +22,6 @@ import ast
 import hashlib
 import keyword
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
