@@ -126,13 +126,14 @@ def test_an_environment_that_cannot_be_prepared_offline_is_refused_saying_what_t
 # Measuring under another interpreter ------------------------------------------------------------------------
 
 
-def test_a_sweep_under_another_python_records_that_python(db_path):
-    python = pyenv_python("3.13")
+@pytest.mark.parametrize("minor", ["3.10", "3.13"])  # the oldest the engine runs on, and a newer one
+def test_a_sweep_under_another_python_records_that_python(minor, db_path):
+    python = pyenv_python(minor)
     result = run_cli("run", "--python", python, "--strategies", "serial,processes,numpy", *TINY,
                      "--format", "json", db=db_path, timeout=180)
     assert result.returncode == 0, result.stderr
     machine = stored_machine(db_path)
-    assert machine["python"].startswith("3.13.") and machine["executable"] == python
+    assert machine["python"].startswith(minor + ".") and machine["executable"] == python
     assert machine["free_threaded"] is False and machine["gil_enabled"] is True
     assert machine["parbench"] not in (None, "unknown")  # said by the caller: not installed over there
     document = json.loads(result.stdout)

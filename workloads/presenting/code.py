@@ -87,7 +87,8 @@ def _import_lines(run: Run, form: str) -> tuple[list[str], str, str | None, dict
         ref = resolve(spec.workload, spec.python)
         info = describe(ref)
     except (WorkloadError, ValueError) as exc:
-        raise CodeError(f"run {run.id}'s workload cannot be found now: {getattr(exc, 'reason', exc)}") from None
+        raise CodeError(f"run {run.id}'s workload cannot be found now: {getattr(exc, 'reason', exc)} (a module is "
+                        "looked up from the current folder: run this where the sweep ran)") from None
     kernel = ref.kernel_name if form == "python" else "kernel_numpy"
     make_input = None
     if not spec.input and not ref.function:
