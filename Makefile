@@ -8,10 +8,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench setup clean
 
+INSTALL_LOG := $(VENV)/install.log
+
+# pip's own output (and setuptools' warnings about the editable install, which --quiet does not
+# silence) goes to $(INSTALL_LOG), so nothing is left behind the app; a failed install prints it.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "installing parbench into $(VENV) (pip's output: $(INSTALL_LOG))"
+	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[test]'; } \
+		> $(INSTALL_LOG) 2>&1 || { cat $(INSTALL_LOG); echo "make: the install failed; its output is above and in $(INSTALL_LOG)"; exit 1; }
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -21,7 +26,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs  # -rs: a skipped test says why (the browser test without a browser)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt

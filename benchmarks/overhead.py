@@ -8,7 +8,17 @@ import statistics
 
 from workloads.model.spec import build_spec
 
-from .common import Context, Row, at_most, fmt_s, interleave, measurement, median_ratio, parbench_run, run_independent
+from .common import (
+    Context,
+    Row,
+    at_most,
+    fmt_s,
+    interleave,
+    measurement,
+    median_ratio,
+    parbench_run,
+    run_independent,
+)
 
 ITEMS, LENGTH = 1024, 10
 REPEAT = 100

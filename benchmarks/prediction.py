@@ -25,7 +25,17 @@ from workloads.insight.analysis import analyse, predict
 from workloads.model import stats
 from workloads.model.spec import build_spec
 
-from .common import ROOT, Context, Row, at_most, error_row, fmt_s, info, interleave, parbench_run
+from .common import (
+    ROOT,
+    Context,
+    Row,
+    at_most,
+    error_row,
+    fmt_s,
+    info,
+    interleave,
+    parbench_run,
+)
 
 TARGET = 0.25
 MAX_BEYOND_ITEMS = 512

@@ -19,9 +19,8 @@ import time
 from dataclasses import asdict
 
 from workloads.measuring.process import SweepProcess
-from workloads.model.spec import SweepOptions
 from workloads.model.events import RunStarted
-from workloads.model.spec import build_spec
+from workloads.model.spec import SweepOptions, build_spec
 from workloads.session import execute, probe
 
 from .common import Context, Row, at_most, fmt_s, info, interleave, median_ratio, within

@@ -24,7 +24,18 @@ import subprocess
 import termios
 import time
 
-from .common import PYTHON, ROOT, Context, Row, at_most, child_env, error_row, fmt_s, log, parbench_command
+from .common import (
+    PYTHON,
+    ROOT,
+    Context,
+    Row,
+    at_most,
+    child_env,
+    error_row,
+    fmt_s,
+    log,
+    parbench_command,
+)
 
 HELP_LIMIT_S = 0.3
 FRAME_LIMIT_S = 1.0

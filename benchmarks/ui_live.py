@@ -26,7 +26,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import Context, Row, at_most, error_row, fmt_s, info, log, percentile, run_module_child
+from .common import (
+    Context,
+    Row,
+    at_most,
+    error_row,
+    fmt_s,
+    info,
+    log,
+    percentile,
+    run_module_child,
+)
 
 KEY_P95_LIMIT_S = 0.050
 RSS_LIMIT_MB = 150.0

@@ -91,7 +91,15 @@ def _machine_lock():
 def run(ctx) -> list:
     from workloads.model.spec import build_spec
 
-    from .common import fmt_s, info, interleave, measurement, parbench_run, run_module_child, within
+    from .common import (
+        fmt_s,
+        info,
+        interleave,
+        measurement,
+        parbench_run,
+        run_module_child,
+        within,
+    )
 
     folder = ctx.workdir / "user-loop"
     folder.mkdir(exist_ok=True)

@@ -34,12 +34,16 @@ def _times(median: float, spread: float = 0.01, n: int = 5, shift: int = 0) -> t
     return tuple(median * (1 + spread * k) for k in order[:n])
 
 
-def default_sweep() -> tuple[SweepSpec, list[Measurement]]:
-    """squares, items 4..32, serial / processes / numpy: numpy's first point noisy."""
-    spec = SweepSpec(workload="squares", items=(4, 8, 16, 32), length=(100000,), workers=(2,))
+POINTS = ((4, 0.024, 0.066, 0.0011), (8, 0.049, 0.110, 0.0022), (16, 0.098, 0.205, 0.0045),
+          (32, 0.197, 0.401, 0.0089), (64, 0.395, 0.790, 0.0180))
+
+
+def default_sweep(points: int = 4) -> tuple[SweepSpec, list[Measurement]]:
+    """squares, items 4..32 (4..64 with `points=5`, the form's default), serial / processes / numpy:
+    numpy's first point noisy."""
+    spec = SweepSpec(workload="squares", items=tuple(p[0] for p in POINTS[:points]), length=(100000,), workers=(2,))
     rows = []
-    for index, (items, serial, pooled, vector) in enumerate(((4, 0.024, 0.066, 0.0011), (8, 0.049, 0.110, 0.0022),
-                                                             (16, 0.098, 0.205, 0.0045), (32, 0.197, 0.401, 0.0089))):
+    for index, (items, serial, pooled, vector) in enumerate(POINTS[:points]):
         rows.append(Measurement("squares", "serial", items, 100000, None, None, None, 1, _times(serial),
                                 point_index=index, stop="precision", precision=0.012))
         rows.append(Measurement("squares", "processes", items, 100000, 2, 1, "cold", 1, _times(pooled, 0.02, shift=1),

@@ -28,10 +28,14 @@ def children_before() -> set[int]:
     return {p.pid for p in descendants()}
 
 
-@pytest.fixture(autouse=True)
-def _private_machine_lock(tmp_path_factory, monkeypatch):
-    """A machine lock of the test session's own: tests never wait for a sweep the developer runs."""
-    monkeypatch.setenv("PARBENCH_LOCK", str(tmp_path_factory.getbasetemp() / "measuring.lock"))
+@pytest.fixture(autouse=True, scope="session")
+def _private_machine_lock(tmp_path_factory):
+    """A machine lock of the test session's own: tests never wait for a sweep the developer runs.
+    Session-wide, so that module fixtures (test_cli's shared run) have it too: they are set up
+    before any function-scoped fixture, and waited minutes for someone's `parbench run`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARBENCH_LOCK", str(tmp_path_factory.getbasetemp() / "measuring.lock"))
+        yield
 
 
 @pytest.fixture

@@ -203,10 +203,10 @@ def test_each_point_has_a_winner_and_its_lead_over_the_runner_up():
     assert cells[(4, 1000)].winner == "numpy" and cells[(4, 1000)].runner_up == "serial"
     assert cells[(4, 1000)].lead.estimate == pytest.approx(10.0, rel=0.01)
     assert cells[(4, 1000)].verdict == stats.FASTER
-    # A lead whose interval spans 1 is within noise, whichever row happens to be faster.
-    assert cells[(8, 1000)].verdict == stats.WITHIN_NOISE
-    # One repeat: no interval, so no word on noise.
-    assert cells[(16, 1000)].verdict == stats.UNKNOWN
+    # A lead whose interval spans 1 is undecided, whichever row happens to be faster.
+    assert cells[(8, 1000)].verdict == "undecided"
+    # One repeat: no interval, so nothing is decided, and the lead is a figure alone.
+    assert cells[(16, 1000)].verdict == "undecided" and not cells[(16, 1000)].lead.has_bounds
 
 
 def test_speedup_interval_is_paired_by_round_and_classified():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import psutil
@@ -175,7 +176,7 @@ async def test_history_opens_a_stored_run_with_its_table(store):
         assert isinstance(app.screen, HistoryScreen)
         history = app.screen.query_one("#history-table")
         assert history.row_count == 1
-        assert str(history.get_row_at(0)[1]) == str(run_id)  # after the mark column
+        assert history.texts(0)["id"] == str(run_id)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StoredRunScreen)
@@ -196,11 +197,10 @@ async def test_global_keys_work_while_a_text_field_has_focus(store):
         await pilot.press("ctrl+t")
         await pilot.pause()
         assert tabs.active == "time"
-        before = items.value
-        await pilot.press("question_mark")
+        await pilot.press("end", "question_mark")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen), "? in a text field is a character"
-        assert items.value == before + "?"
+        assert items.value == "4..64?"
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -262,14 +262,17 @@ async def test_a_partly_failed_run_says_so_whole_with_every_status_on_screen(sto
         # Under 100 columns the form gave way to the results: every row's status is on screen.
         assert not app.main_screen.query_one(SetupForm).display
         table = app.main_screen.query_one(ResultsTable)
-        rows = [line for line in text.splitlines() if line.split()[:1] and line.split()[0] in
+        rows = [line.lstrip("► ") for line in text.splitlines()]  # ►: the focused table's cursor row
+        rows = [line for line in rows if line.split()[:1] and line.split()[0] in
                 ("serial", "processes", "threads", "numpy")]
         assert len(rows) == table.row_count == 12
-        statuses = [line.split()[-1] for line in rows]
+        statuses = [table.texts(row)["quality"] for row in range(table.row_count)]
+        assert all(status in line for status, line in zip(statuses, rows))
         assert statuses.count("timeout") == 2 and statuses.count("failed") == 1 and statuses.count("n/a") == 3
         assert "0.44–0.44" not in text and "—" in text  # intervals: shown, or a dash where there is none
+        assert table.cursor_row == 11, "the cursor followed the rows as they came: the last one is in view"
         # The focused row's whole reason under the table.
-        await pilot.press("f3", "down", "down", "down", "down", "down")
+        await pilot.press("f3", *["up"] * 6)
         await pilot.pause()
         assert table.has_focus
         detail = " ".join(str(app.main_screen.query_one("#row-detail").render()).split())
@@ -319,8 +322,7 @@ async def test_history_shows_what_each_run_is(store):
         await pilot.press("f2")
         await pilot.pause()
         table = app.screen.query_one("#history-table")
-        status = table.get_column_index("status")
-        shown = [str(table.get_row_at(row)[status]) for row in range(table.row_count)]
+        shown = [table.texts(row)["status"] for row in range(table.row_count)]
         assert shown == ["cancelled", "failed", "partial", "completed"]
         assert all(word in screen_text(app) for word in shown)
         assert "^b Form" not in screen_text(app).splitlines()[-1], "no form here to toggle"
@@ -396,7 +398,7 @@ async def test_f3_reaches_the_table_from_the_form_and_s_sorts_it(store):
         assert table.has_focus
         await pilot.press("s")  # by strategy
         await pilot.pause()
-        assert [str(table.get_row_at(row)[0]).strip() for row in range(3)] == ["numpy"] * 3
+        assert [table.texts(row)["strategy"] for row in range(3)] == ["numpy"] * 3
         assert "strategy▾" in str(table.columns["strategy"].label)
 
 
@@ -550,7 +552,7 @@ async def test_a_run_the_store_could_not_take_still_exports(store, tmp_path):
     app = ParbenchApp(store, resident=False, probes=False)
     async with app.run_test(size=SIZE) as pilot:
         await feed(pilot, *default_sweep(), run_id=None)
-        assert "The run (not stored) completed" in str(app.main_screen.query_one("#status").render())
+        assert "Run (not stored) completed" in str(app.main_screen.query_one("#status").render())
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
@@ -611,13 +613,15 @@ def test_the_row_story_tells_spread_rounds_and_the_reason_once():
 
     spec, rows = default_sweep()
     noisy = rows[2]  # numpy at 4 items: spread 12%, stopped at the most rounds
-    story = row_story(noisy)
-    assert story.startswith("numpy, 4 items × 100000: min 836 µs, stdev 209 µs over 5 rounds, interval ±9.0%.")
-    # Every qualifier in full, each named once.
-    assert story.endswith("rounds: stopped at the most rounds allowed before its interval reached the asked "
-                          "precision; noisy: its repeats spread over 10% of their median (see stdev): the machine's "
-                          "speed changed while measuring; read its figures as ranges.")
-    assert story.count("noisy") == 1
+    story = row_story(noisy, measurements=rows)
+    assert re.match(r"numpy, 4 items × 100000: min 836 µs, stdev 209 µs over 5 rounds, interval ±\d+\.\d%\. ",
+                    story), story
+    # Its decision against serial, then every qualifier in full, each named once (how the rounds
+    # stopped does not qualify a row that was decided).
+    assert " faster. " in story
+    assert story.endswith("noisy: its rounds spread over 10% of their median (see stdev): the machine's speed "
+                          "changed while measuring; read its figures as ranges.")
+    assert story.count("noisy") == 1 and "most rounds" not in story
     timed_out = failing_sweep()[1][5]
     assert row_story(timed_out) == ("processes ×2, 8 items × 1: timeout: the point ran out of its 0.5 s "
                                           "(--point-timeout)")
@@ -631,10 +635,12 @@ async def test_a_worker_sweep_gets_a_workers_column_and_a_line_per_count(store):
         await feed(pilot, *worker_sweep())
         table = app.main_screen.query_one(ResultsTable)
         assert [str(c.label).strip() for c in table.columns.values()] == \
-            ["strategy", "workers", "items", "length", "median", "speedup", "95% int.", "status"]
-        assert [str(table.get_row_at(row)[1]).strip() for row in range(3)] == ["", "1", "2"]
-        assert all(line.rstrip().endswith("ok") for line in screen_text(app).splitlines()
-                   if line.startswith((" serial ", " processes "))), "the status column still fits 80 columns"
+            ["", "strategy", "items", "length", "workers", "median", "speedup", "95% int.", "status", "note"]
+        assert [table.texts(row)["workers"] for row in range(3)] == ["", "1", "2"]
+        words = ("baseline", "faster", "slower", "same", "undecided")
+        assert all(line.rstrip().endswith(words) for line in screen_text(app).splitlines()
+                   if line.lstrip("► ").startswith(("serial ", "processes "))), \
+            "the status column still fits 80 columns"
         await pilot.press("ctrl+t", "ctrl+t")
         await pilot.pause()
         legend = str(app.main_screen.query_one("#speedup-pane ChartLegend").render())
@@ -665,3 +671,25 @@ async def test_a_chart_is_drawn_again_only_when_its_lines_size_or_scale_change(s
         await pilot.press("ctrl+l")
         await pilot.pause()
         assert len(draws) == shown + 2
+
+
+async def test_export_defaults_to_the_documents_folder_even_before_it_exists(store, tmp_path, monkeypatch):
+    """The README says exports go to the documents folder: the dialog says so, and makes it on export."""
+    import platformdirs
+
+    documents = tmp_path / "home" / "Documents"
+    monkeypatch.setattr(platformdirs, "user_documents_dir", lambda: str(documents))
+    _stored_run(store)
+    app = ParbenchApp(store, resident=False, probes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2", "enter")
+        await pilot.pause()
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert app.screen.query_one("#path").value == str(documents / "parbench-run-1.md")
+        assert "(made on export)" in str(app.screen.query_one("#export-where").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+    assert (documents / "parbench-run-1.md").read_text().startswith("**parbench run 1**")

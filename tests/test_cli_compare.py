@@ -28,16 +28,20 @@ def _times(factor):
     return tuple(t * factor for t in SERIAL)
 
 
+PACE = (0.001,) * 5
+
+
 def _store_run(store, *, pool="cold", processes=1.0, items=(4, 8), workload="squares", machine=MACHINE) -> int:
     spec = SweepSpec(workload=workload, items=items, length=(1000,), strategies=("serial", "processes"),
                      repeat=5, workers=(2,), pool=pool)
     run_id = store.start_run(spec, Machine.from_dict(machine))
     for index, size in enumerate(items):
         scale = size / 4
+        # Each round followed by the machine's pace gauge, at one steady speed.
         store.add_measurement(run_id, Measurement(workload, "serial", size, 1000, None, None, None, 1,
-                                                  _times(scale), point_index=index))
+                                                  _times(scale), point_index=index, pace_s=PACE))
         store.add_measurement(run_id, Measurement(workload, "processes", size, 1000, 2, 1, pool, 1,
-                                                  _times(scale * processes), point_index=index))
+                                                  _times(scale * processes), point_index=index, pace_s=PACE))
     store.finish_run(run_id, "completed")
     return run_id
 

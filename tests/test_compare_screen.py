@@ -73,7 +73,7 @@ async def test_mark_two_runs_and_compare_them(store):
         assert sorted(history.marked) == [1, 2]
         assert "Marked run 1 (A) and run 2 (B)" in str(history.query_one("#history-hint").render())
         table = history.query_one("#history-table")
-        assert [table.get_row_at(i)[0] for i in range(3)] == ["", "B", "A"]
+        assert [table.texts(i)["mark"] for i in range(3)] == ["", "B", "A"]
         await pilot.press("c")
         await pilot.pause(0.5)
         screen = app.screen
@@ -81,10 +81,10 @@ async def test_mark_two_runs_and_compare_them(store):
         assert await until(pilot, lambda: screen.comparison is not None)
         await pilot.pause()
         ratios = screen.query_one("#compare-table")
-        rows = [ratios.get_row_at(i) for i in range(ratios.row_count)]
-        marks = [str(row[3]) for row in rows]  # strategy, items, B/A, mark (length is the same: in the header)
-        assert marks == ["within noise", "faster"] * 3
-        assert [str(row[2]) for row in rows][:2] == ["1.00×", "0.50×"]
+        rows = [ratios.texts(i) for i in range(ratios.row_count)]
+        assert "length" not in rows[0], "the same for every row: said in the header"
+        assert [row["mark"] for row in rows] == ["within noise", "faster"] * 3
+        assert [row["ratio"] for row in rows][:2] == ["1.00×", "0.50×"]
         summary = str(screen.query_one("#compare-summary").render())
         assert "A run 1" in summary and "B run 2" in summary and "length 10000" in summary
         assert "differs: pool cold → warm" in summary and "3 faster, 3 within noise" in summary

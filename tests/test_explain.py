@@ -33,9 +33,25 @@ def test_the_verdict_comes_first_names_numpy_and_says_the_pool_never_pays():
     verdict = lines[0]
     assert verdict.startswith("Use numpy: 70.00× as fast as the plain loop")
     assert "at items=16, length=100000, the largest point, and the fastest at every point of this sweep" in verdict
-    assert ("If the loop cannot be vectorised, leave it serial: processes with 2 workers never pays here (shipping "
-            "an item costs 20 ms, more than the 3.5 ms its workers save on it)") in verdict
+    assert ("If the loop cannot be vectorised, leave it serial: processes with 2 workers never pays here (fitted to "
+            "its 3 points, shipping an item costs 20 ms, more than the 3.5 ms its workers save on it)") in verdict
     assert sentences(verdict) <= 2
+
+
+def test_the_verdict_and_the_paragraph_give_one_figure_for_one_thing():
+    """Why a pool never pays is said from the fitted model in both places, named as fitted; the
+    paragraph's per-item figures are the point's own, named as such."""
+    rows = squares_like()
+    # The largest point's pool took longer than the model: its measured figures differ from the fit.
+    rows = [r if not (r.strategy == "processes" and r.items == 16) else
+            r.__class__(**{**r.to_dict(), "costs": costs(out=0.012, back=0.012, work=0.007, input_bytes=300_000.0,
+                                                          result_bytes=450_000.0)}) for r in rows]
+    lines = explain(rows, cpus=2)
+    verdict = lines[0]
+    paragraph = next(line for line in lines if line.startswith("processes with 2 workers"))
+    why = re.search(r"never pays here \((fitted to its \d+ points, shipping an item costs [^)]*)\)", verdict).group(1)
+    assert f"It cannot beat serial at any item count: {why}" in paragraph
+    assert "Per item at this point, shipping costs 24 ms both ways" in paragraph
 
 
 def test_shipping_that_grows_with_the_item_is_never_answered_with_longer_items():
@@ -100,10 +116,19 @@ def test_one_repeat_says_the_run_cannot_tell_noise_from_signal():
     assert "this run cannot tell noise from signal" in explain(rows, cpus=2)[0]
 
 
-def test_a_lead_inside_the_noise_is_said_to_be_within_noise():
+def test_a_lead_too_small_to_decide_is_said_to_be_undecided():
     rows = [m("serial", 8, [0.080, 0.081, 0.079]), m("processes", 8, [0.078, 0.084, 0.080], costs=costs())]
     verdict = explain(rows, cpus=2)[0]
-    assert "are within noise of each other at the largest point, items=8, length=1000" in verdict
+    assert "at the largest point, items=8, length=1000" in verdict
+    assert "not by enough to decide it: they are not told apart there" in verdict
+    assert "undecided" in verdict  # the lead's interval says the word too
+
+
+def test_a_lead_within_the_margin_is_the_same_and_either_will_do():
+    tight = [0.0800, 0.0801, 0.0799, 0.0800, 0.0800, 0.0801]
+    rows = [m("serial", 8, tight), m("processes", 8, [t * 1.01 for t in tight], costs=costs())]
+    verdict = explain(rows, cpus=2)[0]
+    assert "are the same at the largest point, items=8, length=1000, within ±5%" in verdict
     assert "either will do there" in verdict
 
 
@@ -194,7 +219,7 @@ def test_worker_counts_within_noise_of_each_other_still_name_the_strategy():
         rows.append(m("processes", 16, times, workers=workers, costs=costs(workers=workers)))
     verdict = explain(rows, cpus=2)[0]
     assert verdict.startswith("Use processes: ")
-    assert "2 or 4 workers are within noise of each other there" in verdict
+    assert "2 or 4 workers are not told apart there" in verdict
 
 
 def _cpu_bound_threads(speedup: float):

@@ -69,5 +69,6 @@ def test_adaptive_rounds_estimate_a_range_within_the_budget():
     spec = SweepSpec(workload="sleep", items=(64,), length=(10,), settings={"sleep_ms": 50.0},
                      strategies=("serial",), warmup=1, budget=60.0)
     low, high = estimate.duration_range(spec, _profile(spec))
-    assert 64 * 0.05 * 4 <= low < high <= 60.0 + estimate.START_S
+    calls = spec.warmup + spec.min_rounds  # the first pass: warm-up and the fewest rounds
+    assert 64 * 0.05 * calls <= low < high <= 60.0 + estimate.START_S
     assert "budget" in estimate.describe_duration(spec, _profile(spec))

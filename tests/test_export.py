@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import io
 import json
 import os
 import re
@@ -88,6 +89,31 @@ def test_csv_reads_back_with_the_measurements(run, tmp_path):
             assert row["speedup_vs_serial"] == ""
 
 
+def test_csv_lines_split_on_commas_alone_and_json_keeps_the_text_verbatim(db_path, tmp_path):
+    """`parbench export last - --format csv | column -s, -t`: no value holds a comma, a quote or a line
+    break, so every line has the header's number of fields without a CSV parser."""
+    spec = build_spec(workload="squares", items="4", length="10", strategies="serial,processes", repeat="3")
+    error = 'ValueError: bad "value", at key 3\nsee, the log'
+    with Store(db_path) as store:
+        run_id = store.start_run(spec)
+        store.add_measurement(run_id, _m("serial", times_s=SERIAL_TIMES, check="equal (==), against serial"))
+        store.add_measurement(run_id, _m("processes", status="failed", error=error))
+        store.finish_run(run_id, "partial")
+        run = store.load_run(run_id)
+    text = export(run, tmp_path / "out.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert len(lines) == 3 and '"' not in text
+    width = len(lines[0].split(","))
+    assert all(len(line.split(",")) == width for line in lines)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["check"] == "equal (==); against serial"
+    assert rows[1]["error"] == "ValueError: bad 'value'; at key 3 see; the log"
+    assert "quality_detail" not in rows[0], "the long reasons are in the JSON and under the Markdown table"
+    document = json.loads(export(run, tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert document["measurements"][1]["error"] == error
+    assert document["measurements"][1]["quality_detail"] == error
+
+
 def test_speedup_against_serial(run, tmp_path):
     with open(export(run, tmp_path / "out.csv"), newline="", encoding="utf-8") as handle:
         speedups = {(r["strategy"], int(r["items"])): r["speedup_vs_serial"] for r in csv.DictReader(handle)}
@@ -96,8 +122,8 @@ def test_speedup_against_serial(run, tmp_path):
     assert float(speedups[("threads", 4)]) < 1.0
     assert speedups[("numpy", 4)] == "" and speedups[("numpy-processes", 4)] == ""  # failed, n/a: none
     assert float(speedups[("serial", 8)]) == 1.0
-    # Unpaired (one serial round, two of processes): the ratio of the geometric means.
-    assert float(speedups[("processes", 8)]) == pytest.approx(0.8 / (0.1 * 0.2) ** 0.5)
+    # Rounds pair up: serial's one round against processes' first.
+    assert float(speedups[("processes", 8)]) == pytest.approx(0.8 / 0.1)
 
 
 def test_json_reads_back_with_the_run_and_its_times(run, tmp_path):
@@ -145,7 +171,20 @@ def test_markdown_is_a_table_with_one_row_per_measurement(run, tmp_path, suffix)
     speedup = header.index("speedup")
     assert by_strategy[("serial", "4")][speedup] == "1.00×"
     assert by_strategy[("processes", "4")][speedup] == "2.00×"
-    assert "differs from serial" in by_strategy[("numpy", "4")][-1]
+    # A status word per row (its decision against serial, or why it has no figure), a note word
+    # beside it; each distinct reason once, under the table, by the number in the cell.
+    status, note = header.index("status"), header.index("notes")
+    assert by_strategy[("serial", "4")][status] == "baseline"
+    assert by_strategy[("processes", "4")][status] == "faster"  # exactly half serial's time, every round
+    assert by_strategy[("threads", "4")][status] == "undecided"
+    assert by_strategy[("numpy", "4")][status] == "failed [2]"
+    assert by_strategy[("serial", "8")][note] == "1 round [4]"
+    assert {by_strategy[key][note] for key in (("serial", "4"), ("processes", "4"), ("threads", "4"))} == \
+        {"noisy [1]"}
+    notes = lines[end + 1:]
+    assert "- [2] output for key 0 differs from serial | see log" in notes
+    assert sum(line.startswith("- [1] noisy: its rounds spread") for line in notes) == 1
+    assert text.count("its rounds spread") == 1, "a long reason is said once, not on every row"
 
 
 @pytest.mark.parametrize("name", ["out.txt", "out", "out.xlsx", "out.csv.bak"])
@@ -236,7 +275,8 @@ def test_markdown_names_a_noisy_row_once(db_path, tmp_path):
         store.finish_run(run_id, "completed")
         text = exporter.to_markdown(store.load_run(run_id))
     [row] = [line for line in text.splitlines() if line.startswith("| serial")]
-    assert "| noisy: its repeats spread" in row and "noisy: noisy" not in row
+    assert "| noisy [1] |" in row
+    assert "\n- [1] noisy: its rounds spread" in text and "noisy: noisy" not in text
 
 
 # The analysis: verdict, costs, break-even, winner map ------------------------------------------------
@@ -318,3 +358,27 @@ def test_a_run_with_one_axis_gets_no_map_and_a_run_of_nothing_no_verdict(run, tm
     text = export(empty, tmp_path / "empty.md").read_text(encoding="utf-8")
     assert text.startswith("**parbench run") and "**Verdict**" not in text
     assert json.loads(export(empty, tmp_path / "empty.json").read_text(encoding="utf-8"))["analysis"]["verdict"] == ""
+
+
+def test_every_csv_and_json_column_is_documented_with_its_unit():
+    """docs/exports.md names every column a CSV holds and every key of a JSON measurement, each in a
+    table row with its unit: a column added without a word there fails here."""
+    from pathlib import Path
+
+    from workloads.presenting.comparison_table import comparison_columns
+    from workloads.presenting.history_table import HISTORY_COLUMNS
+    from workloads.presenting.run_table import run_columns
+    from workloads.presenting.tables import CSV, JSON
+
+    text = (Path(__file__).parent.parent / "docs" / "exports.md").read_text(encoding="utf-8")
+    documented = set()
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 3 and cells[1]:
+            documented |= set(re.findall(r"`([a-z_]+)`", cells[0]))
+    for columns in (run_columns(True), HISTORY_COLUMNS, comparison_columns()):
+        for column in columns:
+            if CSV in column.shown or JSON in column.shown:
+                assert column.key in documented, column.key
+    for key in ("times_s", "warmup_times_s", "warmup", "point_index", "costs"):
+        assert key in documented

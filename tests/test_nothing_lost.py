@@ -177,7 +177,7 @@ def test_two_sweeps_started_together_run_one_after_the_other(tmp_path):
     out2, err2 = second.communicate(timeout=60)
     assert first.returncode == 0 and second.returncode == 0, err1 + err2
     # The second said who it waited for: the first `parbench run`, by its pid.
-    assert f"waiting: another parbench sweep, parbench run, pid {first.pid}" in err2, err2
+    assert f"waiting for the machine: another parbench sweep, parbench run, pid {first.pid}" in err2, err2
     (run_a, lo_a, hi_a), (run_b, lo_b, hi_b) = sorted(_windows(db))
     assert hi_a < lo_b or hi_b < lo_a, "the two sweeps measured at the same time"
 
@@ -237,9 +237,14 @@ def test_one_repeat_reads_as_one_repeat_never_as_a_quiet_point(db_path):
     header = [cell.strip() for cell in header_line.strip("|").split("|")]
     for row in rows:
         cells = dict(zip(header, (cell.strip() for cell in row.strip("|").split("|"))))
-        assert cells["status"].startswith("1 repeat") and "one timed repeat" in cells["status"]
+        assert cells["notes"] == "1 round [1]"
         assert cells["stdev"] == "—"  # no stdev shown as a measured zero
         assert cells["95% interval"] == "—"
+    # Nothing is decided on one round: threads reads undecided, never faster or slower.
+    assert [dict(zip(header, (c.strip() for c in r.strip("|").split("|"))))["status"] for r in rows] == [
+        "baseline", "undecided"]
+    # The reason, once, under the table.
+    assert result.stdout.count("one timed round") == 1 and "\n- [1] 1 round: one timed round" in result.stdout
 
 
 def test_sigterm_stops_the_sweep_keeps_its_rows_and_says_so(db_path):

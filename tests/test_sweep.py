@@ -16,6 +16,7 @@ from workloads.model.events import (
     CallStarted,
     CeilingMeasured,
     MeasurementDone,
+    Outlook,
     PointStarted,
     Probed,
     RunFinished,
@@ -43,11 +44,19 @@ def measure(spec: SweepSpec, should_stop=lambda: False) -> tuple[str, list]:
 
 
 def measurements(events) -> list:
-    return [e.measurement for e in events if isinstance(e, MeasurementDone)]
+    """Every row as it ended: the last one sent for each (a point's rows are sent again with each
+    further round, and once more, final)."""
+    final: dict = {}
+    for e in events:
+        if isinstance(e, MeasurementDone):
+            final[e.measurement.key] = e.measurement
+    return list(final.values())
 
 
 def check_event_order(spec: SweepSpec, events: list, *, finished: str = "completed") -> None:
-    """The invariants every consumer of the stream (the store, the CLI, the app) relies on."""
+    """The invariants every consumer of the stream (the store, the CLI, the app) relies on: the whole
+    picture first (every point once, in order, its rows provisional), then further rounds at points
+    still open (their rows sent again), then every row once more, final, saying why it stopped."""
     assert isinstance(events[0], Probed)  # one item measured before anything else
     assert isinstance(events[1], RunStarted)
     events = events[1:]
@@ -55,14 +64,20 @@ def check_event_order(spec: SweepSpec, events: list, *, finished: str = "complet
     assert sum(isinstance(e, (RunStarted, RunFinished)) for e in events) == 2
     started = events[0]
     assert started.total_points == len(spec.points())
-    assert started.total_calls == len(spec.points()) * len(spec.variants()) * (spec.warmup + spec.min_rounds)
 
     point = None
+    first_pass = []
     done = 0
+    outlooks = []
+    final: dict = {}
     for event in events[1:-1]:
         if isinstance(event, PointStarted):
-            assert point is None or event.index == point.index + 1
             assert (event.items, event.length) == spec.points()[event.index]
+            if not outlooks:  # the first pass: every point once, in order
+                assert event.visit == 1 and event.index == len(first_pass)
+                first_pass.append(event.index)
+            else:
+                assert event.visit > 1 and event.index in first_pass
             point = event
         elif isinstance(event, CallStarted):
             assert point is not None, "a call before its point started"
@@ -72,20 +87,28 @@ def check_event_order(spec: SweepSpec, events: list, *, finished: str = "complet
             done = event.calls_done
         elif isinstance(event, CeilingMeasured):
             assert point is None, "the machine's ceiling comes before the first point"
+        elif isinstance(event, Outlook):
+            outlooks.append(event)
+            assert event.points == len(spec.points()) and 0 <= event.undecided <= event.points
         elif isinstance(event, MeasurementDone):
             m = event.measurement
-            assert point is not None, "a measurement before its point started"
-            assert (m.point_index, m.items, m.length) == (point.index, point.items, point.length)
             assert event.calls_done >= done, "calls_done went backwards"
             done = event.calls_done
+            if m.ok and m.stop == "":  # provisional: sent as its point is measured
+                assert point is not None and (m.point_index, m.items, m.length) == (point.index, point.items,
+                                                                                     point.length)
+                assert not outlooks or outlooks[-1].phase != "done"
+            else:
+                final[m.key] = m
         else:
             raise AssertionError(f"unexpected event {event!r}")
     if finished == "completed":
+        assert first_pass == list(range(len(spec.points())))
+        assert outlooks[0].phase == "first pass" and outlooks[-1].phase == "done"
         last = [e for e in events if isinstance(e, MeasurementDone)][-1]
         assert done == last.calls_total
-        if not spec.adaptive:
-            assert done == started.total_calls
-        assert len(measurements(events)) == len(spec.points()) * len(spec.variants())
+        assert len(final) == len(spec.points()) * len(spec.variants())
+        assert all(m.stop for m in final.values() if m.ok), "every final row says why it stopped"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,27 +192,38 @@ def calls_by_point(events) -> dict[int, list[CallStarted]]:
 def test_repeats_are_interleaved_round_robin_with_warmups_first(workload):
     spec = tiny_spec(workload, ("numpy", "threads", "serial", "processes"), repeat="3", warmup="2")
     _, events = measure(spec)
-    # Serial runs first in each round (it is the reference), the others in the order given; a
-    # strategy with nothing to run (numpy on sleep) takes no turn.
-    order = ["serial", "numpy", "threads", "processes"]
+    names = {"serial", "numpy", "threads", "processes"}
     if workload == "sleep":
-        order.remove("numpy")
-    expected = ([(name, True, r) for r in (1, 2) for name in order]
-                + [(name, False, r) for r in (1, 2, 3) for name in order])
+        names.remove("numpy")  # a strategy with nothing to run takes no turn
     calls = calls_by_point(events)
     assert set(calls) == {0, 1}
     for point_calls in calls.values():
-        assert [(c.strategy, c.warmup, c.repeat) for c in point_calls] == expected
-        assert all(c.repeats == (2 if c.warmup else 3) for c in point_calls)
+        # A block of short calls starts with an untimed call of its own (repeat 0): not a round's.
+        point_calls = [c for c in point_calls if not (c.warmup and c.repeat == 0)]
+        warmups = [c for c in point_calls if c.warmup]
+        timed = [c for c in point_calls if not c.warmup]
+        # Warm-ups first, serial's first of all (its output is the reference the others are
+        # checked against); then three rounds, each strategy once a round, the order shuffled
+        # from round to round so that none always follows the same one.
+        assert point_calls[:len(warmups)] == warmups
+        assert warmups[0].strategy == "serial" and len(warmups) == 2 * len(names)
+        rounds = [timed[i:i + len(names)] for i in range(0, len(timed), len(names))]
+        assert len(rounds) == 3
+        for number, round_calls in enumerate(rounds, 1):
+            assert {c.strategy for c in round_calls} == names
+            assert {c.repeat for c in round_calls} == {number}
         assert [c.calls_done for c in point_calls] == sorted(c.calls_done for c in point_calls)
+    orders = [[c.strategy for c in point_calls if not c.warmup] for point_calls in calls.values()]
+    assert any(order[:len(names)] != order[len(names):2 * len(names)] for order in orders), "never reshuffled"
 
 
 def test_no_warmup_means_timed_rounds_only():
-    spec = tiny_spec("squares", ("serial", "threads"), warmup="0", repeat="2")
+    spec = tiny_spec("squares", ("serial", "threads"), warmup="0", repeat="2", min_time="0")
     _, events = measure(spec)
     for point_calls in calls_by_point(events).values():
-        assert [(c.strategy, c.warmup, c.repeat) for c in point_calls] == [
-            ("serial", False, 1), ("threads", False, 1), ("serial", False, 2), ("threads", False, 2)]
+        assert [(c.warmup, c.repeat) for c in point_calls] == [(False, 1), (False, 1), (False, 2), (False, 2)]
+        assert point_calls[0].strategy == "serial"  # the first round's first call is the reference
+        assert {c.strategy for c in point_calls[2:]} == {"serial", "threads"}
     assert all(m.warmup == 0 and m.warmup_times_s == () for m in measurements(events))
 
 

@@ -12,11 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from textual import events
 from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from workloads.api import CodeError, ResidentProcess, Store, StoreError, code_for, to_markdown
+from workloads.api import CodeError, ResidentProcess, Store, StoreError, code_for, run_name, to_markdown
 
 from . import keys
 from .screens.compare import CompareScreen
@@ -62,30 +63,32 @@ class ParbenchApp(App[int]):
         gc.freeze()
 
     def on_unmount(self) -> None:
+        # However the app ends (ctrl+q waits for the sweep; a served tab closing, SIGTERM or the
+        # palette's quit do not), a running sweep is cancelled now: its thread would otherwise keep
+        # the process alive until the sweep ends (the executor's threads are joined at exit).
+        self.main_screen.cancel_for_exit()
         if self.resident is not None:
             self.resident.close()
         gc.unfreeze()  # what was frozen may be garbage now: collectable again once the app is gone
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
+        # Each command's help is its key's (`tui.keys`), so the palette and F1 say the same.
         commands = [
-            ("Run sweep", "Run the sweep set up in the form (ctrl+r)", self.action_run_sweep),
-            ("Cancel sweep", "Stop the running sweep, keeping completed rows (escape)",
-             self.main_screen.action_cancel_sweep),
-            ("Export results", "Write the results table as CSV, JSON or Markdown (ctrl+e)", self.action_export),
-            ("Copy Markdown table", "Copy the results as a Markdown table (ctrl+y)", self.action_copy_markdown),
-            ("Copy the code that won", "The loop rewritten for the fastest strategy, with its measured settings "
-             "(ctrl+o)", self.action_copy_code),
-            ("Next results tab", "Table, time chart, speedup chart, why (ctrl+t)", self.action_next_tab),
-            ("Toggle log scale", "Charts: log-log or linear (ctrl+l)", self.action_toggle_log),
-            ("Toggle set-up panel", "Hide or show the form (ctrl+b)", self.action_toggle_form),
-            ("Focus results", "Move the keys to the results: the table (s sorts) or the why text (F3)",
-             self.action_focus_results),
-            ("History", "Stored runs (F2)", self.action_history),
-            ("Help", "Keys and how to read the numbers (F1)", self.action_help),
+            ("Run sweep", "run", self.action_run_sweep),
+            ("Cancel sweep", "cancel", self.main_screen.action_cancel_sweep),
+            ("Export results", "export", self.action_export),
+            ("Copy Markdown table", "copy", self.action_copy_markdown),
+            ("Copy the code that won", "copy-code", self.action_copy_code),
+            ("Next results view", "view", self.action_next_tab),
+            ("Toggle log scale", "log", self.action_toggle_log),
+            ("Form", "form", self.action_toggle_form),
+            ("Focus results", "results", self.action_focus_results),
+            ("History", "history", self.action_history),
+            ("Help", "help", self.action_help),
         ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        for title, key_id, callback in commands:
+            yield SystemCommand(title, keys.described(key_id), callback)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "toggle_form":
@@ -118,15 +121,28 @@ class ParbenchApp(App[int]):
     def action_export(self) -> None:
         run = self._current_run()
         if run is None:
-            self.notify("nothing to export yet: run a sweep (ctrl+r) or open one from history (F2)",
+            self.notify(f"nothing to export yet: run a sweep ({keys.key_for('run')}) or open one from history "
+                        f"({keys.key_for('history')})",
                         severity="warning")
             return
 
         def done(path: Path | None) -> None:
-            if path is not None:
-                self.notify(f"exported {_run_name(run)} to {path}", timeout=6)
+            if path is not None and self.is_web:  # a name: the browser saves it where it saves downloads
+                self.notify(f"sending {run_name(run)} to the browser as {path.name}…", timeout=6)
+            elif path is not None:
+                self.notify(f"exported {run_name(run)} to {path}", timeout=6)
 
         self.push_screen(ExportDialog(run), done)
+
+    def on_delivery_complete(self, event: events.DeliveryComplete) -> None:
+        """Served: the browser has fetched the whole export (the server asked for its last chunk)."""
+        if self.is_web and event.name:
+            self.notify(f"{event.name} reached the browser (its downloads)", timeout=6)
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        """Served: the browser did not get an export (the tab went, the transfer broke)."""
+        self.notify(f"{event.name or 'the export'} did not reach the browser: {event.exception}", severity="error",
+                    timeout=10)
 
     def action_copy_markdown(self) -> None:
         if isinstance(self.screen, CompareScreen):
@@ -142,7 +158,7 @@ class ParbenchApp(App[int]):
             self.notify("nothing to copy yet", severity="warning")
             return
         self.copy_to_clipboard(to_markdown(run))
-        self.notify(f"copied {_run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
+        self.notify(f"copied {run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
 
     def action_copy_code(self) -> None:
         run = self._current_run()
@@ -196,10 +212,6 @@ class ParbenchApp(App[int]):
             self.notify("cancelling the sweep before quitting…")
             await self.main_screen.stop_and_wait()
         self.exit(0)
-
-
-def _run_name(run) -> str:
-    return f"run {run.id}" if run.id is not None else "the run (not stored)"
 
 
 def run_app(db: str | None = None) -> int:

@@ -1,6 +1,7 @@
 """The `parbench` command line: `run` a sweep headless (under several interpreters at once with
 `--python A,B`: each run, then their comparison), list `history`, `export` a stored run, `compare`
-runs, print the `code` that won, `import` a run exported elsewhere; with no arguments, open the app.
+runs, print the `code` that won, `import` a run exported elsewhere, `serve` the app to browser tabs;
+with no arguments, open the app.
 
 Every sweep option is generated from the engine's field declarations (`api.spec.FIELDS`) and
 the workload's own settings, so the command line and the app's form never disagree. Kept light to
@@ -107,6 +108,12 @@ def _output_format(text: str) -> str:
         raise argparse.ArgumentTypeError(exc.reason) from None
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535")
+    return int(text)
+
+
 def _percentage(name: str, high: float):
     def parse(text: str) -> float:
         try:
@@ -174,15 +181,16 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     compare = sub.add_parser(
         "compare", parents=[shared["store"], shared["table"]], help="compare runs: B (C, ...) against A, point by point, with significance",
-        description="For every strategy at every point measured in both runs: the two medians, the ratio B/A of "
-                    "the times with its 95% interval (Welch t on the logs of the repeats) and a mark: faster, "
-                    "slower, within noise (the interval contains 1) or same (significant, under --min-change). "
+        description="For every strategy at every point measured in both runs: each run's time, the ratio B/A of "
+                    "those times with a 95% interval that counts how much this machine's speed varies between "
+                    "runs, and a mark: faster, slower, the same (the interval within --min-change) or within noise "
+                    "(the two runs cannot tell: measure both in one sweep with run --vs). "
                     "Exit: 0 compared, 1 --fail-if-slower found a slower row, 2 bad usage.")
     compare.add_argument("runs", nargs="+", metavar="RUN",
                          help="a run id, last, last~N (N runs before the last), or a .json file from "
                               "'parbench export' (another machine's run, read without storing it)")
     compare.add_argument("--min-change", type=_percentage("min-change", 100.0), default=0.05, metavar="PCT",
-                         help="a significant change smaller than this is 'same' (default: 5%%)")
+                         help="a ratio whose whole interval is within this of 1 is 'the same' (default: 5%%)")
     compare.add_argument("--fail-if-slower", type=_percentage("fail-if-slower", 1000.0), default=None,
                          metavar="PCT", help="exit 1 if any row got significantly slower by more than PCT "
                                              "(10 or 10%%), naming it on stderr")
@@ -197,10 +205,22 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     code.add_argument("--strategy", default=None, metavar="NAME",
                       help="write the code for this measured strategy instead of the fastest")
 
+    serving = sub.add_parser(
+        "serve", parents=[shared["store"]], help="serve the app to browser tabs (one app process per tab)",
+        description="Serve the app on http://HOST:PORT: each browser tab gets its own app, all measuring on "
+                    "this machine (one sweep at a time). No authentication: reach a remote server through an "
+                    "SSH tunnel (ssh -L 8000:localhost:8000 server). Ctrl+C stops it and every app.")
+    serving.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1; any other lets anyone who can reach "
+                              "the port run sweeps)")
+    serving.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
+
     importing = sub.add_parser("import", parents=[shared["store"]], help="store runs exported with 'parbench export RUN x.json' "
                                               "(from another machine); a file imported before is not added again")
     importing.add_argument("files", nargs="+", metavar="FILE.json",
-                           help="a run exported as JSON; several files are all checked before any is stored")
+                           help="a run exported as JSON, checked as 'parbench run' checks its options: a field run "
+                                "could not have written is refused (exit 2); several files are all checked before "
+                                "any is stored")
     return parser
 
 
@@ -411,7 +431,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> tuple[int, obj
             err.print(f"parbench: {exc}", markup=False, highlight=False)
             code = code or EXIT_FAILED
             continue
-        err.print(f"exported run {run.id if run.id is not None else '(not stored)'} to {written}",
+        err.print(f"exported {api.run_name(run)} to {written}",
                   markup=False, highlight=False)
     problem = outcome.store_problem or store_note
     if problem:
@@ -420,7 +440,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> tuple[int, obj
                   markup=False, highlight=False)
         code = code or EXIT_FAILED
     if outcome.status != "completed":
-        err.print(f"parbench: run {run.id if run.id is not None else '(not stored)'} {outcome.status}: "
+        err.print(f"parbench: {api.run_name(run)} {outcome.status}: "
                   f"{outcome.error}", markup=False, highlight=False)
     return code, run
 
@@ -592,21 +612,41 @@ def _cmd_code(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from workloads.api import ImportRefused, import_into, read_export
 
-    exported = []
-    for text in args.files:
-        try:
-            exported.append(read_export(text))
-        except ImportRefused as exc:
-            raise UsageError(f"parbench import: {exc}") from None  # every file checked before one is stored
-    store = _open_store(args.db)
-    for document in exported:
-        run_id, added = import_into(store, document)
-        origin = document.run.machine.hostname or "an unrecorded machine"
-        if added:
-            print(f"imported {document.path} as run {run_id} ({len(document.run.measurements)} rows, "
-                  f"{document.run.spec.workload_name()}, measured on {origin})", file=sys.stderr)
-        else:
-            print(f"{document.path} is already in the store as run {run_id}; nothing added", file=sys.stderr)
+    from .progress import ImportProgress
+
+    progress = ImportProgress()
+    try:
+        exported = []
+        for text in args.files:
+            try:
+                exported.append(read_export(text, progress.reporter(text)))
+            except ImportRefused as exc:
+                raise UsageError(f"parbench import: {exc}") from None  # every file checked before one is stored
+        store = _open_store(args.db)
+        for document in exported:
+            run_id, added = import_into(store, document, progress.reporter(str(document.path)))
+            run = document.header  # its measurements are stored as read, never built here
+            origin = run.machine.hostname or "an unrecorded machine"
+            rows = len(document.rows)
+            if added:
+                progress.say(f"imported {document.path} as run {run_id} ({rows} row{'s' if rows != 1 else ''}, "
+                             f"{run.spec.workload_name()}, measured on {origin})")
+            else:
+                progress.say(f"{document.path} is already in the store as run {run_id}; nothing added")
+    finally:
+        progress.stop()
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    try:
+        serve(args.host, args.port, db=args.db)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"parbench serve: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -620,7 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_app(db=args.db)
         handler = {"run": _cmd_run, "history": _cmd_history, "export": _cmd_export, "compare": _cmd_compare,
-                   "code": _cmd_code, "import": _cmd_import}[args.command]
+                   "code": _cmd_code, "import": _cmd_import, "serve": _cmd_serve}[args.command]
         return handler(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)

@@ -3,15 +3,24 @@ help and the README's key table are all generated from `KEYS`.
 
 A key belongs to a `where` (the app everywhere, one screen, one widget). `keys` are what a terminal
 sends; `served` are keys a browser passes through to the app when it is served (`parbench serve`):
-a browser keeps ctrl+r, ctrl+t, ctrl+w, ctrl+q and F5 for itself. Both are bound everywhere, so a
-habit learnt in one works in the other; the footer shows the served ones in a browser.
+a browser never gives a page ctrl+t, ctrl+w or ctrl+n (new tab, close tab, new window); Firefox
+quits on ctrl+q; ctrl+r and F5 reach the app only while the terminal has the keyboard, and reload
+the page (a new app) otherwise. F-keys are never the browser's while the terminal has the focus.
+Both are bound everywhere, so a habit learnt in one works in the other; the footer, the F1 help and
+every text that names a key (`key_for`) show the served ones in a browser.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+# Served (textual-serve, textual-web): the app is started with Textual's web driver named in its
+# environment, known before any class below builds its BINDINGS (App.is_web is the same fact, but
+# only once the app runs).
+SERVED = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
 
 APP = "app"  # wherever the focus is, a text field too (priority bindings)
 MAIN = "main"
@@ -24,11 +33,14 @@ HELP = "help"
 EXPORT = "export dialog"
 CONFIRM = "confirm"
 FIELD = "text field"  # Textual's own Input keys, listed in F1 only
+DROPDOWN = "dropdown"  # Textual's own Select keys, listed in F1 only
+TABLES = "a table"  # Textual's own DataTable keys, listed in F1 only
 
 # Where each `where` is, in the help's words.
 PLACES = {APP: "anywhere", MAIN: "main screen", RESULTS_TABLE: "results table", STRATEGIES: "strategy list",
           HISTORY: "history (F2)", STORED_RUN: "a stored run", COMPARE: "a comparison", HELP: "this help",
-          EXPORT: "export dialog", CONFIRM: "a question", FIELD: "a text field"}
+          EXPORT: "export dialog", CONFIRM: "a question", FIELD: "a text field", DROPDOWN: "a dropdown",
+          TABLES: "a table"}
 
 
 @dataclass(frozen=True)
@@ -66,20 +78,24 @@ def _key_name(key: str) -> str:
     key = key.strip()
     if key.startswith("f") and key[1:].isdigit():
         return key.upper()
-    return {"question_mark": "?", "pagedown": "PageDown", "pageup": "PageUp", "shift+tab": "shift+tab"}.get(key, key)
+    return {"question_mark": "?", "pagedown": "PageDown", "pageup": "PageUp", "shift+tab": "shift+tab",
+            "escape": "escape"}.get(key, key)
 
 
 KEYS: tuple[Key, ...] = (
     # Anywhere.
-    Key("run", APP, "ctrl+r,f5", "run_sweep", "Run", "run the sweep set up in the form", priority=True),
+    Key("run", APP, "ctrl+r,f5", "run_sweep", "Run", "run the sweep set up in the form", served="f9",
+        priority=True),
     Key("view", APP, "ctrl+t", "next_tab", "View",
-        "next results view: table, time chart, speedup chart, split, winner map, why", priority=True),
+        "next results view: table, time chart, speedup chart, split, winner map, why", served="f8", priority=True),
     Key("export", APP, "ctrl+e", "export", "Export",
-        "export the results (CSV, JSON, Markdown); asks before replacing a file", priority=True),
+        "export the results (CSV, JSON, Markdown); asks before replacing a file", served="f4", priority=True),
     Key("form", APP, "ctrl+b", "toggle_form", "Form",
-        "hide or show the form; under 100 columns it folds away by itself once results arrive", priority=True),
+        "to the form's first field (showing the form); from the form, hide it. Under 100 columns the form "
+        "folds away by itself once results arrive", priority=True),
     Key("help", APP, "f1", "help", "Help", "this help", priority=True),
-    Key("quit", APP, "ctrl+q", "quit", "Quit", "quit (a running sweep is cancelled first)", priority=True),
+    Key("quit", APP, "ctrl+q", "quit", "Quit", "quit (a running sweep is cancelled first)", served="f10",
+        priority=True),
     Key("results", APP, "f3", "focus_results", "Results",
         "move the keys to the results: the table (arrows, s) or the why text (PageDown)", show=False,
         priority=True),
@@ -106,8 +122,16 @@ KEYS: tuple[Key, ...] = (
         "sort by the next column (its header gets ▾); again for the next", show=False),
     Key("toggle-strategy", STRATEGIES, "space", "toggle", "Toggle", "tick or untick the strategy under the cursor",
         show=False),
-    Key("clear-field", FIELD, "ctrl+u", "", "", "clear the field"),
-    Key("next-field", FIELD, "tab,shift+tab", "", "", "move between fields"),
+    Key("next-field", FIELD, "tab,shift+tab", "", "", "move between fields and buttons (► marks the one the keys "
+        "are on); a field's text is selected when it gets the focus, so typing replaces it"),
+    Key("clear-field", FIELD, "ctrl+u", "", "", "delete the text before the cursor (from the end: all of it)"),
+    Key("clear-right", FIELD, "ctrl+k", "", "", "delete the text after the cursor"),
+    Key("edit-field", FIELD, "left,right,home,end", "", "", "move in the field's text (keeps it, to edit it)"),
+    Key("submit-field", FIELD, "enter", "", "", "run the sweep (as ctrl+r)"),
+    Key("open-dropdown", DROPDOWN, "enter,space", "", "", "open its list; up and down choose, enter takes the "
+        "choice, escape closes the list"),
+    Key("table-move", TABLES, "up,down,pageup,pagedown", "", "", "move the cursor (► marks its row while the "
+        "table has the focus)"),
     # History and what it opens.
     Key("history-back", HISTORY, "escape", "app.pop_screen", "Back", "back to the main screen"),
     Key("history-open", HISTORY, "enter", "open_run", "Open", "open the run under the cursor"),
@@ -126,12 +150,33 @@ KEYS: tuple[Key, ...] = (
 )
 
 
-def bindings(where: str, *, served: bool = False) -> list[Binding]:
+def key_for(id: str, *, short: bool = False, served: bool = SERVED) -> str:
+    """The key a text names for the key `id` (a status line, a hint, a button): the first of its
+    keys, or of its served keys in a browser. `short` is the footer's spelling (`^r`, `f9`) for
+    a label with little room; else the help's (`ctrl+r`, `F9`)."""
+    key = next(k for k in KEYS if k.id == id)
+    first = (key.served if served and key.served else key.keys).split(",")[0].strip()
+    if short:
+        return "^" + first[len("ctrl+"):] if first.startswith("ctrl+") else first
+    return _key_name(first)
+
+
+def key(key_id: str) -> Key:
+    return next(k for k in KEYS if k.id == key_id)
+
+
+def described(key_id: str, *, served: bool = SERVED) -> str:
+    """`Run the sweep set up in the form (ctrl+r, F5)`: a key's help as the command palette says it."""
+    k = key(key_id)
+    return f"{k.help[:1].upper()}{k.help[1:]} ({k.display(served)})"
+
+
+def bindings(where: str, *, served: bool = SERVED) -> list[Binding]:
     """The bindings of one screen or widget (or the app's)."""
     return [binding for key in KEYS if key.where == where for binding in key.bindings(served=served)]
 
 
-def help_rows(*, served: bool = False) -> list[tuple[str, str, str]]:
+def help_rows(*, served: bool = SERVED) -> list[tuple[str, str, str]]:
     """(keys, what it does, where) for every key, the app's first; keys that do one thing in one
     place share a row."""
     rows: dict[tuple[str, str], list[str]] = {}
@@ -140,7 +185,7 @@ def help_rows(*, served: bool = False) -> list[tuple[str, str, str]]:
     return [(", ".join(keys), what, PLACES[where]) for (where, what), keys in rows.items()]
 
 
-def markdown_table(*, served: bool = False) -> str:
+def markdown_table(*, served: bool = SERVED) -> str:
     """The key table as Markdown: the F1 help's and the README's."""
     lines = ["| key | what it does | where |", "|---|---|---|"]
     lines += [f"| {keys} | {what} | {where} |" for keys, what, where in help_rows(served=served)]

@@ -40,6 +40,8 @@ _offer("workloads.model.measurement", "Measurement", "quality", "serial_times", 
 _offer("workloads.model.machine", "Machine")
 _offer("workloads.model.profile", "Profile")
 _offer("workloads.model.stats", "FASTER", "SLOWER", "SAME", "WITHIN_NOISE", "UNKNOWN", "classify")
+_offer("workloads.model.decision", "UNDECIDED", "MARGIN")
+_offer("workloads.insight.decisions", "decide_run", "BASELINE_WORD")
 _offer("workloads.model.numbers", "format_seconds", "format_ratio", "format_interval", "format_bytes",
        "format_duration")
 _offer("workloads.model.errors", "ParbenchError")
@@ -52,12 +54,19 @@ _offer("workloads.store.database", "Store", "StoreError")
 # Insight: what the numbers mean.
 _offer("workloads.insight.analysis", "analyse")
 _offer("workloads.insight.explain", "explain", "verdict")
-_offer("workloads.insight.compare", "compare", "Comparison", "have_common_rows", "summary", "MIN_CHANGE", "ONLY_A",
-       "ONLY_B")
+_offer("workloads.insight.compare", "compare", "compare_arms", "Comparison", "have_common_rows", "summary", "MIN_CHANGE",
+       "INTERLEAVED", "ONLY_A", "ONLY_B")
 _offer("workloads.insight.estimate", "estimate_memory=memory", "describe_duration")
 # Presenting: tables and files.
-_offer("workloads.presenting.exports", "export", "ExportError", "format_for", "to_markdown", "rows", "run_ceiling",
-       "winner_grid")
+_offer("workloads.presenting.exports", "export", "ExportError", "format_for", "to_markdown", "run_ceiling")
+_offer("workloads.presenting.tables", "Table", "Column", "Row", "fit", "SCREEN", "GOOD", "BAD", "MUTED", "CAUTION",
+       "ALERT", "LEFT", "RIGHT")
+_offer("workloads.presenting.run_table", "run_table", "run_header", "run_name", "row_status", "RowStatus", "row_key",
+       "winner_table", "scaling_table", "NOT_STORED")
+_offer("workloads.presenting.history_table", "history_table")
+_offer("workloads.presenting.comparison_table", "comparison_table", "constant_columns")
+_offer("workloads.presenting.progress", "describe_event=describe", "event_progress=counted",
+       "STARTING_WORDS=STARTING")
 _offer("workloads.presenting.formats", "parse_output_format", "default_format", "export_name", "run_text",
        "history_text", "comparison_text", "comparison_markdown", "describe_run", "difference_text", "legend",
        "machine_line", "interval_text", "TABLE", "MARKDOWN", "CSV", "JSON")
@@ -88,7 +97,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what a type checker and a reader see: the same names, imported plainly
     from .insight.analysis import analyse  # noqa: F401
-    from .insight.compare import MIN_CHANGE, Comparison, compare, have_common_rows, summary  # noqa: F401
+    from .insight.compare import (  # noqa: F401
+        MIN_CHANGE,
+        Comparison,
+        compare,
+        have_common_rows,
+        summary,
+    )
     from .insight.explain import explain, verdict  # noqa: F401
     from .model.machine import Machine  # noqa: F401
     from .model.measurement import Measurement  # noqa: F401

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 from .measuring import ceiling as machine_ceiling
 from .measuring.interpreters import InterpreterRefused
 from .measuring.process import REFUSED_INTERPRETER, SweepProcess
-from .model.spec import SweepOptions
 from .model.errors import ParbenchError
 from .model.events import (
     CANCELLED,
@@ -37,7 +36,7 @@ from .model.events import (
 from .model.machine import Ceiling, Machine
 from .model.measurement import Measurement
 from .model.run import Run, run_status
-from .model.spec import SweepSpec
+from .model.spec import SweepOptions, SweepSpec
 from .store.database import Store
 
 PARTIAL = "partial"
@@ -92,6 +91,8 @@ class _Recorder:
     stored_rows: int = 0
     identity: tuple | None = None
     _failed: bool = False
+    _places: dict = field(default_factory=dict)  # a row's key -> its place in run.measurements
+    _stored: set = field(default_factory=set)  # keys of the rows the store took
 
     def __post_init__(self) -> None:
         self.run = Run(id=None, spec=self.spec, status="running", started_at=_now())
@@ -128,9 +129,17 @@ class _Recorder:
             self._write(lambda: self.store.set_machine_ceiling(ceiling.identity, machine, ceiling.value), "ceiling")
 
     def measured(self, m: Measurement) -> None:
-        self.run.measurements.append(m)
-        if self.run.id is not None and self._write(lambda: self.store.add_measurement(self.run.id, m), "row") is not None:
-            self.stored_rows += 1
+        """A row, new or sent again with more rounds: it replaces its earlier version, in memory and
+        in the store, in place."""
+        place = self._places.get(m.key)
+        if place is None:
+            self._places[m.key] = len(self.run.measurements)
+            self.run.measurements.append(m)
+        else:
+            self.run.measurements[place] = m
+        if self.run.id is not None and self._write(lambda: self.store.put_measurement(self.run.id, m), "row") is not None:
+            self._stored.add(m.key)
+            self.stored_rows = len(self._stored)
 
     def finished(self, status: str, error: str) -> None:
         self.run.status = status

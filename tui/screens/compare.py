@@ -11,33 +11,35 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from workloads import api
-from workloads.api import MIN_CHANGE, Comparison, Run, compare, format_seconds, summary
+from workloads.api import (
+    MIN_CHANGE,
+    Comparison,
+    Run,
+    compare,
+    comparison_table,
+    constant_columns,
+    run_header,
+    summary,
+)
 
 from .. import keys
-from ..report import MARK_STYLE
 from ..widgets.compare_chart import CompareTimeChart, chart_key
+from ..widgets.focus import mark_tabs
+from ..widgets.table_view import TableView
 
 TABS = ("ratios", "time")
+TITLES = {"ratios": "Ratios", "time": "Time"}
 
 
 def _run_line(run: Run, label: str) -> str:
     """`run 3 (sleep, 11-25 14:23)`: the status only when the run did not complete."""
-    status = "" if run.status == "completed" else f", {run.status}"
+    h = run_header(run)
+    status = "" if h.status == "completed" else f", {h.status}"
     imported = ", imported" if run.imported else ""
-    return f"{label} ({run.spec.workload_name()}, {run.started_at.replace('T', ' ')[5:16]}{status}{imported})"
-
-
-def constant_columns(comparison: Comparison) -> dict[str, int]:
-    """Items or length when every row has the same: said once in the header, not in a column."""
-    found = {}
-    for name in ("items", "length"):
-        values = {getattr(row, name) for row in comparison.rows}
-        if len(values) == 1:
-            found[name] = values.pop()
-    return found
+    return f"{label} ({h.workload}, {h.started[5:16]}{status}{imported})"
 
 
 def header_lines(comparison: Comparison) -> list[Text]:
@@ -48,8 +50,11 @@ def header_lines(comparison: Comparison) -> list[Text]:
                   f"{fixed}")]
     lines += [Text(f"warning: {warning}", style="bold yellow") for warning in comparison.warnings]
     lines.append(Text(f"differs: {api.difference_text(comparison)}"))
-    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · Welch 95% · "
-                      f"same: under {comparison.min_change:.0%}", style="dim"))
+    # The interval's kind, in two words: two runs apart count the machine's variation between runs;
+    # --vs arms were interleaved round by round and are paired.
+    how = "interleaved" if comparison.test == api.INTERLEAVED else "between runs"
+    lines.append(Text(f"{summary(comparison)} · B/A < 1: B faster · 95% {how} · "
+                      f"same ±{comparison.min_change:.0%}", style="dim"))
     return lines
 
 
@@ -67,15 +72,15 @@ class CompareScreen(Screen[None]):
         yield Header()
         yield Static(f"comparing run {self.run_a.id} with run {self.run_b.id}…", id="compare-summary")
         with TabbedContent(initial="ratios", id="compare-tabs"):
-            with TabPane("Ratios", id="ratios"):
-                yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Time", id="time"):
+            with TabPane(TITLES["ratios"], id="ratios"):
+                yield TableView(id="compare-table")
+            with TabPane(TITLES["time"], id="time"):
                 yield CompareTimeChart(id="compare-chart")
                 yield Static("", id="compare-key")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#compare-table", DataTable).focus()
+        self.query_one("#compare-table", TableView).focus()
         self._compare()
 
     @work(thread=True, exclusive=True)
@@ -86,26 +91,19 @@ class CompareScreen(Screen[None]):
     def _show(self, comparison: Comparison) -> None:
         self.comparison = comparison
         self.query_one("#compare-summary", Static).update(Text("\n").join(header_lines(comparison)))
-        table = self.query_one("#compare-table", DataTable)
-        table.clear(columns=True)
-        constant = constant_columns(comparison)
-        columns = ["strategy", "items", "length", "B/A", "B vs A", "95% int.", "A", "B"]
-        for name in columns:
-            if name not in constant:
-                table.add_column(name, key=name)
-        for row in comparison.rows:
-            ratio = api.format_ratio(row.ratio.estimate if row.ratio else None)
-            strategy = f"{row.strategy}@{row.workers.replace(' ', '')}" if row.workers else row.strategy
-            cells = {"strategy": strategy, "items": Text(str(row.items), justify="right"),
-                     "length": Text(str(row.length), justify="right"), "B/A": Text(ratio, justify="right"),
-                     "B vs A": Text(row.mark, style=MARK_STYLE.get(row.mark, "bold red")),
-                     "95% int.": Text(api.interval_text(row), justify="right"),
-                     "A": Text(format_seconds(row.median_a), justify="right"),
-                     "B": Text(format_seconds(row.median_b), justify="right")}
-            table.add_row(*(cells[name] for name in columns if name not in constant))
+        self.query_one("#compare-table", TableView).show(comparison_table(comparison))
         self.query_one(CompareTimeChart).set_runs(self.run_a.measurements, self.run_b.measurements)
         strategies = list(dict.fromkeys(m.strategy for m in [*self.run_a.measurements, *self.run_b.measurements]))
         self.query_one("#compare-key", Static).update(chart_key(comparison.label_a, comparison.label_b, strategies))
+
+    def on_descendant_focus(self) -> None:
+        mark_tabs(self.query_one(TabbedContent), TITLES)
+
+    def on_descendant_blur(self) -> None:
+        mark_tabs(self.query_one(TabbedContent), TITLES)
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        mark_tabs(self.query_one(TabbedContent), TITLES)
 
     # Called by the app's ctrl+t and ctrl+l, as on the screens with a results view.
 

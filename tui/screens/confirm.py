@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from .. import keys
+from ..widgets.focus import MarkedButton
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -24,8 +25,8 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Static(self.question, id="question")
             with Horizontal(classes="buttons"):
-                yield Button(self.no, id="no", variant="primary", compact=True)
-                yield Button(self.yes, id="yes", variant="error", compact=True)
+                yield MarkedButton(self.no, id="no", variant="primary", compact=True)
+                yield MarkedButton(self.yes, id="yes", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()  # the safe answer is the one enter gives

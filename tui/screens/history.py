@@ -7,9 +7,18 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from workloads.api import Run, Store, have_common_rows
+from workloads.api import (
+    Column,
+    Row,
+    Run,
+    Store,
+    Table,
+    have_common_rows,
+    history_table,
+)
 
 from .. import keys
+from ..widgets.table_view import TableView
 from .compare import CompareScreen
 from .stored_run import StoredRunScreen
 
@@ -25,42 +34,37 @@ class HistoryScreen(Screen[None]):
         self.store = store
         self.runs: list[Run] = []
         self.marked: list[int] = []  # run ids, in the order they were marked (two at most)
+        self.counts: dict[int, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(HINT, id="history-hint")
-        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield TableView(id="history-table")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("", key=MARK_COLUMN, width=1)
-        for name in ("id", "started (UTC)", "workload", "items", "length", "status", "rows", "python", "host"):
-            table.add_column(name, key=name)
         self.reload()
-        table.focus()
+        self.query_one(TableView).focus()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
     def reload(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
         self.runs = self.store.runs(limit=500)
         ids = {run.id for run in self.runs}
         self.marked = [run_id for run_id in self.marked if run_id in ids]
-        counts = self.store.measurement_counts()
-        for run in self.runs:
-            spec = run.spec
-            host = (run.machine.hostname or "") + (" (imported)" if run.imported else "")
-            table.add_row(
-                self._mark_text(run.id), str(run.id), run.started_at.replace("T", " ")[:19], spec.workload_name(),
-                _sizes(spec.items), _sizes(spec.length), run.status, str(counts.get(run.id, 0)),
-                run.machine.python_text if run.machine.python else "", host,
-                key=str(run.id),
-            )
+        self.counts = self.store.measurement_counts()
+        self._show()
         if not self.runs:
-            self.query_one("#history-hint", Static).update("No stored runs yet: ctrl+r on the main screen runs one.")
+            self.query_one("#history-hint", Static).update(f"No stored runs yet: {keys.key_for('run')} on the main screen runs one.")
+
+    def _show(self) -> None:
+        """The stored runs (`api.history_table`), with a column for the A and B marks in front."""
+        table = history_table(self.runs, self.counts)
+        marks = Column(MARK_COLUMN, " ")
+        rows = tuple(Row(row.key, {**row.values, MARK_COLUMN: self._mark_text(int(row.key))}, row.tones, row.notes)
+                     for row in table.rows)
+        self.query_one(TableView).show(Table((marks, *table.columns), rows, table.title, table.caption))
 
     def _mark_text(self, run_id: int) -> str:
         """`A` for the older marked run, `B` for the newer: the comparison reads B against A."""
@@ -72,11 +76,8 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-hint", Static).update(text)
 
     def _cursor_run_id(self) -> int | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return int(row_key.value)
+        key = self.query_one(TableView).cursor_key()
+        return int(key) if key is not None else None
 
     def action_toggle_mark(self) -> None:
         run_id = self._cursor_run_id()
@@ -87,9 +88,7 @@ class HistoryScreen(Screen[None]):
         else:
             self.marked.append(run_id)
             self.marked = self.marked[-2:]  # a third mark replaces the oldest
-        table = self.query_one(DataTable)
-        for run in self.runs:
-            table.update_cell(str(run.id), MARK_COLUMN, self._mark_text(run.id))
+        self._show()
         if len(self.marked) == 2:
             a, b = sorted(self.marked)
             self._say(f"Marked run {a} (A) and run {b} (B): c compares B against A.")
@@ -129,7 +128,3 @@ class HistoryScreen(Screen[None]):
             return
         self.app.push_screen(StoredRunScreen(run))
 
-
-def _sizes(values: tuple[int, ...]) -> str:
-    text = ",".join(map(str, values))
-    return text if len(text) <= 16 else f"{values[0]}..{values[-1]} ({len(values)})"

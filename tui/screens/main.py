@@ -18,15 +18,14 @@ from textual.widgets import Footer, Header, ProgressBar
 from textual.worker import Worker, WorkerState
 
 from workloads.api import (
-    CallStarted,
+    KINDS,
+    STARTING_WORDS,
     Event,
     InterpreterRefused,
     LockWait,
     Machine,
     MeasurementDone,
     Outcome,
-    PointStarted,
-    Probed,
     Profile,
     ResidentProcess,
     Run,
@@ -36,11 +35,12 @@ from workloads.api import (
     SweepOptions,
     SweepRefused,
     SweepSpec,
+    describe_event,
+    event_progress,
     execute,
-    format_bytes,
-    format_duration,
     prepare_interpreter,
     probe,
+    run_name,
 )
 
 from .. import keys
@@ -90,7 +90,7 @@ def status_text(outcome: Outcome) -> str:
     run = outcome.run
     kept = len(run.measurements)
     rows = f"{kept} row{'s' if kept != 1 else ''}"
-    name = f"Run {run.id}" if run.id is not None else "The run (not stored)"
+    name = sentence(run_name(run))
     if outcome.status == "completed":
         text = f"{name} completed: {rows}."
     elif outcome.status == "partial":
@@ -102,8 +102,19 @@ def status_text(outcome: Outcome) -> str:
     else:
         text = f"{name} failed: {outcome.error}."
     if outcome.store_problem:
-        text += f" Not all stored: {outcome.store_problem}; ctrl+e still exports it."
+        text += f" Not all stored: {outcome.store_problem}; {keys.key_for('export')} still exports it."
     return text
+
+
+def sentence(text: str) -> str:
+    """The engine's words (lower case, for the middle of a line) as the start of the status line;
+    a strategy's name stays as it is written."""
+    if text.split(" ", 1)[0] in KINDS:
+        return text
+    return text[:1].upper() + text[1:]
+
+
+READY = f"Set up a sweep on the left, then {keys.key_for('run')}."
 
 
 class MainScreen(Screen[None]):
@@ -121,6 +132,10 @@ class MainScreen(Screen[None]):
         # brought it back (ctrl+b) during this run.
         self._form_auto_folded = False
         self._form_kept = False
+        # What the status line says when nothing is refused: the shown run's status, or how to start.
+        self._settled = READY
+        self._not_started = False  # the line says why ctrl+r did not start: redone as the form changes
+        self._refused_texts: dict | None = None  # the form the engine refused (a file that failed to import, ...)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -128,7 +143,7 @@ class MainScreen(Screen[None]):
             yield SetupForm(id="form")
             with Vertical(id="right"):
                 yield ProgressBar(id="progress", show_eta=True)
-                yield StatusLine("Set up a sweep on the left, then ctrl+r.", id="status")
+                yield StatusLine(READY, id="status")
                 yield ResultsView(id="results")
         yield Footer()
 
@@ -139,6 +154,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False  # until there is a sweep to show
         form = self.query_one(SetupForm)
+        form.focus_first()
         if self.store is not None:
             form.set_recent(self._recent_workloads())
         saved = self.store.preference(FORM_PREFERENCE) if self.store is not None else None
@@ -154,18 +170,53 @@ class MainScreen(Screen[None]):
         return True
 
     def _status(self, text: str) -> None:
+        self._not_started = False
         self.query_one("#status", StatusLine).say(text)
+
+    def _settle(self, text: str) -> None:
+        """What the line says until the next run or refusal: the shown run's state."""
+        self._settled = text
+        self._status(text)
+
+    def _refused(self, text: str, *, by_engine: bool = False) -> None:
+        self._status(text)
+        self._not_started = True
+        self._refused_texts = self.query_one(SetupForm).texts() if by_engine else None
+
+    def _why_not_started(self, state) -> str:
+        form = self.query_one(SetupForm)
+        if state.spec is None:
+            return f"Not started: fix {', '.join(form.label_of(name) for name in state.errors)} first."
+        return f"Not started: {state.refusal}"
+
+    @on(SetupForm.Validated)
+    def _form_validated(self, message: SetupForm.Validated) -> None:
+        """A refusal on the line follows the form: it names what is still wrong, and goes once
+        nothing is (the line then says again what the shown run is)."""
+        if not self._not_started or self.running:
+            return
+        state = message.state
+        if self._refused_texts is not None and self.query_one(SetupForm).texts() == self._refused_texts:
+            return  # the engine's reason (a file that failed to import) holds until the form changes
+        if state.runnable:
+            self._status(self._settled)
+        else:
+            self._refused(self._why_not_started(state))
 
     # The form beside the results ------------------------------------------------------------------
 
     def toggle_form(self) -> None:
+        """ctrl+b: to the form's first field (showing the form if it was folded away); from the
+        form, fold it away and give the keys to the results."""
         form = self.query_one(SetupForm)
-        form.display = not form.display
         self._form_auto_folded = False
-        if form.display:
-            self._form_kept = True  # the user wants it: it stays for this run
-        elif form.has_focus_within:
+        if form.display and form.has_focus_within:
+            form.display = False
             self.query_one(ResultsView).focus_results()
+            return
+        form.display = True
+        self._form_kept = True  # the user wants it: it stays for this run
+        form.focus_first()
 
     def _fold_form_for_results(self) -> None:
         """Under FOLD_BELOW columns the form and a results table side by side hide the table's
@@ -209,18 +260,16 @@ class MainScreen(Screen[None]):
 
     def action_run_sweep(self) -> None:
         if self.running:
-            self.notify("a sweep is already running; escape cancels it", severity="warning")
+            self.notify(f"a sweep is already running; {keys.key_for('cancel')} cancels it", severity="warning")
             return
         form = self.query_one(SetupForm)
         state = form.revalidate()
         if state.spec is None or state.refusal:
-            if state.spec is None:
-                labels = [self._label(name) for name in state.errors]
-                self._status(f"Not started: fix {', '.join(labels)} first.")
-            else:
-                self._status(f"Not started: {state.refusal}")
+            self._refused(self._why_not_started(state))
             if not form.display:  # the reasons are marked in the form: show it
-                self.toggle_form()
+                form.display = True
+                self._form_kept = True
+                self._form_auto_folded = False
             form.reveal_errors()
             return
         if self.store is not None:
@@ -230,12 +279,6 @@ class MainScreen(Screen[None]):
                 pass  # remembering the form is a courtesy; a store problem shows with the run
         self._remember_workload(state.spec.workload)
         self.start(state.spec)
-
-    def _label(self, name: str) -> str:
-        from workloads.api import field_named
-
-        f = field_named(name, self.query_one(SetupForm).state.workload)
-        return f.label if f is not None else name
 
     def start(self, spec: SweepSpec) -> None:
         self._stop = threading.Event()
@@ -249,7 +292,7 @@ class MainScreen(Screen[None]):
         progress = self.query_one(ProgressBar)
         progress.update(total=None, progress=0)
         progress.display = True
-        self._status("Measuring one item of the workload…")
+        self._status(sentence(STARTING_WORDS) + "…")
         # The item the estimate measured moments ago (same file contents, settings, forms): the sweep
         # starts from it instead of measuring it again, so its first event follows ctrl+r at once.
         known = form.profiles.get(profile_key(spec))
@@ -287,6 +330,14 @@ class MainScreen(Screen[None]):
             self._stop.set()
             self._status("Cancelling: stopping the measuring process and its pool…")
 
+    def cancel_for_exit(self) -> None:
+        """The app is ending: stop a running sweep (its measuring process is killed after the
+        cooperative grace) without waiting; the thread then ends before the interpreter exits.
+        Not guarded by `running`: Textual marks every worker CANCELLED before the app unmounts,
+        while a thread worker goes on running."""
+        if self._stop is not None:
+            self._stop.set()
+
     async def stop_and_wait(self) -> None:
         """Cancel a running sweep and wait until its processes are gone (for quitting)."""
         if self.running and self._stop is not None and self._worker is not None:
@@ -303,28 +354,21 @@ class MainScreen(Screen[None]):
         event = message.event
         progress = self.query_one(ProgressBar)
         results = self.query_one(ResultsView)
-        if isinstance(event, Probed):
-            self._status(f"One item measured: peak ~{format_bytes(event.peak_bytes)}, "
-                         f"{format_duration(event.seconds)}.")
-        elif isinstance(event, LockWait):
-            self._status(f"Waiting for the machine: {event.holder}. escape cancels the wait.")
-        elif isinstance(event, RunStarted):
-            progress.update(total=event.total_calls, progress=0)
+        said = describe_event(event)
+        if said is not None and not isinstance(event, MeasurementDone):
+            # The line says what runs next; a finished row shows in the table itself.
+            wait = f". {keys.key_for('cancel')} cancels the wait." if isinstance(event, LockWait) else ""
+            self._status(sentence(said) + wait)
+        counted = event_progress(event)
+        if counted is not None:
+            done, total = counted
+            progress.update(total=total or progress.total, progress=done)
+        if isinstance(event, RunStarted):
             machine = Machine.from_dict(event.machine)
             results.cpus = machine.cpus
-            results.machine = machine
-            self._status(f"Measuring under Python {machine.python_text}: {event.total_points} points, "
-                         f"{event.total_calls} calls" + (" (alongside another sweep)" if event.shared else ""))
-        elif isinstance(event, PointStarted):
-            self._status(f"Point {event.index + 1}: items={event.items} length={event.length}")
-        elif isinstance(event, CallStarted):
-            progress.update(total=event.calls_total or progress.total, progress=event.calls_done)
-            kind = "warm-up" if event.warmup else "round"
-            workers = f"×{event.workers} " if event.workers else ""
-            self._status(f"{event.strategy} {workers}· items={event.items} length={event.length} · "
-                         f"{kind} {event.repeat}/{event.repeats}")
+            results.machine = machine  # which interpreter ran it: whether its threads had a GIL
         elif isinstance(event, MeasurementDone):
-            progress.update(total=event.calls_total or progress.total, progress=event.calls_done)
+            results.run = self.run  # the run being filled, once the sweep has made it
             results.add_measurement(event.measurement)
             self._fold_form_for_results()
 
@@ -337,10 +381,14 @@ class MainScreen(Screen[None]):
         outcome = message.outcome
         if outcome is None:
             self.run = message.run
-            self._status(f"Not started: {message.error}" if message.run is None else f"Run {message.error}")
+            if message.run is None:
+                self._refused(f"Not started: {message.error}", by_engine=True)
+            else:
+                self._settle(f"Run {message.error}")
         else:
             self.run = outcome.run
-            self._status(status_text(outcome))
+            self.query_one(ResultsView).run = outcome.run
+            self._settle(status_text(outcome))
             if outcome.store_problem:
                 self.notify(outcome.store_problem, severity="error", timeout=10)
         self.refresh_bindings()

@@ -6,24 +6,17 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from workloads.api import Run
+from workloads.api import Run, run_header
 
 from .. import keys
 from ..widgets.results_view import ResultsView
 
 
 def run_summary(run: Run) -> str:
-    spec = run.spec
-    machine = run.machine
-    return (
-        f"run {run.id} · {spec.workload_name()} · {run.status} · started {run.started_at.replace('T', ' ')[:19]} UTC · "
-        f"{machine.cpu_count or '?'} CPUs, Python {machine.python_text}, "
-        f"start method {machine.start_method or '?'} · pool {spec.pool}, "
-        f"{','.join(map(str, spec.workers))} workers, "
-        f"chunksize {spec.chunksize}, "
-        f"{f'{spec.repeat} rounds' if spec.repeat is not None else f'rounds until ±{spec.precision:.0%}'}"
-        + (f" · {run.error}" if run.error else "")
-    )
+    h = run_header(run)
+    return " · ".join(part for part in (
+        h.name, h.workload, h.status, f"started {h.started}", h.machine,
+        f"{h.pool}, {h.workers}, {h.chunksize}, {h.rounds}", run.error) if part)
 
 
 class StoredRunScreen(Screen[None]):
@@ -43,7 +36,7 @@ class StoredRunScreen(Screen[None]):
         cpus = self.run.machine.cpus
         self.query_one(ResultsView).machine = self.run.machine
         self.query_one(ResultsView).set_measurements(self.run.measurements, workers=max(self.run.spec.workers),
-                                                    cpus=cpus)
+                                                    cpus=cpus, run=self.run)
 
     def current_run(self) -> Run:
         return self.run

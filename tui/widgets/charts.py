@@ -25,15 +25,17 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from workloads import api
 from workloads.api import (
     KINDS,
+    MARGIN,
+    SAME,
+    UNDECIDED,
     Measurement,
-    serial_times,
-    speedup,
-    speedup_vs_serial,
+    decide_run,
     worker_sweep,
 )
+
+from .. import keys
 
 IDEAL_MARKER = "·"
 SERIAL_MARKER = "─"
@@ -126,6 +128,7 @@ class SweepChart(PlotextPlot):
         self.measurements: list[Measurement] = []
         self.pool_workers: int | None = None
         self.cpus: int | None = None
+        self.margin = MARGIN  # the run's: what "the same as serial" means
         self.axis = "items"
         self.worker_sweep = False  # several worker counts: a line per strategy and count
         self.lines: list[Line] = []  # the strategies' series
@@ -172,7 +175,7 @@ class SweepChart(PlotextPlot):
 
     def empty_title(self) -> str:
         if not self.measurements:
-            return "no measurements yet: ctrl+r runs the sweep"
+            return f"no measurements yet: {keys.key_for('run')} runs the sweep"
         return "nothing to draw: no row measured (the table says why)"
 
     def series_lines(self) -> list[Line]:
@@ -252,15 +255,15 @@ class SpeedupChart(SweepChart):
     """
 
     def series_lines(self) -> list[Line]:
-        baselines = serial_times(self.measurements)
+        decided = decide_run(self.measurements, margin=self.margin)
         points: dict[str, list[tuple[float, float]]] = {}
         strategy_of: dict[str, str] = {}
         for m in self.measurements:
-            if KINDS[m.strategy].baseline or self.x_of(m) is None:
+            if KINDS[m.strategy].baseline or self.x_of(m) is None or not m.ok:
                 continue
-            value = speedup_vs_serial(m, baselines)
-            if value is not None:
-                points.setdefault(self.series_of(m), []).append((self.x_of(m), value))
+            interval = decided.row(m).interval
+            if interval is not None:
+                points.setdefault(self.series_of(m), []).append((self.x_of(m), interval.estimate))
                 strategy_of[self.series_of(m)] = m.strategy
         return [self.strategy_line(self.series_label(series, line), strategy_of[series], line)
                 for series, line in points.items()]
@@ -332,18 +335,19 @@ class SpeedupChart(SweepChart):
         return Line("1× = serial", SERIAL_MARKER, "white", tuple(xs), tuple(1.0 for _ in xs))
 
     def within_noise_marks(self) -> Line | None:
-        """A `≈` over each speedup whose 95% interval spans 1: not known to differ from serial."""
-        baselines = serial_times(self.measurements)
+        """A `≈` over each speedup not decided against serial (the same within the margin, or not
+        told apart): the line there may not differ from serial."""
+        decided = decide_run(self.measurements, margin=self.margin)
         marks = []
         for m in self.measurements:
-            if KINDS[m.strategy].baseline or self.x_of(m) is None:
+            if KINDS[m.strategy].baseline or self.x_of(m) is None or not m.ok:
                 continue
-            interval = speedup(m, baselines)
-            if interval is not None and api.classify(interval) == api.WITHIN_NOISE:
-                marks.append((self.x_of(m), interval.estimate))
+            decision = decided.row(m)
+            if decision.interval is not None and decision.verdict in (SAME, UNDECIDED):
+                marks.append((self.x_of(m), decision.interval.estimate))
         if not marks:
             return None
-        return Line("within noise (95% interval spans 1×)", NOISE_MARKER, "yellow", tuple(x for x, _ in marks),
+        return Line("not shown to differ from serial", NOISE_MARKER, "yellow", tuple(x for x, _ in marks),
                     tuple(y for _, y in marks), scatter=True)
 
     def scale_words(self) -> str:

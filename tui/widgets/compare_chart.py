@@ -1,6 +1,7 @@
 """The time chart of two runs overlaid: each strategy's median time against the swept axis, run A
-drawn with dotted lines and run B with solid ones, each point marked with its strategy's glyph and
-coloured with its colour, so both runs and strategies stay apart on a monochrome terminal.
+as a dotted line with the strategy's marker at each measured point, run B as a solid line of the
+strategy's marker, each in the strategy's colour, so both runs and every strategy stay apart on a
+monochrome terminal.
 
 Like the sweep charts (`charts.py`), it keeps its series itself and rebuilds the figure at every
 render (plotext takes the log of stored data in place).
@@ -15,8 +16,7 @@ from workloads.api import KINDS, Measurement, worker_sweep
 
 from .charts import log_axes, swept_axis, time_unit
 
-# (what the caption shows, plotext's marker for the line) per run.
-RUN_LINES = {"A": ("·····", "·"), "B": ("▄▄▄▄▄", "hd")}
+DOT = "·"  # run A's line between its marked points
 
 Line = list[tuple[float, float]]
 
@@ -63,15 +63,24 @@ class CompareTimeChart(PlotextPlot):
             return super().render()
         unit, scale = time_unit(max(values))
         xs = sorted({x for lines in runs.values() for line in lines.values() for x, _ in line})
-        for run, lines in runs.items():
-            _, line_marker = RUN_LINES[run]
-            for name, line in lines.items():
+        # A's dots first, B's solid lines over them, then A's marks on top: where the two runs
+        # draw on the same cells (runs within noise of each other), B's line stays whole and each
+        # measured point of A still shows its strategy's marker.
+        drawn = [(run, name, line) for run in ("A", "B") for name, line in runs[run].items()]
+        for step in ("A line", "B line", "A marks"):
+            for run, name, line in drawn:
+                if run != step[0]:
+                    continue
                 strategy = name.split("@")[0]
+                color = KINDS[strategy].color if strategy in KINDS else "white"
                 lx = [x for x, _ in line]
                 ly = [y / scale for _, y in line]
-                color = KINDS[strategy].color if strategy in KINDS else "white"
-                plt.plot(lx, ly, marker=line_marker, color=color)
-                plt.scatter(lx, ly, marker=KINDS[strategy].marker if strategy in KINDS else "o", color=color)
+                if step == "B line":
+                    plt.plot(lx, ly, marker=marker_of(name), color=color)
+                elif step == "A line":
+                    plt.plot(lx, ly, marker=DOT, color=color)
+                else:
+                    plt.scatter(lx, ly, marker=marker_of(name), color=color)
         log_axes(plt, self.log_scale, min(values) / scale, max(values) / scale)
         plt.xticks(xs, [str(int(x)) for x in xs])
         plt.xlabel(axis)
@@ -79,8 +88,15 @@ class CompareTimeChart(PlotextPlot):
         return super().render()
 
 
+def marker_of(name: str) -> str:
+    strategy = name.split("@")[0]
+    return KINDS[strategy].marker if strategy in KINDS else "o"
+
+
 def chart_key(label_a: str, label_b: str, strategies: list[str]) -> str:
-    """The chart's key in one line: which line is which run, which glyph which strategy."""
-    runs = "  ".join(f"{RUN_LINES[run][0]} {run} = {label}" for run, label in (("A", label_a), ("B", label_b)))
-    glyphs = "  ".join(f"{KINDS[s].marker if s in KINDS else 'o'} {s}" for s in strategies)
-    return f"{runs}   {glyphs}"
+    """The chart's key: which line is which run, which marker which strategy."""
+    sample = marker_of(strategies[0]) if strategies else "o"
+    dotted = f"{sample}{DOT * 3}{sample}"
+    runs = f"A = {label_a}: dotted {dotted}   B = {label_b}: solid {sample * 5}"
+    glyphs = "  ".join(f"{marker_of(s)} {s}" for s in strategies)
+    return f"{runs}\n{glyphs}"

@@ -34,9 +34,13 @@ from workloads.api import (
     validate,
 )
 
+from .. import keys
+from .focus import FOCUS_MARK, FieldRow, MarkedButton, MarkedSelect, marked
 from .strategy_picker import StrategyPicker
 
 FILE_CHOICE = "__file__"
+FILE_LABEL = "File"
+MORE = "More settings"
 START_DEFAULT = "default"
 
 
@@ -92,13 +96,20 @@ def _choice_value(f: Field, text: str) -> str:
     return START_DEFAULT if f.name == "start_method" and not text else text
 
 
-class SetupForm(VerticalScroll):
+class SetupForm(VerticalScroll, can_focus=False):
     """Keeps `state` (the spec, or the reasons there is none) in step with the fields; posts
     `RunRequested` when the user submits a field or presses Run, and `ProbeWanted` when the
     estimate needs one item of the workload measured."""
 
     class RunRequested(Message):
         pass
+
+    class Validated(Message):
+        """The fields were read again: what the form would run now, or why not."""
+
+        def __init__(self, state: "FormState") -> None:
+            super().__init__()
+            self.state = state
 
     class ProbeWanted(Message):
         def __init__(self, spec: SweepSpec, key: tuple) -> None:
@@ -123,13 +134,14 @@ class SetupForm(VerticalScroll):
         `compose`'s context managers, so that a workload's settings can be mounted later."""
         widget_id = self._widget_id(f)
         if f.kind == "choice":
-            widget = Select([(choice or START_DEFAULT, _choice_value(f, choice)) for choice in f.choices],
-                            value=_choice_value(f, f.default if value is None else value), allow_blank=False,
-                            compact=True, id=widget_id)
+            widget = MarkedSelect([(choice or START_DEFAULT, _choice_value(f, choice)) for choice in f.choices],
+                                  value=_choice_value(f, f.default if value is None else value), allow_blank=False,
+                                  compact=True, id=widget_id)
         else:
-            widget = Input(f.default if value is None else value, id=widget_id, compact=True, select_on_focus=False)
+            # Its text is selected when it gets the focus (as every field's), so typing replaces it.
+            widget = Input(f.default if value is None else value, id=widget_id, compact=True, select_on_focus=True)
         widget.tooltip = f.help
-        return [Horizontal(Label(f.label, classes="label"), widget, classes="field", id=f"{widget_id}-row"),
+        return [FieldRow(f.label, widget, id=f"{widget_id}-row"),
                 Static("", id=f"{widget_id}-error", classes="error")]
 
     @staticmethod
@@ -137,34 +149,32 @@ class SetupForm(VerticalScroll):
         return f"setting-{f.name}" if f.setting is not None else f.name
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="field"):
-            yield Label("Workload", classes="label")
-            yield Select(self._workload_choices(), value="squares", allow_blank=False, compact=True, id="workload")
-        with Horizontal(classes="field", id="workload_path-row"):
-            yield Label("File", classes="label")
-            path_input = Input("", id="workload_path", compact=True, placeholder="path/to/loop.py or module",
-                               suggester=PathSuggester())
-            path_input.tooltip = "a .py file defining kernel(value), or an importable module; → completes the path"
-            yield path_input
+        yield FieldRow("Workload", MarkedSelect(self._workload_choices(), value="squares", allow_blank=False,
+                                                compact=True, id="workload"), id="workload-row")
+        path_input = Input("", id="workload_path", compact=True, placeholder="path/to/loop.py or module",
+                           suggester=PathSuggester(), select_on_focus=True)
+        path_input.tooltip = "a .py file defining kernel(value), or an importable module; → completes the path"
+        yield FieldRow(FILE_LABEL, path_input, id="workload_path-row")
         yield Static("", id="workload-summary")
         yield Static("", id="workload-error", classes="error")
-        yield Label("Strategies", classes="section")
+        yield Label(marked("Strategies", False), classes="section")
         yield StrategyPicker(DEFAULT, id="strategies")
         yield Static("", id="strategies-error", classes="error")
         yield Vertical(id="settings")
         for f in FIELDS[2:]:
             if not f.advanced:
                 yield from self._row(f)
-        with Collapsible(title="More settings", collapsed=True, id="more"):
+        with Collapsible(title=MORE, collapsed=True, id="more"):
             for f in FIELDS[2:]:
                 if f.advanced:
                     yield from self._row(f)
         yield Static("", id="estimate")
         with Horizontal(id="form-buttons"):
-            yield Button("Run ^r", id="run", variant="primary", compact=True)
-            yield Button("Defaults", id="defaults", compact=True)
+            yield MarkedButton(f"Run {keys.key_for('run', short=True)}", id="run", variant="primary", compact=True)
+            yield MarkedButton("Defaults", id="defaults", compact=True)
 
     def on_mount(self) -> None:
+        # The fields take the focus, not the form around them (its scrolling follows the focus).
         self.query_one("#workload_path-row").display = False
         self._sync_settings()
         self.revalidate()
@@ -297,6 +307,7 @@ class SetupForm(VerticalScroll):
                 self.post_message(self.ProbeWanted(result.spec, key))
         self._show(result, memory, profile, refusal)
         self.state = FormState(result.spec, result.errors, refusal, info)
+        self.post_message(self.Validated(self.state))
         return self.state
 
     def _show(self, result: Validation, memory, profile: Profile | None, refusal: str) -> None:
@@ -350,6 +361,21 @@ class SetupForm(VerticalScroll):
             estimate_label.set_class(False, "refused")
         self.query_one("#run", Button).disabled = spec is None or bool(refusal)
 
+    def label_of(self, name: str) -> str:
+        """A field as the form labels it: a workload typed as a path is the File field."""
+        if name == "workload" and self.query_one("#workload", Select).value == FILE_CHOICE:
+            return FILE_LABEL
+        f = api.field_named(name, self.state.workload)
+        return f.label if f is not None else name
+
+    def _field_widget(self, name: str):
+        """The widget a field's problem is fixed in (the path, for a workload given as a file)."""
+        if name == "workload" and self.query_one("#workload", Select).value == FILE_CHOICE:
+            return self.query_one("#workload_path", Input)
+        f = next((f for f in fields_for(self.state.workload) if f.name == name), None)
+        widgets = self.query(f"#{self._widget_id(f)}") if f is not None else None
+        return widgets.first() if widgets else None
+
     def reveal_errors(self) -> None:
         """Open "More settings" when a field with a problem is folded in it, and focus the first
         field with a problem, so the reason the sweep did not start is in front of the user."""
@@ -357,10 +383,28 @@ class SetupForm(VerticalScroll):
         if any(f.advanced for f in fields):
             self.query_one("#more", Collapsible).collapsed = False
         for f in fields:
-            widgets = self.query(f"#{self._widget_id(f)}")
-            if widgets:
-                widgets.first().focus()
+            widget = self._field_widget(f.name)
+            if widget is not None:
+                widget.focus()
                 return
+
+    def focus_first(self) -> None:
+        """The keys to the form's first field (ctrl+b)."""
+        self.query_one("#workload", Select).focus()
+
+    def on_descendant_focus(self, event) -> None:
+        self._mark_more()
+
+    def on_descendant_blur(self, event) -> None:
+        self._mark_more()
+
+    def _mark_more(self) -> None:
+        """"More settings" folds and unfolds on enter: marked like a field while it has the focus."""
+        more = self.query_one("#more", Collapsible)
+        focused = self.screen.focused
+        title = FOCUS_MARK + MORE if focused is not None and focused.parent is more else MORE
+        if more.title != title:
+            more.title = title
 
     # Events --------------------------------------------------------------------------------------
 

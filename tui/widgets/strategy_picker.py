@@ -2,7 +2,8 @@
 
 Each line says its state in plain text, `[x] serial`, `[ ] threads`, or `[-] numpy  n/a` for a
 strategy the chosen workload cannot run (no numpy form), so a monochrome terminal or a screen
-capture shows what is selected. Space or enter toggles the highlighted line.
+capture shows what is selected; while the list has the focus, `►` marks the line the keys are on.
+Space or enter toggles the highlighted line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.widgets.option_list import Option
 from workloads.api import KINDS, NAMES
 
 from .. import keys
+from .focus import marked
 
 
 class StrategyPicker(OptionList):
@@ -34,20 +36,36 @@ class StrategyPicker(OptionList):
         self._unavailable: dict[str, str] = {}
         super().__init__(*[Option(self._prompt(name), id=name) for name in NAMES], id=id, compact=True)
 
-    def _prompt(self, name: str) -> Text:
+    def _prompt(self, name: str, here: bool = False) -> Text:
+        """`[x] serial`; `here`: the keys are on this line (`►[x] serial`)."""
         # Text, not a string: "[x]" would be read as console markup and vanish.
         if name in self._unavailable:
-            return Text(f"[-] {name}  n/a", style="dim")
-        return Text(f"[{'x' if name in self._selected else ' '}] {name}")
+            return Text(marked(f"[-] {name}  n/a", here), style="dim")
+        return Text(marked(f"[{'x' if name in self._selected else ' '}] {name}", here))
 
     @property
     def selected(self) -> tuple[str, ...]:
         """The selected strategies that can run, in the list's order."""
         return tuple(name for name in NAMES if name in self._selected and name not in self._unavailable)
 
-    def _redraw(self) -> None:
+    def _here(self, name: str, focused: bool | None = None) -> bool:
+        focused = self.has_focus if focused is None else focused
+        return focused and self.highlighted is not None and NAMES[self.highlighted] == name
+
+    def _redraw(self, focused: bool | None = None) -> None:
         for name in NAMES:
-            self.replace_option_prompt(name, self._prompt(name))
+            self.replace_option_prompt(name, self._prompt(name, self._here(name, focused)))
+
+    # The focus changes before `has_focus` says so: each handler says which way it went.
+    def on_focus(self) -> None:
+        self._redraw(focused=True)
+
+    def on_blur(self) -> None:
+        self._redraw(focused=False)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._redraw()
 
     def set_selected(self, names) -> None:
         self._selected = {name for name in names if name in KINDS}
@@ -73,7 +91,7 @@ class StrategyPicker(OptionList):
             self.notify(f"{name}: {self._unavailable[name]}", severity="warning", timeout=3)
             return
         self._selected ^= {name}
-        self.replace_option_prompt(name, self._prompt(name))
+        self.replace_option_prompt(name, self._prompt(name, self._here(name)))
         self.post_message(self.Changed(self))
 
     def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

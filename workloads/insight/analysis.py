@@ -39,8 +39,11 @@ from dataclasses import dataclass, field
 
 from ..model import stats
 from ..model.costs import PoolCosts
-from ..model.measurement import Measurement, serial_times, speedup
-from ..model.strategies import KINDS, StrategyKind
+from ..model.decision import MARGIN
+from ..model.decision import interval as rule_interval
+from ..model.measurement import Measurement
+from ..model.strategies import BASELINE, KINDS, StrategyKind
+from .decisions import PointVerdict, RunDecisions, decide_run
 
 # A break-even above this many items is reported as such, never searched item by item.
 SEARCH_ROUNDS = 8
@@ -261,7 +264,7 @@ class Cell:
     winner_s: float
     runner_up: str | None
     lead: stats.Interval | None  # runner-up's time / the winner's, paired by round
-    verdict: str  # stats.classify of the lead: faster, within noise, one sample
+    verdict: str  # the lead decided (`workloads.insight.decisions`): faster, same, undecided
 
     @property
     def point(self) -> Point:
@@ -286,7 +289,12 @@ class Analysis:
     ceiling: float | None
     cpus: int | None
     one_repeat: bool
-    ceiling_note: str = ""  # where the ceiling comes from, or why there is none  # some successful row has a single repeat: no interval, noise cannot be told from signal
+    ceiling_note: str = ""  # where the ceiling comes from, or why there is none
+    decisions: RunDecisions | None = None  # every row's and point's decision
+
+    @property
+    def margin(self) -> float:
+        return self.decisions.margin if self.decisions is not None else MARGIN
 
     @property
     def items(self) -> list[int]:
@@ -440,21 +448,18 @@ def _check(result: SeriesResult, clock: dict[Point, float]) -> tuple[Check | Non
     return Check(tuple((p.items, p.length) for p in fitted), tuple(out)), ""
 
 
-def _cell(point: Point, rows: list[Measurement]) -> Cell | None:
-    ranked = sorted((m for m in rows if m.ok and m.stats is not None), key=lambda m: m.stats.median)
-    if not ranked:
+def _cell(point: Point, rows: list[Measurement], verdict: PointVerdict | None) -> Cell | None:
+    by_series = {m.series: m for m in rows if m.ok and m.stats is not None}
+    if verdict is None or verdict.winner not in by_series:
         return None
-    winner = ranked[0]
-    runner = ranked[1] if len(ranked) > 1 else None
-    lead = stats.ratio(runner.times_s, winner.times_s) if runner is not None else None
-    verdict = stats.classify(lead) if runner is not None else stats.UNKNOWN
-    return Cell(point[0], point[1], winner.series, winner.stats.median, runner.series if runner else None, lead,
-                verdict)
+    return Cell(point[0], point[1], verdict.winner, by_series[verdict.winner].stats.median, verdict.runner_up,
+                verdict.lead, verdict.verdict)
 
 
 def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cpus: int | None = None,
-            gil: bool = True) -> Analysis:
-    """Everything `explain`, the exports and the views say about a run's numbers. `gil`: Python
+            margin: float = MARGIN, gil: bool = True) -> Analysis:
+    """Everything `explain`, the exports and the views say about a run's numbers; its speedups and
+    who wins each point are the run's decisions (`workloads.insight.decisions`). `gil`: Python
     threads took turns (False only for a free-threaded build that ran with the GIL off)."""
     ok = [m for m in measurements if m.ok and m.stats is not None]
     if ceiling is None:
@@ -462,15 +467,15 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
     if cpus is None:
         cpus = next((m.costs.cpus for m in measurements if m.costs and m.costs.cpus), None)
     ceiling_note = next((m.costs.ceiling_note for m in measurements if m.costs and m.costs.ceiling_note), "")
-    baselines = serial_times(measurements)
+    decisions = decide_run(measurements, margin=margin)
     by_point: dict[Point, list[Measurement]] = {}
     for m in ok:
         by_point.setdefault(m.point, []).append(m)
     points = sorted({m.point for m in measurements})
-    cells = {p: c for p in by_point if (c := _cell(p, by_point[p])) is not None}
+    cells = {p: c for p in by_point if (c := _cell(p, by_point[p], decisions.points.get(p))) is not None}
     speedups = {}
     for m in ok:
-        interval = speedup(m, baselines)
+        interval = decisions.row(m).interval
         if interval is not None:
             speedups[(m.series, m.point)] = interval
     measured_names = {m.strategy for m in ok}
@@ -489,7 +494,7 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
                 result.failed.append((m.items, m.length, m.status, m.error))
             continue
         twin = next((t for t in by_point.get(m.point, []) if t.strategy == result.twin), None)
-        twin_speedup = stats.ratio(twin.times_s, m.times_s) if twin is not None else None
+        twin_speedup = _twin_speedup(twin, m, speedups)
         params = params_from_costs(m.costs, items=m.items, chunksize=m.chunksize, ceiling=ceiling, cpus=cpus,
                                    kind=kind, workers=m.workers or 1, gil=gil)
         split = _split(params, m.items, m.stats.median, m.costs) if params is not None else None
@@ -509,4 +514,19 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
                                                   break_even_work(params, largest))
         result.check, result.check_note = _check(result, clock)
     one_repeat = any(m.repeats == 1 for m in ok)
-    return Analysis(points, list(measurements), series, cells, speedups, ceiling, cpus, one_repeat, ceiling_note)
+    return Analysis(points, list(measurements), series, cells, speedups, ceiling, cpus, one_repeat, ceiling_note,
+                    decisions)
+
+
+def _twin_speedup(twin: Measurement | None, m: Measurement, speedups) -> stats.Interval | None:
+    """A pool against the in-process strategy doing the same work: the run's decision where that
+    is serial, else the same kind of interval on their paired rounds."""
+    if twin is None:
+        return None
+    if twin.strategy == BASELINE:
+        return speedups.get((m.series, m.point))
+    ratios = [math.log(t / s) for t, s in zip(twin.times_s, m.times_s)]
+    found = rule_interval(ratios)
+    if found is None and ratios:
+        found = stats.Interval(math.exp(sum(ratios) / len(ratios)), math.nan, math.nan, stats.CONFIDENCE, len(ratios))
+    return found

@@ -1,11 +1,13 @@
 """Two runs side by side: did it change? (`parbench compare`, and the app's history).
 
 Each row is one measured variant (strategy, with its workers in a worker sweep) at one sweep point
-(items, length). For a row measured in both runs: the two medians, the ratio B/A of the times with
-its interval, and a mark from the one rule in `stats.classify`. The repeats of two runs are
-independent samples, so the ratio is `stats.unpaired_ratio`: the ratio of the geometric means of
-the repeat times, with a Welch t interval on the difference of their mean logs. A ratio under 1 is
-B faster. Rows measured in one run only are kept and marked as such.
+(items, length). For a row measured in both runs: each run's time (the geometric mean of its
+rounds), the ratio B/A of those times with its interval, and a mark. Two runs measured apart are
+not paired round by round, and this machine's speed can differ between them for a whole run, so
+the interval counts that too (`workloads.insight.between_runs`): two runs of the same code read
+*the same* or *within noise*, and a row whose rounds alone would claim a change says that the runs
+cannot support it. Rows measured in one run only are kept and marked as such. A ratio under 1 is B
+faster.
 
 The header of a comparison is what differs between the two runs: the spec's fields and workload
 settings, the machine (CPU, cores, memory), the interpreter as it ran (version, free-threaded build
@@ -15,23 +17,32 @@ version. Nothing here reads a store or a file: callers hand in `Run`s.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import statistics
 from dataclasses import dataclass, field
 
 from ..model import stats
+from ..model.decision import ARM_SUFFIX, UNDECIDED
 from ..model.machine import Machine
 from ..model.measurement import Measurement, worker_sweep
 from ..model.run import Run, fingerprint
+from ..model.spec import vs_spec
 from ..model.stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
 from ..model.strategies import KINDS
+from .between_runs import RowComparison, RunRow, compare_row
+from .decisions import decide_run
 
 MIN_CHANGE = 0.05  # a change under 5 % is "same", however significant
 ONLY_A = "only in A"
 ONLY_B = "only in B"
 # Every mark a row can get, best first for a reader scanning for trouble last.
-MARKS = (FASTER, SAME, WITHIN_NOISE, UNKNOWN, SLOWER, ONLY_A, ONLY_B)
-TEST = ("ratio of the geometric means of the repeat times (B over A), "
-        "with a 95% Welch t interval on the logs of the two runs' repeats")
+MARKS = (FASTER, SAME, WITHIN_NOISE, UNDECIDED, UNKNOWN, SLOWER, ONLY_A, ONLY_B)
+INTERLEAVED = ("ratio of B's and A's geometric mean times, measured interleaved in one sweep and paired by round, "
+               "with a 95% interval that holds however the rounds stopped")
+TEST = ("ratio of the two runs' geometric mean times (B over A; each round's time at the machine's typical pace "
+        "when both runs recorded it), with a 95% interval that counts how much this machine's speed varies "
+        "between runs, not only within one")
 
 # What the machine dict records, as a reader names it; in this order in a header.
 MACHINE_FIELDS = (
@@ -69,6 +80,21 @@ class Row:
     b: Measurement | None
     ratio: Interval | None  # time B / time A; None unless both measured it
     mark: str
+    found: RowComparison | None = None  # how the ratio was reached (between_runs), when both measured it
+
+    @property
+    def time_a(self) -> float | None:
+        """A's time as the ratio is of it: the geometric mean of its rounds (each at the machine's
+        typical pace, when the runs recorded it)."""
+        return self.found.a_s if self.found is not None else self.median_a
+
+    @property
+    def time_b(self) -> float | None:
+        return self.found.b_s if self.found is not None else self.median_b
+
+    @property
+    def note(self) -> str:
+        return self.found.note if self.found is not None else ""
 
     @property
     def median_a(self) -> float | None:
@@ -111,6 +137,7 @@ class Comparison:
     confidence: float = stats.CONFIDENCE
     by_workers: bool = False  # rows matched with their worker counts (a worker sweep on either side)
     counts: dict = field(default_factory=dict)  # mark -> rows
+    test: str = TEST  # how the ratio and its interval were worked out
 
     @property
     def common(self) -> list[Row]:
@@ -119,8 +146,7 @@ class Comparison:
     def slower_than(self, share: float) -> list[Row]:
         """Rows significantly slower in B by more than `share` (0.10 for 10 %): `classify` with that
         minimum effect, so one rule decides both the marks and a CI's failure."""
-        return [row for row in self.common
-                if stats.classify(row.ratio, min_change=share, higher_is=SLOWER) == SLOWER]
+        return [row for row in self.common if row.has_interval and row.ratio.low > 1.0 + share]
 
     def failed_in_b(self) -> list[Row]:
         """Rows A measured that B could not (failed, timed out): no ratio, but a reader must see them."""
@@ -131,7 +157,7 @@ def _variant_key(m: Measurement, by_workers: bool) -> tuple:
     return (m.items, m.length, m.strategy, m.workers if by_workers else None)
 
 
-def _mark(a: Measurement | None, b: Measurement | None, ratio: Interval | None, min_change: float) -> str:
+def _mark(a: Measurement | None, b: Measurement | None, found: RowComparison | None) -> str:
     if b is None:
         return ONLY_A
     if a is None:
@@ -139,7 +165,7 @@ def _mark(a: Measurement | None, b: Measurement | None, ratio: Interval | None, 
     if not a.ok or not b.ok:
         which = [f"{m.status} in {side}" for side, m in (("A", a), ("B", b)) if not m.ok]
         return ", ".join(which)
-    return stats.classify(ratio, min_change=min_change, higher_is=SLOWER)
+    return found.mark if found is not None else UNKNOWN
 
 
 def _by_workers(a: Run, b: Run) -> bool:
@@ -168,12 +194,13 @@ def compare_rows(a: Run, b: Run, *, min_change: float = MIN_CHANGE, by_workers: 
     rows = []
     for key in order:
         ma, mb = in_a.get(key), in_b.get(key)
-        ratio = None
+        found = None
         if ma is not None and mb is not None and ma.ok and mb.ok:
-            ratio = stats.unpaired_ratio(mb.times_s, ma.times_s)
+            found = compare_row(RunRow(ma.times_s, ma.pace_s, ma.cpu_share), RunRow(mb.times_s, mb.pace_s, mb.cpu_share),
+                                margin=min_change)
         items, length, strategy, _ = key
         rows.append(Row(strategy, items, length, ma.workers if ma else None, mb.workers if mb else None,
-                        ma, mb, ratio, _mark(ma, mb, ratio, min_change)))
+                        ma, mb, found.ratio if found else None, _mark(ma, mb, found), found))
     return rows
 
 
@@ -196,12 +223,19 @@ def show_memory(value) -> str:
     return f"{value / 2**30:.1f} GiB"
 
 
+def _same_value(name: str, a, b) -> bool:
+    """Strategies are a set: listed in another order they are no difference."""
+    if name == "strategies" and isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return set(a) == set(b)
+    return a == b
+
+
 def differences(a: Run, b: Run) -> list[Difference]:
     """What differs between two runs, beyond the numbers: spec, workload settings, machine, status."""
     found: list[Difference] = []
     spec_a, spec_b = a.spec.to_dict(), b.spec.to_dict()
     for name in dict.fromkeys([*spec_a, *spec_b]):  # a blank --input is left out of one of them
-        if name in _SPEC_SHOWN_ELSEWHERE or spec_a.get(name) == spec_b.get(name):
+        if name in _SPEC_SHOWN_ELSEWHERE or _same_value(name, spec_a.get(name), spec_b.get(name)):
             continue
         found.append(Difference("spec", name.replace("_", "-"), show_value(spec_a.get(name)),
                                 show_value(spec_b.get(name))))
@@ -296,6 +330,47 @@ def compare(a: Run, b: Run, *, label_a: str | None = None, label_b: str | None =
         counts[row.mark] = counts.get(row.mark, 0) + 1
     return Comparison(a, b, label_a, label_b, tuple(rows), tuple(found), tuple(warnings), min_change,
                       same, by_workers=by_workers, counts=counts)
+
+
+def compare_arms(run: Run, *, label_b: str | None = None) -> Comparison | None:
+    """A run of --vs OPTION=VALUE as a comparison: B's rows against A's, measured interleaved and
+    paired by round, each decided as the run's own comparisons are (`workloads.insight.decisions`);
+    None for a run without B."""
+    b_rows = [m for m in run.measurements if m.arm]
+    if not b_rows:
+        return None
+    a_rows = [m for m in run.measurements if not m.arm]
+    decided = decide_run(run.measurements, margin=run.spec.margin)
+    in_a = {(m.series, m.point): m for m in a_rows}
+    rows = []
+    for mb in b_rows:
+        series = mb.series[:-len(ARM_SUFFIX)]
+        ma = in_a.get((series, mb.point))
+        found = None
+        mark = ONLY_B if ma is None else _mark(ma, mb, None)
+        comparison = decided.versus.get((series, mb.point))
+        if ma is not None and ma.ok and mb.ok:
+            pairs = list(zip(ma.times_s, mb.times_s))
+            a_s = math.exp(statistics.fmean(math.log(a) for a, _ in pairs))
+            b_s = math.exp(statistics.fmean(math.log(b) for _, b in pairs))
+            speed = comparison.interval if comparison is not None else None
+            ratio = (Interval(1.0 / speed.estimate, 1.0 / speed.high, 1.0 / speed.low, speed.confidence, speed.n,
+                              speed.sd, speed.df) if speed is not None and speed.has_bounds
+                     else Interval(b_s / a_s, math.nan, math.nan, stats.CONFIDENCE, len(pairs)))
+            mark = comparison.verdict if comparison is not None else UNDECIDED
+            found = RowComparison(ratio, None, mark, a_s, b_s, False)
+        rows.append(Row(mb.strategy, mb.items, mb.length, ma.workers if ma else None, mb.workers, ma, mb,
+                        found.ratio if found else None, mark, found))
+    a = Run(run.id, dataclasses.replace(run.spec, vs=None), run.status, run.started_at, run.finished_at, run.error,
+            run.machine, a_rows, run.imported)
+    b = Run(run.id, vs_spec(run.spec), run.status, run.started_at, run.finished_at, run.error, run.machine, b_rows,
+            run.imported)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.mark] = counts.get(row.mark, 0) + 1
+    label = label_b or f"B ({run.spec.vs})"
+    return Comparison(a, b, "A", label, tuple(rows), tuple(differences(a, b)), (), run.spec.margin, False,
+                      by_workers=True, counts=counts, test=INTERLEAVED)
 
 
 def summary(comparison: Comparison) -> str:

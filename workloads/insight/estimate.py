@@ -22,6 +22,9 @@ from ..model.strategies import KINDS, ItemCosts
 
 # Share of available memory a sweep may plan to use: the rest is the user's, and the estimate is rough.
 SAFE_SHARE = 0.6
+# Share of available memory the inputs of points awaiting further rounds may hold; beyond it a
+# point's inputs are rebuilt from the seed when it gets its next round.
+KEPT_INPUTS_SHARE = 0.2
 # Fragmentation and the allocator's own overhead on top of the objects themselves.
 ALLOCATOR_SLACK = 1.15
 # Starting the measuring process and probing the workload.
@@ -148,9 +151,12 @@ def duration_seconds(spec: SweepSpec, profile: Profile, cpus: int | None = None)
 
 
 def describe_duration(spec: SweepSpec, profile: Profile, cpus: int | None = None) -> str:
+    """What the form says a sweep takes: the whole picture's time first, then what deciding may add."""
     low, high = duration_range(spec, profile, cpus)
     if high <= low * 1.2:
         return format_duration(low)
-    limit = f"the {format_duration(spec.budget).removeprefix('about ')} budget" if spec.budget else \
-        format_duration(high).removeprefix("about ")
-    return f"{format_duration(low)}, up to {limit} if noisy"
+    if spec.budget:
+        return f"{format_duration(low)} for every point, up to the {format_duration(spec.budget).removeprefix('about ')} budget"
+    if spec.deciding:
+        return f"{format_duration(low)} for every point, longer where a comparison is close to call"
+    return f"{format_duration(low)}, up to {format_duration(high).removeprefix('about ')} if noisy"

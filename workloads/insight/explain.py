@@ -11,12 +11,27 @@ from __future__ import annotations
 
 import math
 
+from ..model import decision as rule
 from ..model import stats
 from ..model.machine import Machine
-from ..model.measurement import Measurement
+from ..model.measurement import (
+    STOP_BUDGET,
+    STOP_CANCELLED,
+    STOP_MAX_ROUNDS,
+    STOP_OPEN,
+    STOP_TOO_CLOSE,
+    Measurement,
+)
 from ..model.numbers import format_bytes, format_interval, format_ratio, format_seconds
 from ..model.strategies import BASELINE, KINDS
-from .analysis import Analysis, PointResult, SeriesResult, analyse, saturated_share
+from .analysis import (
+    Analysis,
+    BreakEven,
+    PointResult,
+    SeriesResult,
+    analyse,
+    saturated_share,
+)
 
 # A pool's start is worth naming when it is at least this share of the call.
 START_SHARE = 0.2
@@ -34,13 +49,15 @@ def _at(point: tuple[int, int]) -> str:
 
 
 def _ratio(interval: stats.Interval | None) -> str:
-    """`1.06× (95% 0.97–1.15)`, or the figure alone without an interval."""
+    """`1.06× (95% 0.97–1.15, undecided)`, or the figure alone without an interval: the word is the
+    decision the interval makes (the same rule as every table's)."""
     if interval is None:
         return "—"
     text = format_ratio(interval.estimate)
-    if interval.n >= 2 and not math.isnan(interval.low):
-        noise = ", within noise" if stats.classify(interval) == stats.WITHIN_NOISE else ""
-        text += f" (95% {format_interval(interval.low, interval.high)}{noise})"
+    if interval.has_bounds:
+        word = rule.decide(interval)
+        qualifier = f", {word}" if word in (rule.UNDECIDED, rule.SAME) else ""
+        text += f" (95% {format_interval(interval.low, interval.high)}{qualifier})"
     return text
 
 
@@ -81,7 +98,7 @@ def _pool_words(result: SeriesResult, costs: dict) -> str:
 
 def _faster_than_loop(a: Analysis, series: str, point) -> bool:
     interval = a.speedups.get((series, point))
-    return interval is not None and interval.estimate > 1.0 and stats.classify(interval) != stats.WITHIN_NOISE
+    return interval is not None and rule.decide(interval, a.margin) == rule.FASTER
 
 
 def _flip_point(a: Analysis, best: str):
@@ -115,14 +132,20 @@ def _best_python_pool(a: Analysis, point) -> SeriesResult | None:
     return max(winners or shipping or candidates, key=estimate)
 
 
-def _why_never(params, result: SeriesResult) -> str:
+def _why_never(be: BreakEven, result: SeriesResult) -> str:
+    """Why the model says a pool never pays: from its fit over the points at one length (which is
+    what decided it), named as such, so that it is never read as the one point's measured figures."""
+    params = be.params
+    fitted = sum(1 for p in result.points if p.length == be.length and p.params is not None)
+    source = f"fitted to its {fitted} points, " if fitted > 1 else ""
     saves = params.work_s * (1 - saturated_share(params))
     if saves <= 0:
         if params.gil:
             return "the kernel keeps the CPU, and threads take turns on the GIL"
-        return "its workers save nothing on an item"
+        return f"{source}its workers save nothing on an item"
     what = "shipping an item" if result.kind.ships else "a task"
-    return f"{what} costs {format_seconds(params.ship_s)}, more than the {format_seconds(saves)} its workers save on it"
+    return (f"{source}{what} costs {format_seconds(params.ship_s)}, more than the {format_seconds(saves)} its "
+            "workers save on it")
 
 
 def _never_pays(result: SeriesResult, length: int) -> bool:
@@ -144,14 +167,19 @@ def verdict(a: Analysis) -> str:
     wins = [p for p, c in a.cells.items() if c.winner == best]
     everywhere = len(wins) == len(a.cells)
     same_strategy = cell.runner_up is not None and best.partition("@")[0] == cell.runner_up.partition("@")[0]
-    if cell.verdict == stats.WITHIN_NOISE and same_strategy and serial_ran and best.partition("@")[0] != BASELINE:
+    close = cell.verdict in (rule.SAME, rule.UNDECIDED) and cell.runner_up is not None
+    apart = "the same" if cell.verdict == rule.SAME else "not told apart"
+    if close and same_strategy and serial_ran and best.partition("@")[0] != BASELINE:
         counts = " or ".join(sorted({best.partition("@")[2], cell.runner_up.partition("@")[2]}, key=int))
         first = (f"Use {best.partition('@')[0]}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
-                 f"{_at(largest)}, the largest point; {counts} workers are within noise of each other there (lead "
+                 f"{_at(largest)}, the largest point; {counts} workers are {apart} there (lead "
                  f"{_ratio(cell.lead)})")
-    elif cell.verdict == stats.WITHIN_NOISE and cell.runner_up:
-        first = (f"{_series_words(best)} and {_series_words(cell.runner_up)} are within noise of each other at the "
-                 f"largest point, {_at(largest)} (lead {_ratio(cell.lead)}): either will do there")
+    elif close and cell.verdict == rule.SAME:
+        first = (f"{_series_words(best)} and {_series_words(cell.runner_up)} are the same at the largest point, "
+                 f"{_at(largest)}, within ±{a.margin:.0%} (lead {_ratio(cell.lead)}): either will do there")
+    elif close:
+        first = (f"{_series_words(best)} leads {_series_words(cell.runner_up)} at the largest point, {_at(largest)}, "
+                 f"by {_ratio(cell.lead)}, but not by enough to decide it: they are not told apart there")
     elif best == BASELINE:
         first = ("Leave it serial: no strategy beat the plain loop at any point of this sweep" if everywhere else
                  f"Leave it serial at the largest point, {_at(largest)}: the plain loop is fastest there "
@@ -169,8 +197,41 @@ def verdict(a: Analysis) -> str:
         runner = f", {_ratio(cell.lead)} ahead of {_series_words(cell.runner_up)}" if cell.runner_up else ""
         first = f"Fastest at the largest point, {_at(largest)}: {_series_words(best)}{runner} (serial did not run)"
     second = _where_it_flips(a, best, largest)
-    text = caveat + first + "."
-    return text + (" " + second + "." if second else "")
+    text = _provisional(a) + caveat + first + "."
+    text += (" " + second + "." if second else "")
+    return text + _unfinished(a)
+
+
+def _provisional(a: Analysis) -> str:
+    """While a sweep still decides: how many points are still open."""
+    open_points = {m.point for m in a.measurements if m.ok and m.stop == STOP_OPEN}
+    if not open_points:
+        return ""
+    undecided = [p for p in a.cells if a.cells[p].verdict == rule.UNDECIDED or p in set(a.decisions.undecided_points)]
+    return (f"Provisional ({len(set(undecided))} of {len(a.cells)} points still undecided, rounds are being "
+            "added): ")
+
+
+def _unfinished(a: Analysis) -> str:
+    """What the run could not decide, and why it stopped there (the budget, the most rounds, too
+    close to call, a cancel)."""
+    if a.decisions is None:
+        return ""
+    stops: dict[str, list] = {}
+    for m in a.measurements:
+        if m.ok and m.stop in (STOP_BUDGET, STOP_MAX_ROUNDS, STOP_TOO_CLOSE, STOP_CANCELLED) \
+                and a.decisions.row(m).verdict == rule.UNDECIDED:
+            stops.setdefault(m.stop, []).append(m)
+    if not stops:
+        return ""
+    why = {STOP_BUDGET: "the budget ran out", STOP_MAX_ROUNDS: "the most rounds were spent",
+           STOP_TOO_CLOSE: f"they are too close to ±{a.margin:.0%} to decide within the most rounds",
+           STOP_CANCELLED: "the run was cancelled"}
+    parts = []
+    for stop, rows in stops.items():
+        names = ", ".join(f"{m.series} at {_at(m.point)}" for m in rows[:3]) + (" …" if len(rows) > 3 else "")
+        parts.append(f"{len(rows)} undecided because {why[stop]} ({names})")
+    return " Not decided: " + "; ".join(parts) + "."
 
 
 def _where_it_flips(a: Analysis, best: str, largest) -> str:
@@ -208,7 +269,7 @@ def _where_it_flips(a: Analysis, best: str, largest) -> str:
                 parts.append(text)
             elif be is not None and be.items is None:
                 parts.append(f"if the loop cannot be vectorised, leave it serial: {name} never pays here "
-                             f"({_why_never(be.params, pool)})")
+                             f"({_why_never(be, pool)})")
             else:
                 text = (f"if the loop cannot be vectorised, leave it serial here: no pool beat it at {_at(largest)} "
                         f"(best: {name}, {_ratio(at.speedup)})")
@@ -296,12 +357,12 @@ def _pool_paragraph(a: Analysis, result: SeriesResult) -> str:
             f"{format_seconds(split.ship_out_s)}, work {format_seconds(split.work_s)}, shipping back "
             f"{format_seconds(split.ship_back_s)}, {waiting}.")
     if result.kind.ships:
-        text += (f" Per item, shipping costs {format_seconds(params.ship_s)} both ways "
+        text += (f" Per item at this point, shipping costs {format_seconds(params.ship_s)} both ways "
                  f"({format_bytes(costs.input_bytes or 0)} out, {format_bytes(costs.result_bytes or 0)} back) "
                  f"against {format_seconds(params.work_s)} of work.")
     else:
-        text += (f" Per item, a task costs {format_seconds(params.ship_s)} against {format_seconds(params.work_s)} "
-                 f"of work.")
+        text += (f" Per item at this point, a task costs {format_seconds(params.ship_s)} against "
+                 f"{format_seconds(params.work_s)} of work.")
     text += " " + _pool_advice(a, result, at)
     return text.strip()
 
@@ -313,7 +374,7 @@ def _pool_advice(a: Analysis, result: SeriesResult, at: PointResult) -> str:
     sentences = []
     if result.kind.ships or params.cpu_share >= WAITING_SHARE:
         if be is not None and be.items is None:
-            sentences.append(f"It cannot beat {twin} at any item count: {_why_never(params, result)}")
+            sentences.append(f"It cannot beat {twin} at any item count: {_why_never(be, result)}")
         elif be is not None:
             measured = next((p for p in sorted(result.points, key=lambda p: p.items)
                              if p.length == at.length and p.twin_speedup is not None

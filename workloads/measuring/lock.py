@@ -17,6 +17,9 @@ import os
 import time
 from pathlib import Path
 
+from ..model.events import REFUSED_LOCK, LockWait, Refused
+from ..model.spec import LOCK_IGNORE, LOCK_NO_WAIT, SweepOptions
+
 LOCK_ENV = "PARBENCH_LOCK"
 POLL_S = 0.25
 
@@ -129,3 +132,35 @@ class MachineLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+class WaitCancelled(Exception):
+    """The sweep was cancelled while it waited for the machine."""
+
+
+# How often a waiting sweep says it still waits.
+REPORT_S = 1.0
+
+
+def wait_for_lock(lock: MachineLock, options: SweepOptions, emit, should_stop, expected_s: float) -> bool | None:
+    """Take the machine lock: True when held, False when measuring without it (--ignore-lock and
+    another sweep holds it), None when refused (--no-wait: `Refused` is emitted). While another
+    sweep holds it, says who every `REPORT_S`; raises `WaitCancelled` if stopped while waiting."""
+    if lock.try_acquire(expected_s):
+        return True
+    if options.lock == LOCK_IGNORE:
+        return False
+    if options.lock == LOCK_NO_WAIT:
+        emit(Refused(REFUSED_LOCK, f"{lock.holder()} is measuring on this machine (--no-wait)"))
+        return None
+    began = time.monotonic()
+    reported = -REPORT_S
+    while not lock.try_acquire(expected_s):
+        waited = time.monotonic() - began
+        if waited - reported >= REPORT_S:
+            emit(LockWait(lock.holder(), waited))
+            reported = waited
+        if should_stop():
+            raise WaitCancelled
+        time.sleep(POLL_S)
+    return True

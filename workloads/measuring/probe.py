@@ -15,11 +15,17 @@ import signal
 import threading
 import time
 import tracemalloc
+from typing import Callable
 
+from ..insight import estimate
+from ..model import workload as workloads
+from ..model.events import REFUSED_MEMORY, REFUSED_WORKLOAD, Event, Probed, Refused
 from ..model.profile import FormProfile, Linear, Profile
-from ..model.strategies import default_start_method
+from ..model.spec import SweepOptions, SweepSpec
+from ..model.strategies import KINDS, default_start_method
 from ..model.workload import WorkloadError
-from .loader import LoadedWorkload, describe_exception
+from . import machine
+from .loader import LoadedWorkload, describe_exception, input_data
 
 # The small length every probe starts at: cheap to build whatever the sweep's lengths are.
 SMALL_LENGTH = 1000
@@ -203,3 +209,47 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
             ship_s=fit(form, "ship_s"), cpu_share=cpu_share)
     build_peak = Linear.fit([(length, peak) for length, (_, peak) in measured.items()])
     return Profile(profiles, build_peak, tuple(sorted(measured)), default_start_method())
+
+
+# Before a sweep ------------------------------------------------------------------------------------
+
+
+def load_workload(spec: SweepSpec) -> LoadedWorkload:
+    try:
+        ref = workloads.resolve(spec.workload, spec.python)
+        info = workloads.describe(ref)
+    except (workloads.SpecError, WorkloadError) as exc:
+        raise WorkloadError(getattr(exc, "reason", None) or str(exc)) from None
+    settings = {s.name: spec.settings.get(s.name, s.default) for s in info.settings}
+    data = input_data(spec.input)  # the user's own items (--input), checked against the sweep's points
+    if data is not None:
+        data.check(spec.items, spec.length)
+    return LoadedWorkload(ref, settings, data)
+
+
+def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
+                   options: SweepOptions = SweepOptions()) -> tuple[LoadedWorkload, Profile | None] | None:
+    """Load the workload and measure one item of it: emits `Probed` (the sweep fits) and returns
+    both, or emits `Refused` (a workload that cannot run, a sweep too big) and returns None."""
+    try:
+        workload = load_workload(spec)
+        forms = tuple(f for f in workload.forms if any(KINDS[name].form == f for name in spec.strategies))
+        if not forms:
+            return workload, None
+        ships = any(KINDS[name].ships for name in spec.strategies)
+        available = options.available_bytes or estimate.available_memory()
+        if options.profile is not None:
+            measured = Profile.from_dict(options.profile)
+        else:
+            measured = profile(workload, spec.length, spec.seed, forms, ships=ships, max_items=max(spec.items),
+                               available_bytes=int(available * estimate.SAFE_SHARE), timeout=spec.point_timeout)
+    except WorkloadError as exc:
+        emit(Refused(REFUSED_WORKLOAD, str(exc)))
+        return None
+    memory = estimate.memory(spec, measured, available)
+    if not memory.fits:
+        emit(Refused(REFUSED_MEMORY, memory.refusal()))
+        return None
+    emit(Probed(measured.to_dict(), memory.peak_bytes, available,
+                estimate.duration_seconds(spec, measured, machine.usable_cpus())))
+    return workload, measured

@@ -61,8 +61,11 @@ PARENT_POLL_S = 0.25
 def _serve(conn: Connection) -> None:
     """Run the sweeps the caller sends, one at a time, until it says quit or goes away."""
     try:
+        from ..model.spec import SweepOptions
         from .allocator import release_memory
-        from .sweep import SweepOptions, describe_error, probe_workload, run_sweep
+        from .check import describe_error
+        from .probe import probe_workload
+        from .sweep import run_sweep
     except Exception as exc:
         # The engine cannot run under this interpreter (a numpy of the user's that fails to
         # import): a refusal the caller can show, rather than a process that died.
@@ -94,7 +97,7 @@ def _serve(conn: Connection) -> None:
                 if probe_workload(spec, emit, SweepOptions(**options_dict)) is not None:
                     emit(RunFinished(COMPLETED))
             else:
-                run_sweep(spec, emit, should_stop, start_index=start_index, options=SweepOptions(**options_dict))
+                run_sweep(spec, emit, should_stop, options=SweepOptions(**options_dict))
         except (BrokenPipeError, EOFError, ConnectionResetError):
             raise
         except BaseException as exc:  # report anything, so the caller can store the run as failed
@@ -186,7 +189,18 @@ class SweepProcess:
         self._begun = True
         self.exits_after = then_exit or not _is_builtin(spec)
         self._workload = "" if _is_builtin(spec) else os.path.basename(spec.workload)
-        self._send([PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit])
+        try:
+            self._send([PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit])
+        except OSError:
+            # A process that could not start the engine says why before it exits: `events` reads that.
+            if not self._said_something():
+                raise
+
+    def _said_something(self) -> bool:
+        try:
+            return self._conn.poll(1.0)
+        except OSError:
+            return False
 
     def serves(self, spec: SweepSpec) -> bool:
         """Whether this process runs under the interpreter `spec` asks for."""

@@ -1,267 +1,150 @@
-"""The sweep runner: measures every strategy at every point, interleaved, and streams events.
+"""The sweep: every strategy at every point, the whole picture first, then rounds where the
+answer is still open; what the measuring process runs.
 
-This is what the measuring process runs. Before the first point it loads the workload and measures
-one item of it (`workloads.probe`: the memory guard and the estimate), then takes the machine lock
-(`workloads.lock`). At each point, round k of every strategy runs before round k+1 of any (warm-up
-rounds first), so that a change in the machine's speed hits every strategy alike. With a fixed
-`--repeat` a point runs exactly that many rounds; otherwise rounds are added until every strategy's
-interval is within the asked precision (at least 3, at most `MAX_ROUNDS`, within the sweep's budget).
+Before the first point: the workload is loaded and one item of it measured (`probe`: the memory
+guard and the estimate), the machine lock taken (`lock`), and the machine's parallel ceiling known
+(`ceiling`) when the pools' costs will be taken apart.
 
-Only the strategy call and the release of its output sit inside the timed region (calls shorter
-than the spec's min-time back to back, timed per call): building inputs, checking outputs and
-sending events happen outside it.
+1. The first pass: every point at its fewest rounds (`workloads.measuring.point`), so the table,
+   the charts and a provisional verdict exist early and stopping at any moment leaves a complete
+   table.
+2. Deciding: every strategy against serial and the winner against the runner-up, as faster,
+   slower, the same (within ±margin) or undecided (`workloads.model.decision`: an interval that
+   stays true however the sweep stops). Each further round goes to the open point that learns most
+   per second (`planner`), until every point is decided, too close to decide within the most
+   rounds, at the most rounds, or the budget is spent. With `--precision` the rounds go on until
+   every interval is that narrow; with `--repeat N` every point gets exactly N rounds.
+3. The pools' costs, taken apart for the Why (`costs`), where the model needs them.
+4. Every row again, final, with why its point stopped.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import math
-import signal
-import threading
 import time
-from array import array
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
 from ..insight import estimate
-from ..model import stats
-from ..model import workload as workloads
 from ..model.costs import PoolCosts
-from ..model.errors import PoolBroken, RunAborted
+from ..model.decision import FIRST_LOOK, PointDecision, SweepLooks
+from ..model.errors import RunAborted
 from ..model.events import (
     CANCELLED,
     COMPLETED,
+    COSTS,
+    DECIDING,
+    DONE,
     FAILED,
-    REFUSED_LOCK,
-    REFUSED_MEMORY,
+    FIRST_PASS,
+    REFUSED_BUDGET,
     REFUSED_WORKLOAD,
     CallStarted,
     CeilingMeasured,
     Event,
-    LockWait,
-    MeasurementDone,
+    Outlook,
     PointStarted,
-    Probed,
     Refused,
     RunFinished,
     RunStarted,
 )
 from ..model.measurement import (
-    FAILED as MEASUREMENT_FAILED,
-)
-from ..model.measurement import (
-    NOT_APPLICABLE,
-    OK,
     STOP_BUDGET,
+    STOP_CANCELLED,
+    STOP_DECIDED,
     STOP_FIXED,
     STOP_MAX_ROUNDS,
     STOP_PRECISION,
-    TIMED_OUT,
-    Measurement,
+    STOP_TOO_CLOSE,
 )
+from ..model.numbers import format_duration
 from ..model.profile import Profile
-from ..model.spec import LOCK_IGNORE, LOCK_NO_WAIT, SweepOptions, SweepSpec
-from ..model.strategies import BASELINE, KINDS, StrategyKind, default_start_method
+from ..model.spec import VS_ARM, SweepOptions, SweepSpec, vs_spec
+from ..model.strategies import BASELINE, KINDS, default_start_method
 from ..model.workload import WorkloadError
 from . import ceiling as machine_ceiling
-from . import costs as pool_costs
-from . import machine
-from .loader import LoadedWorkload, Reference, describe_exception, input_data
-from .lock import POLL_S, MachineLock
-from .probe import profile
-from .runners import Runner, RunnerConfig, make_runner
+from . import machine, planner
+from .loader import LoadedWorkload
+from .lock import MachineLock, WaitCancelled, wait_for_lock
+from .point import Arm, Cancelled, Context, Point, Variant
+from .probe import load_workload, probe_workload
+from .runners import RunnerConfig, make_runner
 
-# A bound on a calibration gone wrong (a call timed at ~0 s): never loop forever.
-MAX_LOOPS = 1_000_000
-# How often a waiting sweep says it still waits.
-LOCK_REPORT_S = 1.0
-
+# Roughly what taking one pool's costs apart at a point costs (two cold pool starts and a few
+# round trips): reserved from a budget for the costs the Why needs.
+COSTS_S_PER_SERIES = 0.5
 
 
-class Cancelled(Exception):
-    pass
+class Progress:
+    """The one counter of calls behind the progress bar: done, and the total as now expected (the
+    first pass's calls, then what deciding the open points is expected to take)."""
+
+    def __init__(self, total: int) -> None:
+        self.done = 0
+        self.total = max(1, total)
+
+    def call(self, emit: Callable[[Event], None], event: CallStarted) -> None:
+        self.total = max(self.total, self.done + 1)
+        emit(replace(event, calls_done=self.done, calls_total=self.total))
+        self.done += 1
+
+    def done_event(self, emit: Callable[[Event], None], make: Callable[[int, int], Event]) -> None:
+        emit(make(self.done, max(self.total, self.done)))
+
+    def expect(self, more_calls: int) -> None:
+        """From now on, `more_calls` more are expected."""
+        self.total = self.done + max(0, more_calls)
+
+    def finish(self) -> None:
+        self.total = self.done
 
 
-class PointTimeout(Exception):
-    """Raised in the measuring process's main thread when a point's time budget runs out."""
+def first_pass_calls(spec: SweepSpec, variants: int) -> int:
+    """Calls of the first pass, warm-ups included: the progress bar's first 100 %."""
+    return len(spec.points()) * variants * (spec.warmup + spec.min_rounds)
 
 
-class _Deadline:
-    """Interrupts the call in flight when the point's time runs out.
-
-    SIGALRM's handler runs in the main thread between bytecodes and interrupts a sleep or a lock
-    wait, so it stops a Python loop, a sleeping kernel, or a wait on a pool; for a pool it kills
-    the workers first, since the pool would otherwise go on with the items already queued. Only
-    armed in the main thread of the process (the measuring process); elsewhere there is no timeout.
-    """
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-        self.end: float | None = None
-        self.usable = seconds is not None and threading.current_thread() is threading.main_thread()
-
-    def start(self) -> None:
-        if self.seconds is not None:
-            self.end = time.perf_counter() + self.seconds
-
-    def expired(self) -> bool:
-        return self.end is not None and time.perf_counter() >= self.end
-
-    def arm(self, runner: Runner) -> None:
-        if not self.usable or self.end is None:
-            return
-
-        def on_alarm(signum, frame):
-            runner.kill_workers()
-            raise PointTimeout
-
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, max(self.end - time.perf_counter(), 1e-4))
-
-    def disarm(self) -> None:
-        if self.usable and self.end is not None:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line a user can act on; a broken pool says which worker died and how."""
-    if isinstance(exc, SystemExit):
-        return f"the kernel called sys.exit({exc.code!r})"
-    return describe_exception(exc) if not isinstance(exc, (PoolBroken, WorkloadError)) else str(exc)
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """GC off while timing, as timeit does: a collection triggered by the harness's own garbage
-    must not land in a strategy's time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _time_call(runner: Runner, data: dict, deadline: _Deadline, loops: int = 1,
-               keep: bool = False) -> tuple[float, list]:
-    """Seconds per call of `loops` calls back to back, each one's output released inside the timed
-    region, as `timeit` and simple_benchmark count it (freeing a big output is part of its cost).
-
-    With `keep`, one call whose output is handed back, in a one-item list that is its only
-    reference: the caller checks it, then times its release with `_time_release` and adds it.
-    """
-    kept: list = []
-    with _gc_paused():
-        deadline.arm(runner)
-        try:
-            start = time.perf_counter()
-            if keep:
-                kept.append(runner.call(data))
-            else:
-                for _ in range(loops):
-                    runner.call(data)
-            elapsed = time.perf_counter() - start
-        finally:
-            deadline.disarm()
-    return elapsed / (1 if keep else loops), kept
-
-
-def _time_release(kept: list) -> float:
-    """Seconds it takes to drop the outputs in `kept` (their only references)."""
-    with _gc_paused():
-        start = time.perf_counter()
-        kept.clear()
-        return time.perf_counter() - start
-
-
-def loops_for(call_s: float, min_time: float) -> int:
-    """Calls per timed repeat, so that a repeat lasts at least `min_time` (as pyperf calibrates its
-    loops and `timeit` its number): a short call timed alone is at the mercy of whatever ran just
-    before it (another strategy's call evicts its data from the caches: a 0.3 ms numpy call then
-    takes 0.7 ms), and back to back it is timed in the steady state a user's loop runs in.
-    Taken from a point's first call, then once more from the first untimed call, which runs warm;
-    a first call over `min_time` is taken as a long call and never looped."""
-    if min_time <= 0 or call_s >= min_time:
-        return 1
-    return min(MAX_LOOPS, math.ceil(min_time / max(call_s, 1e-7)))
-
-
-def stop_reason(spec: SweepSpec, rounds: int, intervals: list, past_deadline: bool) -> str | None:
-    """Why a point stops adding rounds after `rounds` timed ones, or None to add another: exactly
-    `--repeat` rounds; otherwise at least MIN_ROUNDS, then when every interval is within the
-    precision, at the most rounds allowed, or when the point's share of the budget is spent."""
-    if not spec.adaptive:
-        return STOP_FIXED if rounds >= spec.repeat else None
-    if rounds < spec.min_rounds:
-        return None
-    if stats.precise_enough(intervals, spec.precision):
-        return STOP_PRECISION
-    if rounds >= spec.max_rounds:
-        return STOP_MAX_ROUNDS
-    if past_deadline:
-        return STOP_BUDGET
-    return None
-
-
-def total_calls(spec: SweepSpec) -> int:
-    """Every strategy call at the fewest rounds, warm-ups included."""
-    return len(spec.points()) * len(spec.variants()) * (spec.warmup + spec.min_rounds)
-
-
-# One sweep ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Variant:
-    """One strategy with one worker count: a line on the charts, a row at every point."""
-
-    name: str
-    kind: StrategyKind
-    workers: int | None
-    runner: Runner | None  # None where the workload has no form for it (numpy on sleep)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}@{self.workers}"
-
-
-class _Sweep:
-    def __init__(self, spec: SweepSpec, workload: LoadedWorkload, start_method: str, emit, should_stop,
-                 profile_: Profile | None, shared: bool) -> None:
+class Sweep:
+    def __init__(self, spec: SweepSpec, workload: LoadedWorkload, start_method: str, emit: Callable[[Event], None],
+                 should_stop: Callable[[], bool], profile: Profile | None, *, shared: bool,
+                 started: float, versus: Arm | None = None) -> None:
         self.spec = spec
-        self.workload = workload
         self.emit = emit
-        self.should_stop = should_stop
-        self.profile = profile_
-        self.shared = shared
-        self.ceiling: float | None = None  # the machine's parallel ceiling, once known
-        self.ceiling_note = ""  # where it comes from, or why it is not known
-        self.calls_done = 0
-        self.calls_total = total_calls(spec)
-        self.started = time.perf_counter()
-        self.budget_end = self.started + spec.budget if spec.budget is not None else None
-        self.variants: list[_Variant] = []
-        upload = str(workload.ref.path) if workload.ref.kind == "file" else None
-        for name, workers in spec.variants():
-            kind = KINDS[name]
-            runner = None
-            if kind.form in workload.forms:
-                config = RunnerConfig(
-                    kernel=workload.kernel_of(kind.form), item_call=workload.item_call(kind.form),
-                    workers=workers or 1, chunksize=spec.chunksize, warm=spec.pool == "warm",
-                    start_method=start_method, upload=upload,
-                    options={f.name: spec.option(f.name) for f in kind.options})
-                runner = make_runner(kind, config)
-            self.variants.append(_Variant(name, kind, workers, runner))
-        # Serial first: its output is the reference the others are checked against, and the
-        # baseline of every speedup.
-        self.variants.sort(key=lambda v: not v.kind.baseline)
-        # Each variant's latest call: [seconds it took, what the estimate said] (NaN before any),
-        # to skip warm-ups that would buy nothing. C doubles made up front, updated in place: no
-        # object is allocated after a timed call and kept (see `_Series`).
-        self.last_call: dict[str, array] = {v.key: array("d", [math.nan, math.nan]) for v in self.variants}
+        self.profile = profile
+        self.started = started
+        self.budget_end = started + spec.budget if spec.budget is not None else None
+        arms = {"": Arm(spec, workload)}
+        if versus is not None:
+            arms[VS_ARM] = versus
+        self.variants: list[Variant] = []
+        for arm_name, arm in arms.items():
+            upload = str(arm.workload.ref.path) if arm.workload.ref.kind == "file" else None
+            for name, workers in arm.spec.variants():
+                kind = KINDS[name]
+                runner = None
+                if kind.form in arm.workload.forms:
+                    config = RunnerConfig(
+                        kernel=arm.workload.kernel_of(kind.form), item_call=arm.workload.item_call(kind.form),
+                        workers=workers or 1, chunksize=arm.spec.chunksize, warm=arm.spec.pool == "warm",
+                        start_method=arm.spec.start_method or start_method, upload=upload,
+                        options={f.name: arm.spec.option(f.name) for f in kind.options})
+                    runner = make_runner(kind, config)
+                form = profile.forms.get(kind.form) if profile is not None else None
+                self.variants.append(Variant(name, kind, workers if kind.pooled else None, runner,
+                                             cpu_share=form.cpu_share if form is not None else None, arm=arm_name))
+        runnable = sum(v.runner is not None for v in self.variants)
+        self.progress = Progress(first_pass_calls(spec, runnable))
+        self.context = Context(spec, workload, emit, should_stop, shared, self.progress, arms)
+        self.points = [Point(self.context, index, items, length, self.variants)
+                       for index, (items, length) in enumerate(spec.points())]
+        self.baseline = BASELINE if any(v.kind.baseline and v.runner is not None and not v.arm
+                                        for v in self.variants) else None
+        self.looks = SweepLooks(self.baseline, margin=spec.margin)
+        self.decisions: list[PointDecision | None] = [None] * len(self.points)
+        self.ceiling: float | None = None
+        self.ceiling_note = ""
+        self.on_remaining: Callable[[float | None], None] = lambda seconds: None  # the lock says it to waiters
+
+    # Around the points -------------------------------------------------------------------------------
 
     def check(self) -> None:
         checked: set[str] = set()
@@ -271,459 +154,258 @@ class _Sweep:
                 variant.runner.check()
 
     def close(self) -> None:
+        for point in self.points:
+            point.release_inputs()
         for variant in self.variants:
             if variant.runner is not None:
                 variant.runner.close()
 
-    def estimate(self, variant: _Variant, items: int, length: int) -> float:
-        if self.profile is None:
-            return 0.0
-        return estimate.call_seconds(self.spec, self.profile, variant.name, items, length, variant.workers,
-                                     machine.usable_cpus())
-
-    def point_deadline(self, index: int) -> float | None:
-        """When this point should stop adding rounds: its share of what is left of the budget."""
-        if self.budget_end is None:
-            return None
-        remaining_points = len(self.spec.points()) - index
-        return time.perf_counter() + max(0.0, self.budget_end - time.perf_counter()) / max(1, remaining_points)
-
-
-class _Series:
-    """One variant's calls at one point, and the measurement they make."""
-
-    def __init__(self, variant: _Variant, warmups: int) -> None:
-        self.variant = variant
-        self.runner = variant.runner
-        self.warmups = warmups
-        # C doubles, not float objects: a float allocated right after a timed call lands in memory
-        # its output just freed and keeps that arena mapped, so the next call takes fewer page
-        # faults than the one before it, and a point's later rounds read faster than its first
-        # (measured: 22 arenas mapped afresh per warm-pool call, drifting down once float objects
-        # pinned them; the hand-written reference pool read 4-8 % fast for exactly this reason).
-        self.times = array("d")
-        self.warmup_times = array("d")
-        self.loops = 1
-        self.calibrated = False
-        self.checked = False
-        self.error = ""
-        self.check_how = ""
-
     @property
-    def name(self) -> str:
-        return self.variant.name
+    def costs_wanted(self) -> bool:
+        return self.spec.costs != "off" and any(v.kind.pooled and v.runner is not None for v in self.variants)
 
-    @property
-    def key(self) -> str:
-        return self.variant.key
+    def seconds_left(self) -> float | None:
+        return self.budget_end - time.perf_counter() if self.budget_end is not None else None
 
-    @property
-    def live(self) -> bool:
-        return not self.error
+    # 1. The whole picture first ----------------------------------------------------------------------
 
+    def first_pass(self) -> None:
+        for point in self.points:
+            self.emit(PointStarted(point.index, point.items, point.length))
+            point.visit(self.spec.min_rounds)
+            if self.spec.repeat is not None:
+                point.stop = STOP_FIXED
+            point.emit(final=False)
+            self._keep_or_release(point)
+        self._look()
+        self._outlook(FIRST_PASS)
 
-class _Point:
-    """One point of the sweep: its inputs, its reference output, and a loop that schedules rounds."""
-
-    def __init__(self, sweep: _Sweep, index: int, items: int, length: int) -> None:
-        self.sweep = sweep
-        self.spec = sweep.spec
-        self.index = index
-        self.items = items
-        self.length = length
-        self.reference: Reference | None = None
-        # Where serial's checked call went, to add the release of its output (the reference for
-        # every other strategy) once nothing needs it.
-        self.reference_slot: tuple[list[float], int] | None = None
-        self.timed_out = ""
-        self.stop = STOP_FIXED
-        self.pace: list[float] = []  # the machine's pace after each round (`costs.pace`)
-        self.series = [_Series(v, self._warmups(v)) for v in sweep.variants if v.runner is not None]
-        self.not_applicable = [v for v in sweep.variants if v.runner is None]
-
-    def _warmups(self, variant: _Variant) -> int:
-        """Warm-ups worth doing: none once a call takes over `skip_warmup_over` seconds, where a
-        warm-up would only add its whole length to the wait for little gain (see
-        `spec.DEFAULT_SKIP_WARMUP_OVER`). The estimate's guess for this point, corrected by how
-        far off it was at this variant's previous point."""
-        spec = self.spec
-        if spec.skip_warmup_over is None or spec.warmup == 0:
-            return spec.warmup
-        expected = self.sweep.estimate(variant, self.items, self.length)
-        measured, estimated = self.sweep.last_call[variant.key]
-        if not math.isnan(measured):
-            if estimated > 0:
-                expected *= measured / estimated
-            elif measured > 0:
-                expected = measured
-        return 0 if expected > spec.skip_warmup_over else spec.warmup
-
-    def _measurement(self, variant: _Variant, series: _Series | None, status: str, error: str,
-                     costs: dict | None = None) -> Measurement:
-        spec = self.spec
-        kind = variant.kind
-        precision = None
-        if series is not None and status == OK:
-            interval = self._interval(series)
-            precision = interval.relative_half_width if interval is not None and interval.n >= 2 else None
-        return Measurement(
-            workload=spec.workload_name(), strategy=variant.name, items=self.items, length=self.length,
-            workers=variant.workers if kind.pooled else None,
-            # ThreadPoolExecutor.map ignores chunksize: recording one would suggest it mattered.
-            chunksize=(series.runner.chunksize if series is not None and kind.processes else None),
-            pool=spec.pool if kind.pooled else None,
-            warmup=len(series.warmup_times) if series else 0,
-            times_s=tuple(series.times) if series else (),
-            warmup_times_s=tuple(series.warmup_times) if series else (),
-            status=status, error=error, point_index=self.index, loops=series.loops if series else 1,
-            stop=self.stop if status == OK else STOP_FIXED, precision=precision,
-            check=series.check_how if series is not None and status == OK else "",
-            shared=self.sweep.shared, costs=costs,
-        )
-
-    def _emit(self, m: Measurement) -> None:
-        self.sweep.emit(MeasurementDone(m, self.sweep.calls_done, self.sweep.calls_total))
-
-    def _baseline(self) -> _Series | None:
-        return next((s for s in self.series if s.variant.kind.baseline and s.live and s.times), None)
-
-    def _interval(self, series: _Series) -> stats.Interval | None:
-        """The interval a series' precision is judged by: a speedup's against serial (paired
-        rounds), or, without serial beside it, its own time."""
-        baseline = self._baseline()
-        if baseline is None or series is baseline or len(baseline.times) != len(series.times):
-            return stats.time_interval(series.times)
-        return stats.paired_ratio(baseline.times, series.times)
-
-    def _stop_reason(self, rounds: int, point_end: float | None) -> str | None:
-        live = [s for s in self.series if s.live]
-        if not live:
-            return STOP_PRECISION if self.spec.adaptive else STOP_FIXED
-        # The answer is the ratios: with serial measured, each strategy's paired speedup decides
-        # (serial's own time swings with the machine's speed, which pairing cancels and more
-        # rounds would not narrow); serial alone decides by its time.
-        judged = [s for s in live if s is not self._baseline()] or live
-        intervals = [self._interval(s) for s in judged] if self.spec.adaptive else []
-        past_deadline = point_end is not None and time.perf_counter() >= point_end
-        return stop_reason(self.spec, rounds, intervals, past_deadline)
-
-    def run(self) -> None:
-        sweep = self.sweep
-        spec = self.spec
-        for variant in self.not_applicable:
-            sweep.calls_done += spec.warmup + spec.min_rounds
-        if not self.series:
-            self._emit_not_applicable()
+    def _keep_or_release(self, point: Point) -> None:
+        """Keep a point's inputs for its next rounds while every kept input fits a share of the
+        memory the sweep may plan with; otherwise they are rebuilt from the seed when needed."""
+        if point.closed or self.profile is None:
+            point.release_inputs()
             return
-        calls_at_start = sweep.calls_done
-        forms = {s.variant.kind.form for s in self.series}
-        try:
-            inputs = sweep.workload.make_inputs(self.items, self.length, spec.seed, forms)
-        except (Exception, SystemExit) as exc:  # the workload's make_input failed here: this point fails
-            sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + spec.min_rounds)
-            for series in self.series:
-                self._emit(self._measurement(series.variant, series, MEASUREMENT_FAILED, describe_error(exc)))
-            self._emit_not_applicable()
+        kept = sum(self._input_bytes(p) for p in self.points if p.inputs is not None)
+        if kept > estimate.KEPT_INPUTS_SHARE * estimate.available_memory():
+            point.release_inputs()
+
+    def _input_bytes(self, point: Point) -> float:
+        return estimate.input_bytes(self.spec, self.profile, point.items, point.length) if self.profile else 0.0
+
+    # 2. Deciding --------------------------------------------------------------------------------------
+
+    def _look(self) -> None:
+        """Decide every point that has a round not yet looked at (`SweepLooks` keeps the count the
+        interval pays for); close the ones now decided."""
+        self.decisions = self.looks.update([p.times() for p in self.points])
+        for point, decision in zip(self.points, self.decisions):
+            if point.closed or decision is None:
+                continue
+            if self.spec.deciding and decision.decided:
+                point.stop = STOP_DECIDED
+            elif self.spec.precision is not None and self._precise(decision):
+                point.stop = STOP_PRECISION
+
+    def _precise(self, decision: PointDecision) -> bool:
+        return all(c.interval is not None and c.interval.relative_half_width <= self.spec.precision
+                   for c in decision.comparisons)
+
+    def _states(self) -> list[planner.PointState]:
+        states = []
+        for point, decision in zip(self.points, self.decisions):
+            if self.spec.precision is not None and decision is not None:
+                decision = self._precision_view(decision)
+            rounds = point.rounds if not point.closed else self.spec.max_rounds
+            states.append(planner.PointState(rounds, max(point.round_s, 1e-3), decision))
+        return states
+
+    def _precision_view(self, decision: PointDecision) -> PointDecision:
+        """With --precision, a comparison is open while its interval is wider than asked."""
+        comparisons = tuple(replace(c, verdict=c.verdict if c.interval is not None and
+                                    c.interval.relative_half_width <= self.spec.precision else "undecided")
+                            for c in decision.comparisons)
+        return replace(decision, comparisons=comparisons)
+
+    def _planner_options(self) -> dict:
+        give_up = planner.DEFAULT_GIVE_UP_AFTER if self.spec.deciding else None
+        return dict(min_rounds=FIRST_LOOK, max_rounds=self.spec.max_rounds, margin=self.spec.margin,
+                    give_up_after=give_up)
+
+    def _outlook(self, phase: str) -> None:
+        undecided = sum(1 for p, d in zip(self.points, self.decisions)
+                        if p.live and (d is None or not d.decided) and p.stop != STOP_FIXED)
+        left = None
+        if phase in (FIRST_PASS, DECIDING) and self.spec.repeat is None:
+            left = planner.remaining_seconds(self._states(), **self._planner_options())
+            calls_per_round = {p.index: len(p.live) for p in self.points}
+            rounds = sum(planner.remaining_rounds(s, **self._planner_options()) * calls_per_round[i]
+                         for i, s in enumerate(self._states()))
+            self.progress.expect(rounds)
+            self.on_remaining(left)
+        self.emit(Outlook(phase, len(self.points), undecided, left))
+
+    def decide(self) -> None:
+        if self.spec.repeat is not None:
             return
-        for series in self.series:
-            try:
-                series.runner.prepare(self.items)
-            except Exception as exc:  # a pool that cannot even start is that strategy's failure
-                series.error = describe_error(exc)
-                series.runner.reset()
-        deadline = _Deadline(spec.point_timeout)
-        deadline.start()
-        point_end = sweep.point_deadline(self.index)
-        planned = spec.min_rounds
-        rounds_done = 0
-        round_index = 0
+        reserve = self._costs_reserve()
         while True:
-            warm = round_index < spec.warmup
-            if not warm:
-                reason = self._stop_reason(rounds_done, point_end)
-                if reason is not None or self.timed_out:
-                    self.stop = reason or STOP_FIXED
-                    break
-                if rounds_done >= planned:
-                    planned += 1
-                    sweep.calls_total += len(self.series)
-            for series in self.series:
-                self._one_call(series, inputs, round_index, warm, deadline, planned)
-            if not warm:
-                rounds_done += 1
-                self.pace.append(pool_costs.pace())
-            round_index += 1
-        # Calls planned but never made (a failure, a timeout, a skipped warm-up) still count as done.
-        sweep.calls_done = calls_at_start + len(self.series) * (spec.warmup + planned)
-        costs, cancelled = self._costs(inputs, deadline)
-        self._release_reference()
-        for series in self.series:
-            if series.error:
-                m = self._measurement(series.variant, series, MEASUREMENT_FAILED, series.error)
-            elif self.timed_out:
-                m = self._measurement(series.variant, series, TIMED_OUT,
-                                      f"{self.timed_out}; {len(series.times)} timed repeats done")
-            else:
-                m = self._measurement(series.variant, series, OK, "", costs.get(series.key))
-            self._emit(m)
-        self._emit_not_applicable()
-        if cancelled:
-            raise Cancelled
-
-    def _costs(self, inputs: dict, deadline: _Deadline) -> tuple[dict[str, PoolCosts], bool]:
-        """Each pooled strategy's costs taken apart (`workloads.costs`), after the rounds and outside
-        them; and whether a cancel arrived meanwhile (the point's rows are still sent first). None
-        once the point's time limit is spent: the limit holds for them too."""
-        found: dict[str, PoolCosts] = {}
-        if self.timed_out:
-            return found, False
-        if deadline.expired():
-            return {s.key: PoolCosts(error="not measured: the point's time limit was spent") for s in self.series
-                    if s.variant.kind.pooled}, False
-        samples: dict[str, pool_costs.Sample] = {}
-        for series in self.series:
-            kind = series.variant.kind
-            if not kind.pooled or not series.live or not series.times:
+            states = self._states()
+            index = planner.next_point(states, **self._planner_options())
+            if index is None:
+                break
+            point = self.points[index]
+            left = self.seconds_left()
+            if left is not None and left - reserve < point.round_s:
+                point.stop = STOP_BUDGET  # this one cannot have another round; a cheaper one may
                 continue
-            if self.sweep.should_stop():
-                return found, True
-            if kind.form not in samples:
-                twin = next((s for s in self.series if not s.variant.kind.pooled and s.variant.kind.form == kind.form
-                             and s.live and s.times), None)
-                reference = self.reference
-                kept = reference.output if reference is not None and twin is not None and \
-                    reference.against == twin.name else None
-                profile_ = self.sweep.profile.forms.get(kind.form) if self.sweep.profile is not None else None
-                try:
-                    samples[kind.form] = pool_costs.sample(
-                        inputs[kind.form], self.sweep.workload.kernel_of(kind.form), items=self.items,
-                        twin_s=stats.summarize(twin.times).median if twin is not None else None,
-                        twin=twin.name if twin is not None else "", reference=kept,
-                        cpu_share=profile_.cpu_share if profile_ is not None else None)
-                except Exception as exc:  # the kernel failed on a sample here: no costs for this form
-                    samples[kind.form] = None
-                    found[series.key] = PoolCosts(error=f"sampling the kernel failed: {describe_error(exc)}")
-            if samples[kind.form] is None:
-                found.setdefault(series.key, PoolCosts(error="sampling the kernel failed"))
+            self.emit(PointStarted(point.index, point.items, point.length, visit=point.rounds))
+            started = time.perf_counter()
+            point.visit(1)
+            point.round_s = time.perf_counter() - started
+            point.emit(final=False)
+            self._keep_or_release(point)
+            self._look()
+            self._outlook(DECIDING)
+        self._close_open_points()
+
+    def _close_open_points(self) -> None:
+        """Why each point still open took no more rounds."""
+        states = self._states()
+        for point, state in zip(self.points, states):
+            if point.stop:
                 continue
-            measured = pool_costs.measure_pool(series.runner, samples[kind.form], items=self.items,
-                                               ceiling=self.sweep.ceiling, cpus=machine.usable_cpus(),
-                                               ceiling_note=self.sweep.ceiling_note)
-            found[series.key] = replace(measured, pace_s=stats.summarize(self.pace).median if self.pace else None)
-        return found, False
-
-    def _emit_not_applicable(self) -> None:
-        for variant in self.not_applicable:
-            self._emit(self._measurement(variant, None, NOT_APPLICABLE,
-                                         f"{self.sweep.workload.ref.name} has no numpy form (no kernel_numpy)"))
-
-    def _one_call(self, series: _Series, inputs: dict, round_index: int, warm: bool, deadline: _Deadline,
-                  planned: int) -> None:
-        sweep = self.sweep
-        spec = self.spec
-        name = series.name
-        skipped_warmup = warm and round_index >= series.warmups
-        if series.error or self.timed_out or skipped_warmup:
-            return
-        if sweep.should_stop():
-            raise Cancelled
-        if deadline.expired():
-            self.timed_out = f"point stopped after {spec.point_timeout:g} s, before {name} round {round_index + 1}"
-            return
-        sweep.emit(CallStarted(
-            name, self.items, self.length,
-            repeat=(round_index + 1) if warm else (round_index - spec.warmup + 1),
-            repeats=series.warmups if warm else planned, warmup=warm, calls_done=sweep.calls_done,
-            workers=series.variant.workers, calls_total=sweep.calls_total,
-        ))
-        data = inputs[series.variant.kind.form]
-        first = not series.checked
-        try:
-            if not first and series.loops > 1:
-                # One untimed call first: the block is timed in steady state, not right after
-                # another strategy has churned the caches. It also calibrates the block better
-                # than the first call did: that one paid for fresh memory (7 ms where the steady
-                # call takes 0.9 ms, numpy 16 × 100000).
-                settle_s, _ = _time_call(series.runner, data, deadline)
-                if not series.calibrated:  # once: every block of the point holds as many calls
-                    series.calibrated = True
-                    series.loops = max(series.loops, loops_for(settle_s, spec.min_time))
-            elapsed, kept = _time_call(series.runner, data, deadline,
-                                       loops=1 if first else series.loops, keep=first)
-        except PointTimeout:
-            self.timed_out = f"point stopped after {spec.point_timeout:g} s, in a {name} call"
-            series.runner.reset()
-            sweep.calls_done += 1
-            return
-        except (Exception, SystemExit) as exc:
-            series.error = describe_error(exc)
-            series.runner.reset()
-            sweep.calls_done += 1
-            return
-        sweep.calls_done += 1
-        timings = series.warmup_times if warm else series.times
-        if first:
-            series.checked = True
-            series.loops = loops_for(elapsed, spec.min_time)
-            output = kept[0]
-            if self.reference is None:
-                if series.variant.kind.baseline:
-                    self.reference = Reference(output, BASELINE)
-                    self.reference_slot = (timings, len(timings))
-                else:
-                    try:
-                        expected = sweep.workload.expected(inputs, self.items, self.length, spec.seed)
-                    except Exception as exc:
-                        series.error = f"the reference output could not be computed: {describe_error(exc)}"
-                        kept.clear()
-                        return
-                    self.reference = Reference(expected, "the workload's reference output")
-            mismatch, how = self.reference.check(sweep.workload, output)
-            if mismatch:
-                series.error = mismatch
+            if point.rounds >= self.spec.max_rounds:
+                point.stop = STOP_MAX_ROUNDS
+            elif self.spec.deciding and planner.hopeless(state, margin=self.spec.margin,
+                                                         max_rounds=self.spec.max_rounds):
+                point.stop = STOP_TOO_CLOSE
             else:
-                series.check_how = f"{how}, against {self.reference.against}" if how else ""
-            del output
-            # The checked output's release, timed now; the reference's, once the point is done.
-            elapsed += _time_release(kept)
-        last = sweep.last_call[series.key]
-        last[0] = elapsed
-        last[1] = sweep.estimate(series.variant, self.items, self.length)
-        timings.append(elapsed)
+                point.stop = STOP_BUDGET
 
-    def _release_reference(self) -> None:
-        reference, self.reference = self.reference, None
-        if reference is None:
+    # 3. The pools' costs -------------------------------------------------------------------------------
+
+    def cost_points(self) -> list[Point]:
+        """Where the Why needs each pool's costs: every point with `--costs on`; with auto, the
+        smallest and the largest item count at each length (the model is fitted on the first and
+        checked on the second)."""
+        live = [p for p in self.points if any(s.variant.kind.pooled and s.times for s in p.live)]
+        if self.spec.costs == "on":
+            return live
+        chosen: dict[int, list[Point]] = {}
+        for point in live:
+            chosen.setdefault(point.length, []).append(point)
+        picked = []
+        for at_length in chosen.values():
+            ordered = sorted(at_length, key=lambda p: p.items)
+            picked.extend(dict.fromkeys([ordered[0], ordered[-1]]))
+        return sorted(picked, key=lambda p: p.index)
+
+    def _costs_reserve(self) -> float:
+        if not self.costs_wanted or self.budget_end is None:
+            return 0.0
+        series = sum(1 for v in self.variants if v.kind.pooled and v.runner is not None)
+        return COSTS_S_PER_SERIES * series * len(self.cost_points() or self.points[:2])
+
+    def measure_costs(self) -> None:
+        if not self.costs_wanted:
             return
-        output = reference.output
-        reference.release()
-        if self.reference_slot is not None:
-            timings, slot = self.reference_slot
-            self.reference_slot = None
-            kept = [output]
-            del output
-            if slot < len(timings):
-                timings[slot] += _time_release(kept)
+        self._outlook(COSTS)
+        skipped = "not measured: the budget was spent" if self.budget_end is not None else ""
+        for point in self.cost_points():
+            left = self.seconds_left()
+            if left is not None and left <= 0:
+                for series in point.live:
+                    if series.variant.kind.pooled:
+                        point.costs[series.key] = PoolCosts(error=skipped)
+                continue
+            point.measure_costs(ceiling=self.ceiling, ceiling_note=self.ceiling_note, cpus=machine.usable_cpus())
+            point.release_inputs()
+
+    # 4. Final rows ------------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        self.progress.finish()
+        for point in self.points:
+            point.emit(final=True)
+        self.emit(Outlook(DONE, len(self.points), sum(1 for p in self.points if p.stop != STOP_DECIDED
+                                                         and p.stop != STOP_FIXED and p.live), 0.0))
+
+    def cancelled(self) -> None:
+        """Cancelled: every row says so, as it stands."""
+        for point in self.points:
+            if point.rounds and not point.stop:
+                point.stop = STOP_CANCELLED
+        self.progress.finish()
+        for point in self.points:
+            if point.rounds or point.timed_out or not point.live:
+                point.emit(final=True)
 
 
-# The whole run -------------------------------------------------------------------------------------------
-
-
-def _load(spec: SweepSpec) -> LoadedWorkload:
+def _versus(spec: SweepSpec, workload: LoadedWorkload, emit: Callable[[Event], None]) -> Arm | None:
+    """B of --vs OPTION=VALUE: A's spec with that option changed, its workload loaded (A's own when
+    B measures the same code); None, with `Refused` sent, when B's workload cannot be loaded."""
+    spec_b = vs_spec(spec)
+    if spec_b.workload == spec.workload and spec_b.settings == spec.settings:
+        return Arm(spec_b, workload)
     try:
-        ref = workloads.resolve(spec.workload, spec.python)
-        info = workloads.describe(ref)
-    except (workloads.SpecError, WorkloadError) as exc:
-        raise WorkloadError(getattr(exc, "reason", None) or str(exc)) from None
-    settings = {s.name: spec.settings.get(s.name, s.default) for s in info.settings}
-    data = input_data(spec.input)  # the user's own items (--input), checked against the sweep's points
-    if data is not None:
-        data.check(spec.items, spec.length)
-    return LoadedWorkload(ref, settings, data)
-
-
-def _wait_for_lock(lock: MachineLock, options: SweepOptions, emit, should_stop, expected_s: float) -> bool | None:
-    """Take the machine lock: True when held, False when measuring without it (--ignore-lock and
-    another sweep holds it), None when refused (--no-wait). Raises Cancelled if stopped while waiting."""
-    if lock.try_acquire(expected_s):
-        return True
-    if options.lock == LOCK_IGNORE:
-        return False
-    if options.lock == LOCK_NO_WAIT:
-        emit(Refused(REFUSED_LOCK, f"{lock.holder()} is measuring on this machine (--no-wait)"))
-        return None
-    began = time.monotonic()
-    reported = -LOCK_REPORT_S
-    while not lock.try_acquire(expected_s):
-        waited = time.monotonic() - began
-        if waited - reported >= LOCK_REPORT_S:
-            emit(LockWait(lock.holder(), waited))
-            reported = waited
-        if should_stop():
-            raise Cancelled
-        time.sleep(POLL_S)
-    return True
-
-
-def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],
-                   options: SweepOptions = SweepOptions()) -> tuple[LoadedWorkload, Profile | None] | None:
-    """Load the workload and measure one item of it: emits `Probed` (the sweep fits) and returns
-    both, or emits `Refused` (a workload that cannot run, a sweep too big) and returns None."""
-    try:
-        workload = _load(spec)
-        forms = tuple(f for f in workload.forms if any(KINDS[name].form == f for name in spec.strategies))
-        if not forms:
-            return workload, None
-        ships = any(KINDS[name].ships for name in spec.strategies)
-        available = options.available_bytes or estimate.available_memory()
-        if options.profile is not None:
-            measured = Profile.from_dict(options.profile)
-        else:
-            measured = profile(workload, spec.length, spec.seed, forms, ships=ships, max_items=max(spec.items),
-                               available_bytes=int(available * estimate.SAFE_SHARE), timeout=spec.point_timeout)
+        return Arm(spec_b, load_workload(spec_b))
     except WorkloadError as exc:
-        emit(Refused(REFUSED_WORKLOAD, str(exc)))
+        emit(Refused(REFUSED_WORKLOAD, f"--vs {spec.vs}: {exc}"))
         return None
-    memory = estimate.memory(spec, measured, available)
-    if not memory.fits:
-        emit(Refused(REFUSED_MEMORY, memory.refusal()))
-        return None
-    emit(Probed(measured.to_dict(), memory.peak_bytes, available,
-                estimate.duration_seconds(spec, measured, machine.usable_cpus())))
-    return workload, measured
 
 
-def run_sweep(
-    spec: SweepSpec,
-    emit: Callable[[Event], None],
-    should_stop: Callable[[], bool] = lambda: False,
-    *,
-    start_index: int = 0,
-    options: SweepOptions = SweepOptions(),
-    lock: MachineLock | None = None,
-) -> str:
+def run_sweep(spec: SweepSpec, emit: Callable[[Event], None], should_stop: Callable[[], bool] = lambda: False, *,
+              options: SweepOptions = SweepOptions(), lock: MachineLock | None = None) -> str:
     """Measure the whole sweep, emitting events; returns the final status ("refused" when it never
     started)."""
+    started = time.perf_counter()
     start_method = spec.start_method or default_start_method()
     probed = probe_workload(spec, emit, options)
     if probed is None:
         return "refused"
-    workload, measured_profile = probed
-
+    workload, profile = probed
+    versus = None
+    if spec.vs is not None:
+        versus = _versus(spec, workload, emit)
+        if versus is None:
+            return "refused"
+    expected = estimate.duration_seconds(spec, profile) if profile else 60.0
+    if spec.budget is not None and profile is not None and expected > spec.budget:
+        emit(Refused(REFUSED_BUDGET, f"one pass over every point takes about {format_duration(expected)}, "
+                                     f"more than the --budget of {format_duration(spec.budget)}; give a longer "
+                                     "budget or fewer points"))
+        return "refused"
     lock = lock or MachineLock()
-    expected = estimate.duration_seconds(spec, measured_profile) if measured_profile else 60.0
     try:
-        held = _wait_for_lock(lock, options, emit, should_stop, expected)
-    except Cancelled:
+        held = wait_for_lock(lock, options, emit, should_stop, expected)
+    except WaitCancelled:
         emit(RunFinished(CANCELLED, "cancelled while waiting for another sweep"))
         return CANCELLED
     if held is None:
         return "refused"
-    sweep = _Sweep(spec, workload, start_method, emit, should_stop, measured_profile, shared=not held)
+    sweep = Sweep(spec, workload, start_method, emit, should_stop, profile, shared=not held, started=started,
+                  versus=versus)
+    sweep.on_remaining = lock.update
     try:
-        emit(RunStarted(len(spec.points()), sweep.calls_total, machine.describe(start_method), shared=not held))
-        if any(KINDS[name].ships for name in spec.strategies):
-            ceiling, cancelled = machine_ceiling.measure_for_run(options.ceiling, should_stop, shared=not held)
-            if cancelled:
+        emit(RunStarted(len(spec.points()), sweep.progress.total, machine.describe(start_method), shared=not held))
+        if sweep.costs_wanted and any(KINDS[name].ships for name in spec.strategies):
+            ceiling, stopped = machine_ceiling.measure_for_run(options.ceiling, should_stop, shared=not held)
+            if stopped:
                 raise Cancelled
-            sweep.ceiling = ceiling.value
-            sweep.ceiling_note = ceiling.said
+            sweep.ceiling, sweep.ceiling_note = ceiling.value, ceiling.said
             emit(CeilingMeasured(ceiling.to_dict()))
         try:
             sweep.check()
         except RunAborted as exc:
             emit(RunFinished(FAILED, str(exc)))
             return FAILED
-        points = spec.points()
-        for index, (items, length) in enumerate(points):
-            if index < start_index:
-                continue
-            emit(PointStarted(index, items, length))
-            _Point(sweep, index, items, length).run()
-            done = index + 1
-            elapsed = time.perf_counter() - sweep.started
-            lock.update(elapsed / done * (len(points) - done))
+        sweep.first_pass()
+        sweep.decide()
+        sweep.measure_costs()
+        sweep.finish()
     except Cancelled:
+        sweep.cancelled()
         emit(RunFinished(CANCELLED))
         return CANCELLED
     finally:

@@ -5,7 +5,10 @@ what it shows, and a pipe carries them without blocking the measurement.
 
 A sweep's stream: `Refused` alone (nothing was started: a workload that cannot run, a sweep that
 would not fit in memory, another sweep holding the machine with --no-wait), or `Probed`, any number
-of `LockWait`, then `RunStarted`, `CeilingMeasured` (a sweep with a process pool) ... `RunFinished`.
+of `LockWait`, then `RunStarted`, `CeilingMeasured` (a sweep whose pools' costs are measured), the
+first pass (`PointStarted`, `CallStarted`s, a `MeasurementDone` per row, point by point), an
+`Outlook`, further rounds at the points still open (the same, the point's rows sent again with
+their new rounds), the final rows (each with why it stopped) and `RunFinished`.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ FAILED = "failed"
 REFUSED_WORKLOAD = "workload"
 REFUSED_MEMORY = "memory"
 REFUSED_LOCK = "lock"
+REFUSED_BUDGET = "budget"
 
 
 @dataclass(frozen=True)
 class Refused:
     """The sweep did not start and nothing was measured; `reason` says why in one line."""
 
-    kind: str  # REFUSED_WORKLOAD, REFUSED_MEMORY or REFUSED_LOCK
+    kind: str  # REFUSED_WORKLOAD, REFUSED_MEMORY, REFUSED_LOCK or REFUSED_BUDGET
     reason: str
 
 
@@ -73,6 +77,25 @@ class PointStarted:
     index: int
     items: int
     length: int
+    visit: int = 1  # 1 in the sweep's first pass; more when a point gets further rounds
+
+
+FIRST_PASS = "first pass"  # every point at its fewest rounds: the whole picture
+DECIDING = "deciding"  # further rounds where a comparison is still open
+COSTS = "costs"  # each pool's costs taken apart, for the Why
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Where the sweep stands: after its first pass (the whole table exists) and after every
+    further round. `undecided` counts the points with a comparison still open; `seconds_left` is
+    the planner's estimate of what deciding them takes (None while the first pass runs)."""
+
+    phase: str
+    points: int
+    undecided: int
+    seconds_left: float | None = None
 
 
 @dataclass(frozen=True)
@@ -104,4 +127,4 @@ class RunFinished:
 
 
 Event = (Refused | Probed | LockWait | RunStarted | CeilingMeasured | PointStarted | CallStarted | MeasurementDone
-         | RunFinished)
+         | Outlook | RunFinished)

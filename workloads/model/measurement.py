@@ -24,8 +24,14 @@ STOP_PRECISION = "precision"  # every interval within the asked precision
 STOP_MAX_ROUNDS = "max rounds"
 STOP_BUDGET = "budget"  # the point's share of the sweep's time budget was spent
 STOP_DECIDED = "decided"  # every comparison at its point was decided (faster, slower or the same)
+STOP_TOO_CLOSE = "too close"  # too close to the margin to decide within the most rounds allowed
+STOP_CANCELLED = "cancelled"  # the run was cancelled before the point was done
+STOP_OPEN = ""  # still being measured: a provisional row
 # Every value `stop` may hold, in stored runs and exports of this and earlier versions.
-STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED)
+STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED, STOP_TOO_CLOSE, STOP_CANCELLED,
+         STOP_OPEN)
+# How a --vs run's B rows are told apart from A's in a series name: `processes@2|B`.
+ARM_MARK = "|"
 # Every value `status` may hold.
 STATUSES = (OK, FAILED, NOT_APPLICABLE, TIMED_OUT)
 
@@ -51,11 +57,15 @@ class Measurement:
     check: str = ""  # how its output was checked, e.g. "exactly equal to serial"
     shared: bool = False  # measured while another parbench sweep held the machine (--ignore-lock)
     costs: PoolCosts | None = None  # the pool's costs taken apart, measured outside the timing
+    pace_s: tuple[float, ...] = ()  # the machine's pace gauge after each timed round at its point
+    cpu_share: float | None = None  # the kernel's CPU time over its wall time (0 a sleep, 1 a Python loop)
+    arm: str = ""  # "B" for the rows of --vs OPTION=VALUE, measured interleaved with the run's own
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times_s", tuple(self.times_s))
         object.__setattr__(self, "warmup_times_s", tuple(self.warmup_times_s))
+        object.__setattr__(self, "pace_s", tuple(self.pace_s))
         object.__setattr__(self, "stats", summarize(self.times_s))
         if isinstance(self.costs, dict):  # from JSON, SQLite or an older caller
             object.__setattr__(self, "costs", PoolCosts.from_dict(self.costs))
@@ -74,18 +84,21 @@ class Measurement:
 
     @property
     def key(self) -> tuple:
-        """What identifies a row in a run: strategy, workers, items, length."""
-        return (self.strategy, self.workers, self.items, self.length)
+        """What identifies a row in a run: strategy, workers, items, length (and B's rows of --vs)."""
+        return (self.strategy, self.workers, self.items, self.length, self.arm)
 
     @property
     def series(self) -> str:
-        """The line this row belongs to on a chart: the strategy, with its workers in a worker sweep."""
-        return self.strategy if self.workers is None else f"{self.strategy}@{self.workers}"
+        """The line this row belongs to on a chart: the strategy, with its workers in a worker sweep
+        (and B's rows of --vs marked so: `processes@2|B`)."""
+        name = self.strategy if self.workers is None else f"{self.strategy}@{self.workers}"
+        return name + (ARM_MARK + self.arm if self.arm else "")
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "stats"}
         data["times_s"] = list(self.times_s)
         data["warmup_times_s"] = list(self.warmup_times_s)
+        data["pace_s"] = list(self.pace_s)
         data["costs"] = self.costs.to_dict() if self.costs is not None else None
         return data
 
@@ -105,35 +118,47 @@ class Quality:
     trusted: bool  # whether its figures can be read as measured (ok, or qualified but measured)
 
 
+# What qualifies a row's figures, as short words (a narrow column) and in full (said once, under a
+# table, and in the focused row's story).
+QUALIFIERS = {
+    "shared": "measured while another parbench sweep ran on this machine (--ignore-lock): both measured each other",
+    "1 round": "one timed round: no spread and no interval, so noise cannot be told from signal",
+    "budget": "the time budget ran out before it was decided",
+    "rounds": "the most rounds allowed were spent before it was decided",
+    "too close": "too close to the margin to decide within the most rounds allowed",
+    "cancelled": "the run was cancelled before it was decided",
+    "noisy": (f"its rounds spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the machine's speed "
+              "changed while measuring; read its figures as ranges"),
+}
+_STOP_QUALIFIER = {STOP_BUDGET: "budget", STOP_MAX_ROUNDS: "rounds", STOP_TOO_CLOSE: "too close",
+                   STOP_CANCELLED: "cancelled"}
+
+
 def quality(m: Measurement) -> Quality:
+    """How far to trust a row: failed, timeout and n/a have no figure; a measured row is ok, or
+    qualified by the first of its qualifiers (`qualifiers` lists them all)."""
     if m.status == FAILED:
         return Quality("failed", m.error or "failed", False)
     if m.status == TIMED_OUT:
         return Quality("timeout", m.error or "the point ran out of time", False)
     if m.status == NOT_APPLICABLE:
         return Quality("n/a", m.error or "does not apply", False)
-    notes = []
-    label = "ok"
+    words = qualifiers(m)
+    return Quality(words[0] if words else "ok", "; ".join(f"{w}: {QUALIFIERS[w]}" for w in words), True)
+
+
+def qualifiers(m: Measurement) -> list[str]:
+    """What qualifies a measured row's figures, most serious first."""
+    words = []
     if m.shared:
-        label = "shared"
-        notes.append("measured while another parbench sweep ran on this machine (--ignore-lock): "
-                     "both measured each other")
+        words.append("shared")
     if m.repeats == 1:
-        label = "1 repeat" if label == "ok" else label
-        notes.append("one timed repeat: no spread and no interval, so noise cannot be told from signal")
-    # Generic words (the interval column says how far each row got), so that a table's notes
-    # group rows that stopped the same way.
-    if m.stop == STOP_BUDGET:
-        label = "budget" if label == "ok" else label
-        notes.append("stopped on the time budget before its interval reached the asked precision")
-    if m.stop == STOP_MAX_ROUNDS:
-        label = "rounds" if label == "ok" else label
-        notes.append("stopped at the most rounds allowed before its interval reached the asked precision")
+        words.append("1 round")
+    if m.stop in _STOP_QUALIFIER:
+        words.append(_STOP_QUALIFIER[m.stop])
     if m.stats is not None and m.stats.noisy:
-        label = "noisy" if label == "ok" else label
-        notes.append(f"noisy: its repeats spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the "
-                     "machine's speed changed while measuring; read its figures as ranges")
-    return Quality(label, "; ".join(notes), True)
+        words.append("noisy")
+    return words
 
 
 # Speedups ----------------------------------------------------------------------------------------------

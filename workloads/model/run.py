@@ -21,6 +21,8 @@ PARTIAL = "partial"
 REFUSED = "refused"
 RUNNING = "running"
 INTERRUPTED = "interrupted"
+# Every status a stored run may hold (a refused sweep stores nothing).
+STATUSES = (COMPLETED, PARTIAL, FAILED, CANCELLED, RUNNING, INTERRUPTED)
 
 
 @dataclass

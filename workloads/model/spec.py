@@ -43,7 +43,13 @@ MAX_POINT_TIMEOUT = 7 * 24 * 3600.0
 # Adaptive rounds stop here at the latest: past 20 paired rounds an interval narrows by under 3 % a
 # round, and a point that is still that noisy says more about the machine than about the code.
 MAX_ROUNDS = 20
-MIN_ROUNDS = 3
+# The first pass gives every point this many rounds before any point gets another: two make the
+# first look of the decision rule (`workloads.model.decision`), which borrows the variance of the
+# sweep's other points, so a 2× gap is decided there.
+MIN_ROUNDS = 2
+# With --precision, a point first gets three: an interval of two rounds is rarely within ±5 %.
+PRECISION_MIN_ROUNDS = 3
+COSTS_MODES = ("auto", "on", "off")
 # A warm-up is skipped only for calls longer than this. Not 1 s: on this VM the first calls that
 # allocate a few hundred MB (squares 16 x 1e6) run up to 2x slower until the allocator holds the
 # memory, so even second-long calls need their warm-up; a 50 ms sleep x 128 has nothing to warm.
@@ -129,8 +135,34 @@ def _repeat(text: str, scope: Scope) -> int | None:
     return parse_int(text, "repeat", low=1, high=MAX_REPEAT, words="a whole number or auto")
 
 
-def _precision(text: str, scope: Scope) -> float:
+def _precision(text: str, scope: Scope) -> float | None:
+    if text.strip().lower() in ("", "none", "off"):
+        return None
     return parse_percent(text, "precision", low=0.1, high=50.0)
+
+
+def _margin(text: str, scope: Scope) -> float:
+    value = parse_percent(text, "margin", low=0.0, high=100.0)
+    if not 0 < value < 1:
+        raise SpecError("margin", f"must be more than 0% and under 100%, got {text.strip()}")
+    return value
+
+
+def _costs(text: str, scope: Scope) -> str:
+    return parse_choice(text, "costs", COSTS_MODES)
+
+
+def _vs(text: str, scope: Scope) -> str | None:
+    """`OPTION=VALUE`, written as the flag or the field's name (checked against the spec once every
+    field is read: `vs_spec`)."""
+    cleaned = text.strip()
+    if not cleaned or cleaned.lower() == "none":
+        return None
+    name, equals, value = cleaned.partition("=")
+    name = name.strip().lstrip("-").replace("-", "_")
+    if not equals or not name or not value.strip():
+        raise SpecError("vs", f"{cleaned!r} is not OPTION=VALUE, like pool=warm or workload=other.py")
+    return f"{name}={value.strip()}"
 
 
 def _budget(text: str, scope: Scope) -> float | None:
@@ -229,11 +261,14 @@ class SweepSpec:
         "Length", "", "list length per item, same grammar as --items (default: the workload's own)", _length,
         value=(100_000,), metavar="SIZES")
     repeat: int | None = declare(
-        "Repeats", "auto", "timed rounds per point: a number for exactly that many, or auto: at least 3, until "
-        "--precision", _repeat, metavar="N|auto")
-    precision: float = declare(
-        "Precision", "5%", "auto repeats: add rounds until every 95% interval is within ± this", _precision,
+        "Repeats", "auto", "timed rounds per point: a number for exactly that many, or auto: until every "
+        "comparison is decided (faster, slower or the same), or --precision is reached", _repeat, metavar="N|auto")
+    margin: float = declare(
+        "Margin", "5%", "auto repeats: two strategies within ± this of each other are the same", _margin,
         applies=lambda scope: scope.adaptive, metavar="PCT")
+    precision: float | None = declare(
+        "Precision", "", "auto repeats: instead of deciding, add rounds until every 95% interval is within ± this "
+        "(blank: decide)", _precision, applies=lambda scope: scope.adaptive, metavar="PCT", advanced=True)
     budget: float | None = declare(
         "Budget", "", "auto repeats: the whole sweep's time limit, e.g. 60s or 5m (blank: none)", _budget,
         applies=lambda scope: scope.adaptive, metavar="DURATION")
@@ -246,6 +281,10 @@ class SweepSpec:
     chunksize: int | str = declare(
         "Chunk", "1", "map chunksize: N or auto (default: 1, as the seed)", _chunksize,
         applies=lambda scope: scope.process_pool, metavar="N|auto")
+    costs: str = declare(
+        "Costs", "auto", "take each pool's time apart for the Why: auto (at the points the model fits and checks), "
+        "on (every point) or off", _costs, kind="choice", choices=COSTS_MODES, applies=lambda scope: scope.pooled,
+        advanced=True)
     start_method: str | None = declare(
         "Start", "", "how pool workers start: " + ", ".join(START_METHODS) + " (blank: the platform's default)",
         _start_method, kind="choice", choices=("", *START_METHODS), applies=lambda scope: scope.process_pool,
@@ -271,6 +310,10 @@ class SweepSpec:
     skip_warmup_over: float | None = declare(
         "No w-up >", "5", "no warm-up for a strategy whose calls take longer than this many seconds (off: always "
         "warm up)", _skip_warmup_over, advanced=True, metavar="SECONDS|off")
+    vs: str | None = declare(
+        "Versus", "", "measure B interleaved with this sweep, round by round, and decide B against A: OPTION=VALUE, "
+        "e.g. pool=warm, chunksize=auto, spin=720000, workload=other.py (blank: none)", _vs, advanced=True,
+        metavar="OPTION=VALUE")
     # Not typed by a user as such: the chosen workload's settings, and the chosen strategies' own
     # options (each declared by its workload or strategy), by name.
     settings: dict = field(default_factory=dict)
@@ -294,12 +337,28 @@ class SweepSpec:
         return self.repeat is None
 
     @property
+    def deciding(self) -> bool:
+        """Rounds go until every comparison is decided (the default), not to a precision."""
+        return self.repeat is None and self.precision is None
+
+    @property
     def max_rounds(self) -> int:
         return self.repeat if self.repeat is not None else MAX_ROUNDS
 
     @property
     def min_rounds(self) -> int:
-        return self.repeat if self.repeat is not None else MIN_ROUNDS
+        if self.repeat is not None:
+            return self.repeat
+        return MIN_ROUNDS if self.precision is None else PRECISION_MIN_ROUNDS
+
+    @property
+    def rounds_text(self) -> str:
+        """How many rounds each point gets, in the words every run header uses."""
+        if self.repeat is not None:
+            return f"{self.repeat} round{'s' if self.repeat != 1 else ''}"
+        if self.precision is not None:
+            return f"rounds until ±{self.precision:.0%} ({self.min_rounds} to {self.max_rounds})"
+        return f"rounds until decided within ±{self.margin:.0%} ({self.min_rounds} to {self.max_rounds})"
 
     def option(self, name: str):
         """A strategy's own option (`dask_scheduler`), None when not set."""
@@ -531,6 +590,12 @@ def validate(texts: dict[str, Any]) -> Validation:
     spec = None
     if not errors:
         spec = SweepSpec(settings=settings, options=options, **values)
+        if spec.vs is not None:
+            try:
+                vs_spec(spec)
+            except SpecError as exc:
+                errors["vs"] = exc.reason
+                spec = None
     return Validation(spec, errors, notes, info, applies)
 
 
@@ -574,6 +639,70 @@ def _check_input(values: dict, errors: dict, notes: dict, shape: input_files.Sha
     size = (f"{shape.length} values each" + (f", {shape.low} to {shape.high}" if shape.varies else "")
             if shape.format != "csv" else f"{shape.count} rows in items of {max(lengths)}")
     notes["input"] = f"{name}: {have} items, {size}"
+
+
+# --vs: B, measured interleaved with A ---------------------------------------------------------------------
+
+# What --vs may change: what runs at each point, never the points, the rounds or the rule.
+_VS_REFUSED = {
+    "items": "is a dimension of the sweep: give every value there (e.g. --items 4,8)",
+    "length": "is a dimension of the sweep: give every value there (e.g. --length 1000,100000)",
+    "workers": "is a dimension of the sweep: give every count there (e.g. --workers 2,4)",
+    "strategies": "is a dimension of the sweep: list every strategy there",
+    "repeat": "says how the sweep runs, not what it measures",
+    "margin": "says how the sweep decides, not what it measures",
+    "precision": "says how the sweep decides, not what it measures",
+    "budget": "says how long the sweep runs, not what it measures",
+    "seed": "changes the input data, so A and B would not measure the same items",
+    "point_timeout": "says how the sweep runs, not what it measures",
+    "costs": "says what the Why measures, not the timed calls",
+    "skip_warmup_over": "says how the sweep runs, not what it measures",
+    "vs": "cannot compare a comparison",
+    "python": "runs in a measuring process of its own, so it cannot be interleaved: give --python A,B to run the "
+              "sweep under each and compare them",
+}
+VS_ARM = "B"
+
+
+def vs_option(spec: SweepSpec) -> tuple[str, str]:
+    """(option, value text) of `spec.vs`."""
+    name, _, value = (spec.vs or "").partition("=")
+    return name, value
+
+
+def vs_spec(spec: SweepSpec) -> SweepSpec:
+    """B's spec: A's with the one option `--vs` names changed. `SpecError` on the vs field when it
+    names no option, one it cannot change, or A's own value."""
+    name, text = vs_option(spec)
+    info = workloads.info(spec.workload)
+    settings = {s.name: s for s in info.settings}
+    if name in _VS_REFUSED:
+        raise SpecError("vs", f"{name.replace('_', '-')} {_VS_REFUSED[name]}")
+    if name == "workload":
+        try:
+            other = workloads.info(text)
+        except SpecError as exc:
+            raise SpecError("vs", f"workload={text}: {exc.reason}") from None
+        if other.ref.text == spec.workload:
+            raise SpecError("vs", f"workload={text} is the workload A measures already; B must differ")
+        kept = {s.name: spec.settings.get(s.name, s.default) for s in other.settings}
+        return dataclasses.replace(spec, workload=other.ref.text, settings=kept, vs=None)
+    if name in settings:
+        value = settings[name].parse(text)
+        if value == spec.settings.get(name, settings[name].default):
+            raise SpecError("vs", f"{name.replace('_', '-')}={text}: A runs with that already; B must differ")
+        return dataclasses.replace(spec, settings={**spec.settings, name: value}, vs=None)
+    declared = FIELD_BY_NAME.get(name)
+    if declared is None:
+        raise SpecError("vs", f"{name.replace('_', '-')!r} is not an option of this sweep (nor a setting of "
+                              f"{info.name})")
+    value = declared.parse(text, Scope(info, spec.strategies))
+    current = spec.option(name) if declared.strategy else getattr(spec, name)
+    if value == current:
+        raise SpecError("vs", f"{name.replace('_', '-')}={text}: A runs with that already; B must differ")
+    if declared.strategy:
+        return dataclasses.replace(spec, options={**spec.options, name: value}, vs=None)
+    return dataclasses.replace(spec, vs=None, **{name: value})
 
 
 def build_spec(**texts) -> SweepSpec:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
+from functools import lru_cache
 
 CONFIDENCE = 0.95
 # A point whose repeats spread by more than this share of their median is flagged: on this kind of
@@ -110,10 +111,13 @@ def _incomplete_beta(a: float, b: float, x: float) -> float:
 
 
 def t_cdf(t: float, df: float) -> float:
+    if math.isinf(df):  # the normal distribution (a variance known, not estimated)
+        return 0.5 * math.erfc(-t / math.sqrt(2.0))
     tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
     return 1.0 - tail if t >= 0 else tail
 
 
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t with `df` degrees of freedom (df may be fractional: Welch)."""
     if not 0.0 < p < 1.0:
@@ -148,6 +152,20 @@ class Interval:
     high: float
     confidence: float
     n: int
+    sd: float = math.nan  # the per-round sd of the log ratio it was made from
+    df: float = math.nan  # the degrees of freedom of that sd (more than n - 1 when pooled)
+
+    @property
+    def log_estimate(self) -> float:
+        return math.log(self.estimate)
+
+    @property
+    def log_half_width(self) -> float:
+        return 0.5 * (math.log(self.high) - math.log(self.low))
+
+    @property
+    def has_bounds(self) -> bool:
+        return self.n >= 2 and math.isfinite(self.low) and math.isfinite(self.high)
 
     @property
     def relative_half_width(self) -> float:

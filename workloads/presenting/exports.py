@@ -8,8 +8,6 @@ verdict first, each pool's costs, model and break-even, and the winner of each p
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -17,17 +15,11 @@ import tempfile
 from pathlib import Path
 
 from ..model.errors import ParbenchError
-from ..model.measurement import Measurement, quality, serial_times, speedup
-from ..model.numbers import format_interval, format_ratio, format_seconds
 from ..model.run import Run
 from ..model.version import parbench_version
+from . import tables
+from .run_table import WINNER_KEY, header_markdown, run_table, winner_table
 
-COLUMNS = (
-    "run_id", "workload", "strategy", "items", "length", "workers", "chunksize", "pool", "repeats",
-    "loops", "min_s", "median_s", "mean_s", "stdev_s", "speedup_vs_serial", "speedup_low", "speedup_high",
-    "confidence", "noisy", "ok", "status", "quality", "error", "quality_detail", "stop", "precision", "check",
-    "shared",
-)
 FORMATS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
 # The JSON export's own format: `parbench import` refuses a file from a newer one.
 EXPORT_FORMAT = 2
@@ -37,63 +29,25 @@ class ExportError(ParbenchError):
     pass
 
 
-def rows(run_id: int | None, measurements: list[Measurement]) -> list[dict]:
-    baselines = serial_times(measurements)
-    table = []
-    for m in measurements:
-        s = m.stats
-        interval = speedup(m, baselines)
-        has_interval = interval is not None and interval.n >= 2 and not math.isnan(interval.low)
-        judged = quality(m)
-        table.append({
-            "run_id": run_id,
-            "workload": m.workload,
-            "strategy": m.strategy,
-            "items": m.items,
-            "length": m.length,
-            "workers": m.workers,
-            "chunksize": m.chunksize,
-            "pool": m.pool,
-            "repeats": m.repeats,
-            "loops": m.loops,
-            "min_s": s.min if s else None,
-            "median_s": s.median if s else None,
-            "mean_s": s.mean if s else None,
-            "stdev_s": s.stdev if s else None,
-            "speedup_vs_serial": interval.estimate if interval is not None else None,
-            "speedup_low": interval.low if has_interval else None,
-            "speedup_high": interval.high if has_interval else None,
-            "confidence": interval.confidence if has_interval else None,
-            "noisy": bool(s and s.noisy),
-            "ok": m.ok,
-            "status": m.status,
-            "quality": judged.label,
-            "error": m.error,
-            "quality_detail": judged.detail,
-            "stop": m.stop,
-            "precision": m.precision,
-            "check": m.check,
-            "shared": m.shared,
-        })
-    return table
+def rows(run: Run) -> list[dict]:
+    """The run's rows as programs read them (the JSON export's measurements, before their times)."""
+    return tables.to_records(run_table(run))
 
 
 def to_csv(run: Run) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows(run.id, run.measurements):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buffer.getvalue()
+    """One line per measurement; values never hold a comma, so the lines split on commas alone
+    (the columns and their units: docs/exports.md)."""
+    return tables.to_csv(run_table(run))
 
 
 def to_json(run: Run) -> str:
     measurements = []
-    for row, m in zip(rows(run.id, run.measurements), run.measurements):
+    for row, m in zip(rows(run), run.measurements):
         # Everything a Measurement holds beyond its row, so `parbench import` rebuilds it exactly.
         measurements.append({**row, "times_s": list(m.times_s), "warmup_times_s": list(m.warmup_times_s),
                              "warmup": m.warmup, "point_index": m.point_index,
-                             "costs": m.costs.to_dict() if m.costs is not None else None})
+                             "costs": m.costs.to_dict() if m.costs is not None else None,
+                             "pace_s": list(m.pace_s), "cpu_share": m.cpu_share})
     document = {
         "format": EXPORT_FORMAT,
         "parbench": parbench_version(),
@@ -205,81 +159,29 @@ def _karp_flatt(point, workers: int) -> float | None:
     return karp_flatt(point.twin_speedup.estimate if point.twin_speedup else None, workers)
 
 
-def winner_grid(measurements: list[Measurement]) -> tuple[list[str], list[list[str]]] | None:
-    """The winner map as text cells: a header row (items, then each length) and a row per item
-    count; each cell the winner and its lead over the runner-up (`≈` within noise: the lead's 95%
-    interval spans 1; `?` one repeat, no interval). None when no point succeeded."""
-    from ..insight.analysis import analyse
-    from ..model import stats
-
-    a = analyse(measurements)
-    if not a.cells:
-        return None
-    header = ["items \\ length", *map(str, a.lengths)]
-    grid = []
-    for items in a.items:
-        row = [str(items)]
-        for length in a.lengths:
-            cell = a.cells.get((items, length))
-            if cell is None:
-                row.append("—")
-            elif cell.runner_up is None or cell.lead is None:
-                row.append(cell.winner)
-            elif cell.verdict == stats.WITHIN_NOISE:
-                row.append(f"{cell.winner} ≈ {cell.runner_up}")
-            else:
-                unsure = "?" if cell.verdict == stats.UNKNOWN else ""
-                row.append(f"{cell.winner} {format_ratio(cell.lead.estimate)}{unsure}")
-        grid.append(row)
-    return header, grid
-
-
 def to_markdown(run: Run) -> str:
+    """Which run it is first (a pasted table must say what it measured), then the answer, then the
+    rows with a status word each (the reasons once, under the table), then the winner map, and B
+    against A in a run of --vs."""
     from ..insight.analysis import analyse
+    from ..insight.compare import compare_arms
     from ..insight.explain import verdict
+    from .formats import comparison_markdown
 
-    spec = run.spec
-    machine = run.machine
-    rounds = f"{spec.repeat} rounds" if spec.repeat is not None else \
-        f"rounds until ±{spec.precision:.0%} (3 to {spec.max_rounds})"
-    header = (
-        f"**parbench run {run.id if run.id is not None else '(not stored)'}**: `{spec.workload_name()}`, "
-        f"{run.status}{': ' + run.error if run.error else ''}; "
-        f"{machine.cpu_count or '?'} CPUs ({machine.cpu_model or '?'}), "
-        f"Python {machine.python_text}, numpy {machine.numpy or '?'}, "
-        f"start method {machine.start_method or '?'}; "
-        f"{rounds} after up to {spec.warmup} warm-up, pool {spec.pool}; times per call, "
-        f"releasing its output included, calls under {spec.min_time * 1000:g} ms timed back to back; "
-        f"speedup = geometric mean of the per-round ratios serial / strategy, with its 95% interval\n\n"
-    )
-    lines = [
-        "| strategy | items | length | workers | median | min | stdev | speedup | 95% interval | status |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
-    ]
-    for row in rows(run.id, run.measurements):
-        detail = row["quality_detail"]
-        # A detail that starts with its own label ("noisy: its repeats…") is not prefixed twice.
-        status = detail if detail.startswith(row["quality"]) else row["quality"] + (f": {detail}" if detail else "")
-        status = status.replace("|", "\\|")
-        lines.append(
-            f"| {row['strategy']} | {row['items']} | {row['length']} "
-            f"| {row['workers'] if row['workers'] is not None else ''} | {format_seconds(row['median_s'])} "
-            f"| {format_seconds(row['min_s'])} | {format_seconds(row['stdev_s'])} "
-            f"| {format_ratio(row['speedup_vs_serial'])} | {format_interval(row['speedup_low'], row['speedup_high'])} "
-            f"| {status} |"
-        )
     ceiling, _ = run_ceiling(run)
-    said = verdict(analyse(run.measurements, ceiling=ceiling))
-    # Which run it is first (a pasted table must say what it measured), then the answer, then the rows.
-    top = f"**Verdict**: {said}\n\n" if said else ""
-    text = header + top + "\n".join(lines) + "\n"
-    grid = winner_grid(run.measurements)
-    if grid is not None and len(grid[0]) > 2 and len(grid[1]) > 1:
-        head, body = grid
-        text += ("\n**Winner map**: the fastest strategy at each point and its lead over the runner-up "
-                 "(≈: within noise, the lead's 95% interval spans 1; ?: one repeat, no interval)\n\n")
-        text += "| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n"
-        text += "".join("| " + " | ".join(row) + " |\n" for row in body)
+    a = analyse(run.measurements, ceiling=ceiling, margin=run.spec.margin)
+    said = verdict(a)
+    text = header_markdown(run) + "\n\n"
+    if said:
+        text += f"**Verdict**: {said}\n\n"
+    text += tables.to_markdown(run_table(run))
+    grid = winner_table(a)
+    if grid is not None and len(a.lengths) > 1 and len(a.items) > 1:
+        text += f"\n**Winner map**: {WINNER_KEY}\n\n"
+        text += tables.to_markdown(grid)
+    versus = compare_arms(run)
+    if versus is not None:
+        text += "\n" + comparison_markdown(versus)
     return text
 
 

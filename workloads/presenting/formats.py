@@ -10,18 +10,20 @@ so a file written with `--export x.md` and `--format md` on stdout are the same 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from ..insight import compare as comparing
 from ..insight.compare import Comparison, Row
 from ..model.machine import Machine
-from ..model.numbers import format_interval, format_ratio, format_seconds
+from ..model.numbers import format_interval
 from ..model.parsing import SpecError
 from ..model.run import Run
 from ..model.version import parbench_version
 from . import exports as exporter
+from . import tables
+from .comparison_table import comparison_table
+from .history_table import history_table
+from .run_table import run_header
 
 TABLE = "table"
 MARKDOWN = "md"
@@ -53,10 +55,6 @@ def export_name(fmt: str) -> str:
     return _EXPORT_NAMES[fmt]
 
 
-def _escape(text: str) -> str:
-    return str(text).replace("|", "\\|")
-
-
 # A run ------------------------------------------------------------------------------------------------
 
 
@@ -66,96 +64,30 @@ def run_text(run: Run, fmt: str) -> str:
 
 # The stored runs ------------------------------------------------------------------------------------------
 
-HISTORY_COLUMNS = ("id", "started_at", "workload", "items", "length", "strategies", "status", "rows", "host",
-                   "cpus", "python", "imported")
-
-
-def history_rows(runs: list[Run], counts: dict[int, int]) -> list[dict]:
-    return [{
-        "id": run.id,
-        "started_at": run.started_at,
-        "workload": run.spec.workload_name(),
-        "items": ",".join(map(str, run.spec.items)),
-        "length": ",".join(map(str, run.spec.length)),
-        "strategies": ",".join(run.spec.strategies),
-        "status": run.status,
-        "rows": counts.get(run.id, 0),
-        "host": run.machine.hostname or "",
-        "cpus": run.machine.cpu_count,
-        "python": run.machine.python_text if run.machine.python else "",
-        "imported": run.imported,
-    } for run in runs]
-
 
 def history_text(runs: list[Run], counts: dict[int, int], fmt: str) -> str:
-    table = history_rows(runs, counts)
+    table = history_table(runs, counts)
     if fmt == JSON:
         documents = [{**row, "spec": run.spec.to_dict(), "machine": run.machine.to_dict(), "error": run.error,
-                      "finished_at": run.finished_at} for row, run in zip(table, runs)]
+                      "finished_at": run.finished_at} for row, run in zip(tables.to_records(table), runs)]
         return json.dumps({"runs": documents}, indent=2) + "\n"
     if fmt == CSV:
-        return _csv(HISTORY_COLUMNS, table)
-    lines = ["| id | started (UTC) | workload | items | length | strategies | status | rows | python | host |",
-             "|--:|---|---|---|---|---|---|--:|---|---|"]
-    for row in table:
-        started = row["started_at"].replace("T", " ")[:16]
-        host = row["host"] + (" (imported)" if row["imported"] else "")
-        lines.append(f"| {row['id']} | {started} | {_escape(row['workload'])} | {row['items']} | {row['length']} "
-                     f"| {row['strategies']} | {row['status']} | {row['rows']} | {_escape(row['python'])} "
-                     f"| {_escape(host)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _csv(columns, table: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in table:
-        writer.writerow({key: "" if row[key] is None else row[key] for key in columns})
-    return buffer.getvalue()
+        return tables.to_csv(table)
+    return tables.to_markdown(table)
 
 
 # Comparisons ------------------------------------------------------------------------------------------------
-
-COMPARE_COLUMNS = ("a", "b", "strategy", "items", "length", "workers_a", "workers_b", "repeats_a", "repeats_b",
-                   "median_a_s", "median_b_s", "ratio", "ratio_low", "ratio_high", "confidence", "mark",
-                   "min_change")
 
 
 def interval_text(row: Row) -> str:
     return format_interval(row.ratio.low, row.ratio.high) if row.has_interval else "—"
 
 
-def comparison_rows(comparison: Comparison) -> list[dict]:
-    table = []
-    for row in comparison.rows:
-        table.append({
-            "a": comparison.label_a,
-            "b": comparison.label_b,
-            "strategy": row.strategy,
-            "items": row.items,
-            "length": row.length,
-            "workers_a": row.workers_a,
-            "workers_b": row.workers_b,
-            "repeats_a": row.a.repeats if row.a is not None else None,
-            "repeats_b": row.b.repeats if row.b is not None else None,
-            "median_a_s": row.median_a,
-            "median_b_s": row.median_b,
-            "ratio": row.ratio.estimate if row.ratio is not None else None,
-            "ratio_low": row.ratio.low if row.has_interval else None,
-            "ratio_high": row.ratio.high if row.has_interval else None,
-            "confidence": row.ratio.confidence if row.has_interval else None,
-            "mark": row.mark,
-            "min_change": comparison.min_change,
-        })
-    return table
-
-
 def describe_run(run: Run, label: str) -> str:
     """`run 3 (sleep, 2026-05-09 10:00 UTC, completed)`."""
-    started = run.started_at.replace("T", " ")[:16]
+    h = run_header(run)
     imported = ", imported" if run.imported else ""
-    return f"{label} ({run.spec.workload_name()}, {started} UTC, {run.status}{imported})"
+    return f"{label} ({h.workload}, {h.started}, {h.status}{imported})"
 
 
 def machine_line(machine: Machine) -> str:
@@ -173,8 +105,8 @@ def difference_text(comparison: Comparison) -> str:
 
 
 def legend(comparison: Comparison) -> str:
-    return (f"B/A = {comparing.TEST}; below 1 = B faster. Within noise = the interval contains 1; "
-            f"same = significant but under {comparison.min_change:.0%}.")
+    return (f"B/A = {comparison.test}; below 1 = B faster. The same = the interval lies within "
+            f"±{comparison.min_change:.0%}; within noise (two runs) or undecided (one sweep) = it cannot tell.")
 
 
 def comparison_markdown(comparison: Comparison) -> str:
@@ -188,14 +120,7 @@ def comparison_markdown(comparison: Comparison) -> str:
     lines.append(f"{legend(comparison)}  ")
     lines.append(f"Marks: {comparing.summary(comparison)}.")
     lines.append("")
-    lines.append("| strategy | items | length | workers | A median | B median | B/A | 95% interval | B vs A |")
-    lines.append("|---|--:|--:|--:|--:|--:|--:|--:|---|")
-    for row in comparison.rows:
-        lines.append(f"| {row.strategy} | {row.items} | {row.length} | {row.workers} "
-                     f"| {format_seconds(row.median_a)} | {format_seconds(row.median_b)} "
-                     f"| {format_ratio(row.ratio.estimate if row.ratio else None)} | {interval_text(row)} "
-                     f"| {_escape(row.mark)} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + tables.to_markdown(comparison_table(comparison))
 
 
 def _run_document(run: Run, label: str) -> dict:
@@ -208,11 +133,13 @@ def comparison_text(comparisons: list[Comparison], fmt: str) -> str:
     if fmt == MARKDOWN:
         return "\n".join(comparison_markdown(c) for c in comparisons)
     if fmt == CSV:
-        return _csv(COMPARE_COLUMNS, [row for c in comparisons for row in comparison_rows(c)])
+        text = "".join(tables.to_csv(comparison_table(c)) for c in comparisons)
+        header = text.splitlines(keepends=True)[0] if text else ""
+        return header + "".join(line for line in text.splitlines(keepends=True) if line != header)
     document = {
         "format": COMPARE_FORMAT,
         "parbench": parbench_version(),
-        "test": comparing.TEST,
+        "test": comparisons[0].test if comparisons else comparing.TEST,
         "comparisons": [{
             "a": _run_document(c.a, c.label_a),
             "b": _run_document(c.b, c.label_b),
@@ -222,8 +149,7 @@ def comparison_text(comparisons: list[Comparison], fmt: str) -> str:
             "warnings": list(c.warnings),
             "differences": [{"group": d.group, "name": d.name, "a": d.a, "b": d.b} for d in c.differences],
             "marks": c.counts,
-            "rows": [{key: value for key, value in row.items() if key not in ("a", "b", "min_change")}
-                     for row in comparison_rows(c)],
+            "rows": tables.to_records(comparison_table(c)),
         } for c in comparisons],
     }
     return json.dumps(document, indent=2) + "\n"

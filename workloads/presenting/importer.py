@@ -1,66 +1,115 @@
 """Reading a run back from its JSON export (`parbench export RUN x.json`), possibly made on another
 machine: for `parbench import` and for `parbench compare FILE.json`.
 
-A file is either a complete, readable export or it is refused with one line saying why (not JSON,
-truncated, not a parbench export, from a newer export format): nothing half-read ever reaches the
-store. A run's `fingerprint` (a hash of what was measured, not of where it is stored) is the store's
-import key, so importing one file twice, or the export of a run that is already here, adds nothing.
+Nothing in the file is trusted. A file is a complete export of a format this parbench reads, holding a
+run that `parbench run` could have produced (`workloads.presenting.import_checks` says what that takes,
+field by field), or it is refused with one line naming what is wrong: nothing of it reaches the store.
+What the file derives from the measurements (speedups, qualities, its `analysis`) is never read: every
+view recomputes it from the measurements.
+
+A large file (30,000 rows, 90 MB) is decoded with orjson, each measurement checked and written once as the
+store keeps it; the standard library's decoder, which accepts what orjson does not (NaN, numbers past 64
+bits: the checks then name the field that holds one), reads a file orjson refuses and says where it breaks.
+`progress` hears how far the checking and the storing got. The import key, a hash of those rows and the
+run's record (of what was measured, not of where it is stored), is the store's key for imported runs, so
+importing one file twice adds nothing; a run already here under another key (the export of one of its own
+runs, or a file imported by an older parbench, whose keys were `fingerprint`s) is found by its start time
+and compared whole.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import hashlib
 import json
-import math
 import os
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
-from ..model.errors import ParbenchError
+import orjson
+
 from ..model.measurement import Measurement
 from ..model.run import Run, fingerprint
-from ..model.spec import SweepSpec
 from .exports import EXPORT_FORMAT
+from .import_checks import ImportRefused, RowChecker, check_run, is_int, shown
 
 # Exports written before the document carried its "format" (a run and its measurements, without
 # warm-up times): still readable.
 FIRST_FORMAT = 1
-_REQUIRED_MEASUREMENT_KEYS = ("workload", "strategy", "items", "length", "times_s")
+# How often (in measurements) the checking reports its progress.
+PROGRESS_EVERY = 1000
+
+# progress(phase, done, total): "checking", then "storing", counting rows.
+Progress = Callable[[str, int, int], None]
 
 
-class ImportRefused(ParbenchError):
-    """The file is not an export this parbench can read; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExportedRun:
-    run: Run  # its `id` is the id it had where it was exported (None when it was never stored)
+    header: Run  # the run without its measurements; its `id` is the id it had where it was exported
+    rows: tuple[dict, ...]  # its measurements as `Measurement.to_dict()` gives them, checked
+    encoded: tuple[str, ...]  # the same, written as the store keeps them
     path: Path
     format: int
     exported_by: str  # the parbench version that wrote the file ("unknown" for the first format)
-    fingerprint: str
+    import_key: str  # the store's key for it: a hash of `encoded` and the run's record
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """`workloads.model.run.fingerprint` of the run (what older parbench keyed imports by)."""
+        return fingerprint(self.run)
+
+    @cached_property
+    def run(self) -> Run:
+        """The run with its measurements (built on first use: an import stores the rows as they are)."""
+        h = self.header
+        return Run(id=h.id, spec=h.spec, status=h.status, started_at=h.started_at, finished_at=h.finished_at,
+                   error=h.error, machine=h.machine, measurements=[Measurement.from_dict(r) for r in self.rows])
 
 
-def read_export(path: str | os.PathLike) -> ExportedRun:
+def read_export(path: str | os.PathLike, progress: Progress | None = None) -> ExportedRun:
     """Read and check an exported run; raises `ImportRefused` with the reason."""
     path = Path(path).expanduser()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ImportRefused(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_export(data, path, progress)
+
+
+def parse_export(data: bytes | str, path: Path, progress: Progress | None = None) -> ExportedRun:
+    """Check an export's content (the file's bytes, or its text)."""
+    # JSON's whitespace skipped in place (strip() would copy the whole file).
+    start = (_WHITESPACE if isinstance(data, str) else _BYTES_WHITESPACE).match(data).end()
+    if start == len(data):
+        raise ImportRefused(f"{path} is empty, not a parbench export")
+    if data[start:start + 1] not in ("{", b"{"):
+        if isinstance(data, bytes):
+            _text_of(data, path)  # a binary file is called one
+        raise ImportRefused(f"{path} is not a parbench export (an export is a JSON object)")
+    with _no_cycle_collection():
+        try:
+            document = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # The standard library's decoder reads what orjson won't (NaN, numbers past 64 bits, so that the
+            # check names the field that holds one), and says where JSON that is not breaks.
+            document = _decode_slowly(_text_of(data, path) if isinstance(data, bytes) else data, path)
+        return _read(document, path, progress)
+
+
+def _text_of(data: bytes, path: Path) -> str:
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ImportRefused(f"{path} is not a parbench export (not UTF-8 text)") from None
-    return parse_export(text, path)
 
 
-def parse_export(text: str, path: Path) -> ExportedRun:
-    if not text.strip():
-        raise ImportRefused(f"{path} is empty, not a parbench export")
-    if not text.lstrip().startswith("{"):
-        raise ImportRefused(f"{path} is not a parbench export (an export is a JSON object)")
+def _decode_slowly(text: str, path: Path):
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         # JSON that breaks on its last line (an export has one value per line) was cut short there,
         # mid-value (a number, `tru`, a string) or between values.
@@ -68,80 +117,88 @@ def parse_export(text: str, path: Path) -> ExportedRun:
             raise ImportRefused(f"{path} is truncated: its JSON stops mid-document ({exc.msg})") from None
         raise ImportRefused(f"{path} is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}), "
                             "so not a parbench export") from None
+    except RecursionError:
+        raise ImportRefused(f"{path} is not a parbench export (its JSON nests too deep)") from None
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """The cycle collector paused while a file's values are decoded and checked: they form no cycles,
+    and its passes over the hundreds of thousands of objects a large file makes cost a seventh of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_BYTES_WHITESPACE = re.compile(rb"[ \t\n\r]*")
+
+
+def _read(document, path: Path, progress: Progress | None) -> ExportedRun:
+    """The format first (a newer one is refused before anything in it is judged), then the run, then
+    each measurement against the run's spec."""
     if not isinstance(document, dict) or not isinstance(document.get("run"), dict) \
             or not isinstance(document.get("measurements"), list):
         raise ImportRefused(f"{path} is not a parbench export (no run and measurements in it)")
     version = document.get("format", FIRST_FORMAT)
-    if not isinstance(version, int) or isinstance(version, bool) or version < FIRST_FORMAT:
-        raise ImportRefused(f"{path} is not a parbench export (its format is {version!r})")
     exported_by = str(document.get("parbench", "unknown"))
+    if not is_int(version) or version < FIRST_FORMAT:
+        raise ImportRefused(f"{path} is not a parbench export (its format is {shown(version)})")
     if version > EXPORT_FORMAT:
         raise ImportRefused(f"{path} was written by parbench {exported_by} in export format {version}; this "
                             f"parbench reads formats up to {EXPORT_FORMAT}: upgrade it to import this file")
-    run = _run(document["run"], document["measurements"], path)
-    return ExportedRun(run, path, version, exported_by, fingerprint(run))
+    header = check_run(document["run"], path)
+    checker = RowChecker(header.spec, path)
+    measurements = document["measurements"]
+    for count, entry in enumerate(measurements, 1):
+        checker.add(entry)
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress("checking", count, len(measurements))
+    rows, encoded = checker.done(header)
+    if progress is not None:
+        progress("checking", len(rows), len(rows))
+    return ExportedRun(header, tuple(rows), tuple(encoded), path, version, exported_by,
+                       _import_key(header, encoded, path))
 
 
-def _run(data: dict, measurements: list, path: Path) -> Run:
-    spec_data = data.get("spec")
-    if not isinstance(spec_data, dict):
-        raise ImportRefused(f"{path} is not a parbench export (its run has no spec)")
+# Storing ------------------------------------------------------------------------------------------
+
+
+def _import_key(header: Run, rows: list[str], path: Path) -> str:
+    """A hash of a run as the store keeps it (its record and its rows, keys sorted): the same however
+    often, and from whichever file, the same run is imported. "2:" tells it from the `fingerprint`s
+    that older parbench used as keys."""
+    record = {"error": header.error, "finished_at": header.finished_at, "machine": header.machine.to_dict(),
+              "spec": header.spec.to_dict(), "started_at": header.started_at, "status": header.status}
     try:
-        spec = SweepSpec.from_dict(spec_data)
-    except (TypeError, ValueError) as exc:
-        raise ImportRefused(f"{path}: its run's spec cannot be read ({exc})") from None
-    machine = data.get("machine") or {}
-    run_id = data.get("id")
-    if not isinstance(machine, dict) or not isinstance(data.get("started_at"), str) \
-            or not isinstance(data.get("status"), str) or not (run_id is None or _is_int(run_id)):
-        raise ImportRefused(f"{path} is not a parbench export (its run lacks a status, a start time or a machine)")
-    return Run(
-        id=run_id,
-        spec=spec,
-        status=data["status"],
-        started_at=data["started_at"],
-        finished_at=data.get("finished_at") if isinstance(data.get("finished_at"), str) else None,
-        error=str(data.get("error") or ""),
-        machine=machine,
-        measurements=[_measurement(entry, index, path) for index, entry in enumerate(measurements, 1)],
-    )
+        digest = hashlib.sha256(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+    except orjson.JSONEncodeError as exc:
+        raise ImportRefused(f"{path}: the run holds a value that cannot be stored ({exc})") from None
+    for row in rows:
+        digest.update(b"\n")
+        digest.update(row.encode("utf-8"))
+    return "2:" + digest.hexdigest()
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_time(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-
-
-def _measurement(entry, index: int, path: Path) -> Measurement:
-    where = f"{path}: measurement {index}"
-    if not isinstance(entry, dict):
-        raise ImportRefused(f"{where} is not an object; not a parbench export")
-    missing = [key for key in _REQUIRED_MEASUREMENT_KEYS if key not in entry]
-    if missing:
-        raise ImportRefused(f"{where} has no {missing[0]!r}; not a parbench export")
-    if not (_is_int(entry["items"]) and _is_int(entry["length"]) and entry["items"] > 0 and entry["length"] > 0):
-        raise ImportRefused(f"{where} has items or length that are not positive whole numbers")
-    for key in ("times_s", "warmup_times_s"):
-        values = entry.get(key, [])
-        if not isinstance(values, list) or not all(_is_time(v) for v in values):
-            raise ImportRefused(f"{where} has {key} that are not durations in seconds")
-    data = dict(entry)
-    # The first format did not carry the warm-up calls made; their times say how many when present.
-    data.setdefault("warmup", len(data.get("warmup_times_s", [])))
-    try:
-        return Measurement.from_dict(data)
-    except (TypeError, ValueError) as exc:
-        raise ImportRefused(f"{where} cannot be read ({exc})") from None
-
-
-def import_into(store, exported: ExportedRun) -> tuple[int, bool]:
-    """Store an exported run unless it is already there: imported before (same fingerprint), or
-    the export of one of this store's own runs. Returns its id in the store and whether it was added."""
-    if exported.run.id is not None:
-        native = store.load_run(exported.run.id)
-        if native is not None and not native.imported and fingerprint(native) == exported.fingerprint:
+def import_into(store, exported: ExportedRun, progress: Progress | None = None) -> tuple[int, bool]:
+    """Store an exported run unless it is already there: imported before (same import key), or the
+    same run under another key (one of this store's own runs, or one an older parbench imported),
+    found by its start time and compared whole. Returns its id in the store and whether it was added."""
+    header = exported.header
+    existing = store.imported_run_id(exported.import_key)
+    if existing is not None:
+        return existing, False
+    counts = None
+    for candidate in store.runs_started_at(header.started_at):
+        counts = counts if counts is not None else store.measurement_counts()
+        # Cheap signs first: only a run with as many rows and the same spec is loaded whole.
+        if counts.get(candidate.id, 0) != len(exported.rows) or candidate.spec != header.spec:
+            continue
+        native = store.load_run(candidate.id)
+        if fingerprint(native) == exported.fingerprint:
             return native.id, False
-    return store.import_run(exported.run, exported.fingerprint)
+    return store.import_run(header, exported.import_key, rows=exported.encoded, progress=progress)

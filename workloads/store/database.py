@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Callable, Sequence
 
 from ..model.errors import ParbenchError
 from ..model.machine import Machine
@@ -94,6 +95,8 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+# Rows an import writes between two reports of its progress (all in one transaction).
+_IMPORT_BATCH = 5000
 # How long a write waits for another process holding the store's lock (two sweeps' callers, an
 # app and a CLI) before it counts as failed.
 BUSY_TIMEOUT_S = 10.0
@@ -189,6 +192,22 @@ class Store:
                 (run_id, json.dumps(measurement.to_dict())),
             )
 
+    def put_measurement(self, run_id: int, measurement: Measurement) -> None:
+        """Store a row, or replace the run's row of the same strategy, workers and point (a point's
+        rows are sent again with each further round, and once more, final). It keeps its place."""
+        data = json.dumps(measurement.to_dict())
+        found = self._db.execute(
+            "SELECT id FROM measurements WHERE run_id=? AND json_extract(data, '$.strategy')=? "
+            "AND json_extract(data, '$.workers') IS ? AND json_extract(data, '$.items')=? "
+            "AND json_extract(data, '$.length')=? AND coalesce(json_extract(data, '$.arm'), '')=? LIMIT 1",
+            (run_id, measurement.strategy, measurement.workers, measurement.items, measurement.length,
+             measurement.arm)).fetchone()
+        with self._db:
+            if found is not None:
+                self._db.execute("UPDATE measurements SET data=? WHERE id=?", (data, found[0]))
+            else:
+                self._db.execute("INSERT INTO measurements (run_id, data) VALUES (?, ?)", (run_id, data))
+
     def finish_run(self, run_id: int, status: str, error: str = "") -> None:
         with self._db:
             self._db.execute(
@@ -260,10 +279,15 @@ class Store:
         row = self._db.execute("SELECT id FROM runs WHERE import_key=?", (import_key,)).fetchone()
         return row[0] if row else None
 
-    def import_run(self, run: Run, import_key: str) -> tuple[int, bool]:
+    def import_run(self, run: Run, import_key: str, rows: Sequence[str] | None = None,
+                   progress: Callable[[str, int, int], None] | None = None) -> tuple[int, bool]:
         """Store a run measured elsewhere with its measurements, all or nothing. Returns its id here
-        and whether it was added: a run already imported under `import_key` is not added again."""
+        and whether it was added: a run already imported under `import_key` is not added again.
+        `rows` are its measurements already written as JSON (an import checks and writes each once;
+        `run.measurements` is then not read); `progress("storing", done, total)` hears how far it got."""
         status = INTERRUPTED if run.status == RUNNING else run.status  # its owner ran on another machine
+        if rows is None:
+            rows = [json.dumps(m.to_dict()) for m in run.measurements]
         try:
             with self._db:
                 cursor = self._db.execute(
@@ -273,14 +297,23 @@ class Store:
                      import_key),
                 )
                 run_id = int(cursor.lastrowid)
-                self._db.executemany("INSERT INTO measurements (run_id, data) VALUES (?, ?)",
-                                     [(run_id, json.dumps(m.to_dict())) for m in run.measurements])
+                for start in range(0, len(rows), _IMPORT_BATCH):
+                    self._db.executemany("INSERT INTO measurements (run_id, data) VALUES (?, ?)",
+                                         [(run_id, row) for row in rows[start:start + _IMPORT_BATCH]])
+                    if progress is not None:
+                        progress("storing", min(start + _IMPORT_BATCH, len(rows)), len(rows))
         except sqlite3.IntegrityError:
             existing = self.imported_run_id(import_key)
             if existing is None:
                 raise
             return existing, False
         return run_id, True
+
+    def runs_started_at(self, started_at: str) -> list[Run]:
+        """The runs that started at this moment (an import's candidates for being the same run),
+        without their measurements."""
+        return [self._run_from_row(row) for row in self._db.execute(
+            f"SELECT {self._RUN_COLUMNS} FROM runs WHERE started_at=? ORDER BY id", (started_at,))]
 
     def last_run_id(self) -> int | None:
         row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
