@@ -85,7 +85,8 @@ def test_history_lists_the_run(finished_run):
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if " 1 " in line and "squares" in line]
     assert "completed" in line and "2,4" in line
-    assert line.split()[-4] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-5] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-2] == platform.python_version()  # the interpreter it was measured under
     assert line.split()[-1] == platform.node()[:10]  # the host it was measured on
 
 
