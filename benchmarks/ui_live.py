@@ -11,6 +11,8 @@ holds counts against the app.
   screen refresh after the tab changed (`call_after_refresh`). An asyncio timer's overshoot (event
   loop lag) and the machine's CPU use over the same window are shown as context, and so are the same
   presses made before the sweep starts, with the machine idle (what the app's own redraw costs).
+- typing: a workload file's path typed into the form's File field a key at a time, the machine
+  idle (each key revalidates the form: 0.2 s a key before the form looked its fields up in one walk).
 - rss: the form is set to the seed's `squares` 16 × 1000000 with serial, processes and numpy; the
   UI process's RSS (psutil) is sampled every 50 ms from ctrl+r until the sweep ends.
 """
@@ -151,6 +153,46 @@ async def _live(window_s: float, db: str) -> dict:
             "sweep_outlasted_window": still_running, "gc_pauses": gc_pauses}
 
 
+async def _typing(db: str, folder: str) -> dict:
+    from textual import events
+    from textual.widgets import Input
+
+    from tui.app import ParbenchApp
+    from tui.widgets.setup_form import SetupForm
+    from workloads.store.database import Store
+
+    path = Path(folder) / "a_project_of_mine" / "loops_to_measure.py"
+    path.parent.mkdir()
+    path.write_text("def kernel(value):\n    return value\n", encoding="utf-8")
+    store = Store(db)
+    app = ParbenchApp(store, resident=False)
+    latencies: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        form = app.main_screen.query_one(SetupForm)
+        form.set_texts({"workload": str(path)})  # the File choice, its path field shown
+        field = form.query_one("#workload_path", Input)
+        field.value = ""
+        field.focus()
+        await pilot.pause()
+        for char in str(path):
+            refreshed = asyncio.Event()
+            key = events.Key(char, char)
+            key.set_sender(app)
+            start = time.perf_counter()
+            app.post_message(key)
+            app.call_after_refresh(refreshed.set)
+            await asyncio.wait_for(refreshed.wait(), 10)
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(GAPS[len(latencies) % len(GAPS)] / 2)
+        typed = field.value
+        runnable = form.state.runnable
+    store.close()
+    if typed != str(path):
+        raise RuntimeError(f"the field holds {typed!r}, not the path typed")
+    return {"latencies_s": latencies, "runnable": runnable}
+
+
 async def _rss(db: str) -> dict:
     import psutil
 
@@ -197,6 +239,8 @@ def _child(mode: str, quick: bool) -> dict:
         db = str(Path(tmp) / "ui.sqlite3")
         if mode == "live":
             return asyncio.run(_live(4.0 if quick else 8.0, db))
+        if mode == "typing":
+            return asyncio.run(_typing(db, tmp))
         return asyncio.run(_rss(db))
 
 
@@ -234,6 +278,17 @@ def run(ctx: Context) -> list[Row]:
                          f"press median {fmt_s(statistics.median(live['idle_cpu_s']))}"))
     except Exception as exc:
         rows.append(error_row("5 UI: key latency", exc))
+    try:
+        log("ui live: typing a workload path into the form, a key at a time")
+        typing = run_module_child("benchmarks.ui_live", "--child", "typing", *flag, timeout=120)
+        latencies = typing["latencies_s"]
+        rows.append(at_most("5 UI: typing a path, key → screen, p95", percentile(latencies, 95) * 1e3,
+                            KEY_P95_LIMIT_S * 1e3, "{:.1f} ms",
+                            f"{len(latencies)} keys into the File field, each revalidating the form: median "
+                            f"{fmt_s(statistics.median(latencies))}, max {fmt_s(max(latencies))}; the form "
+                            + ("runs the file typed" if typing["runnable"] else "did NOT accept the file typed")))
+    except Exception as exc:
+        rows.append(error_row("5 UI: typing", exc))
     try:
         log("ui live: the UI process's RSS during squares 16 × 1000000")
         rss = run_module_child("benchmarks.ui_live", "--child", "rss", *flag, timeout=400)

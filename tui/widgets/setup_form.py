@@ -341,7 +341,8 @@ class SetupForm(VerticalScroll, can_focus=False):
                 continue
             error = result.errors.get(f.name, "")
             note = result.notes.get(f.name, "") if not error else ""
-            label.update(error or note)
+            if label.content != (error or note):  # an update lays the form out again
+                label.update(error or note)
             label.set_class(bool(error), "shown")
             label.set_class(bool(note), "note")
             label.display = shown and bool(error or note)
@@ -444,6 +445,9 @@ class SetupForm(VerticalScroll, can_focus=False):
     @on(StrategyPicker.Changed)
     def _field_changed(self, event: Message) -> None:
         event.stop()
+        control = getattr(event, "control", None)
+        if control is not None and control.id in ("workload", "workload_path"):
+            return  # revalidated by its own handler above: once a key, not twice
         self.revalidate()
 
     @on(Input.Submitted)
