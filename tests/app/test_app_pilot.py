@@ -329,15 +329,17 @@ async def test_history_shows_what_each_run_is(store):
 async def test_the_footer_at_80_columns_lists_what_a_newcomer_needs(store, monkeypatch):
     app = _no_color_app(store, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        footer = screen_text(app).splitlines()[-1]
+        def footer() -> str:
+            return screen_text(app).splitlines()[-1]
+
+        await until(pilot, lambda: "^r" in footer(), 10)  # a loaded machine draws it a little later
         for key in ("^r Run", "^t View", "^e Export", "f1 Help", "^q Quit", "^p palette"):
-            assert key in footer, footer
+            assert key in footer(), footer()
         # Cancel shows while there is something to cancel (a sweep starts: it is listed).
         app.main_screen._worker = type("Running", (), {"state": WorkerState.RUNNING})()
         app.main_screen.refresh_bindings()
-        await pilot.pause()
-        footer = screen_text(app).splitlines()[-1]
+        await until(pilot, lambda: "esc Cancel" in footer(), 10)
+        footer = footer()
         assert "esc Cancel" in footer and "f1 Help" in footer and "^q Quit" in footer, footer
         app.main_screen._worker = None
 
