@@ -78,6 +78,30 @@ def test_an_exported_run_comes_back_exactly(exported, db_path):
     assert fingerprint(stored) == fingerprint(original) == document.fingerprint
 
 
+def test_an_export_from_before_waits_were_kept_still_imports_and_compares(exported, db_path):
+    # A file written before `wait_s` (and `pace_s`, `cpu_share`) were kept: the run comes back with
+    # none, and comparing it with a run that has them says so rather than guessing.
+    from workloads.insight.compare import compare
+
+    original, path = exported
+    document = json.loads(path.read_text())
+    for row in document["measurements"]:
+        for key in ("wait_s", "pace_s", "cpu_share"):
+            row.pop(key)
+    old = path.with_name("old.json")
+    old.write_text(json.dumps(document))
+    with Store(db_path) as store:
+        run_id, added = import_into(store, read_export(old))
+        stored = store.load_run(run_id)
+    assert added and all(m.wait_s == () and m.wait_share is None for m in stored.measurements)
+    comparison = compare(stored, original)
+    assert [row.found.corrected for row in comparison.rows if row.found is not None] == [False, False]
+    # Both are "run 1" (one per store): the run without waits is still named, and only it.
+    assert [w for w in comparison.warnings if "recorded no waits for a CPU" in w] == [
+        "run 1 recorded no waits for a CPU (an older parbench, or not Linux): if other programs used the CPUs "
+        "while it ran, its times include that, which nothing here can take out"]
+
+
 def test_importing_twice_adds_nothing(exported, db_path):
     _, path = exported
     with Store(db_path) as store:
