@@ -166,3 +166,39 @@ def test_the_same_loop_measured_beside_busy_loops_does_not_read_slower():
     assert row.found.corrected and row.ratio.estimate < raw
     assert row.mark != stats.SLOWER, (row.mark, row.ratio, raw)
 
+
+# Shown where it qualifies a figure ------------------------------------------------------------------------
+
+
+def test_busy_qualifies_every_row_of_its_point_and_fits_an_80_column_terminal():
+    from rich.console import Console
+
+    from tui.report import FittedTable
+    from workloads.presenting.run_table import run_table
+
+    def row(strategy, items, times, waits, workers=None):
+        return Measurement("spin", strategy, items, 1, workers, 1 if workers else None, "cold" if workers else None,
+                           1, times, point_index=0 if items == 4 else 1, stop="max rounds", wait_s=waits)
+
+    spread = (0.0747, 0.0952, 0.0660)  # beside busy loops: noisy as well as busy
+    rows = [row("serial", 4, spread, scaled := tuple(t * 0.5 for t in spread)),
+            row("processes", 4, (0.0863, 0.0901, 0.1204), scaled, workers=2),
+            row("threads", 4, (0.0716, 0.0502, 0.1100), (), workers=2),
+            row("serial", 8, (0.0451, 0.0452, 0.0450), (0.0001, 0.0, 0.0002)),  # a quiet point
+            row("processes", 8, (0.0301, 0.0302, 0.0300), (0.01, 0.01, 0.01), workers=2)]
+    spec = SweepSpec(workload="spin", items=(4, 8), length=(1,), strategies=("serial", "processes", "threads"),
+                     repeat=3, workers=(2,))
+    run = Run(1, spec, "completed", "2026-05-09T10:00:00+00:00", "2026-05-09T10:01:00+00:00",
+              machine=dict(MACHINE), measurements=rows)
+    console = Console(width=80, record=True)
+    console.print(FittedTable(run_table(run)))
+    lines = console.export_text().splitlines()
+    body = [line for line in lines if line.startswith(("serial", "processes", "threads"))]
+    # Every row of the busy point says so, the pools' too (their calls ran in the same rounds); the
+    # quiet point's do not, though its pool's workers waited on each other.
+    assert [("busy" in line) for line in body] == [True, True, True, False, False], body
+    # No figure cut to make room for it.
+    assert not any("…" in line for line in body), body
+    assert all(len(line) <= 80 for line in lines)
+    # Said once under the table, keyed by its word (the cell has no room for numbers as well).
+    assert any(line.startswith("busy: other programs were using the CPUs") for line in lines)
