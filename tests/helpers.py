@@ -19,11 +19,22 @@ def cli_env(db: Path) -> dict[str, str]:
     return {**os.environ, "PARBENCH_DB": str(db), "COLUMNS": "200"}
 
 
+def costs_off(args) -> list[str]:
+    """`parbench ARGS` with `--costs off` after `run` unless ARGS name `--costs`: pool costs (and the
+    machine's ceiling) are half a pooled test sweep's time, and only the tests of the Why's costs
+    read them."""
+    args = list(args)
+    if "run" in args and "--costs" not in args:
+        at = args.index("run") + 1
+        args[at:at] = ["--costs", "off"]
+    return args
+
+
 def run_cli(*args: str, db: Path, timeout: float = 60, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run `python -m tui ARGS` to the end, as a user at a shell would (in `cwd`, the repository by
-    default; `env` adds to the environment)."""
-    return subprocess.run([sys.executable, "-m", "tui", *args], cwd=cwd or ROOT, env={**cli_env(db), **(env or {})},
+    default; `env` adds to the environment); a sweep without pool costs unless ARGS ask (`costs_off`)."""
+    return subprocess.run([sys.executable, "-m", "tui", *costs_off(args)], cwd=cwd or ROOT, env={**cli_env(db), **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -76,3 +87,21 @@ def descendants(pid: int | None = None) -> list[psutil.Process]:
 def new_live_descendants(before: set[int]) -> list[psutil.Process]:
     """This process's live descendants that were not there when `before` was taken."""
     return [p for p in still_running(descendants()) if p.pid not in before]
+
+
+def stored_runs(db: Path) -> list[tuple]:
+    """(id, status) of every run the store holds; [] when the store was never created."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT id, status FROM runs").fetchall()
+
+
+def refused_in_one_line(result: subprocess.CompletedProcess, db: Path) -> str:
+    """The CLI refused: exit 2, one line on stderr, no traceback, nothing stored."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert stored_runs(db) == []
+    return lines[0]
