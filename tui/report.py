@@ -40,9 +40,17 @@ class FittedTable:
                  for row in table.rows}
         widths = {c.key: max([len(c.header(SCREEN)), *(len(texts[r.key][c.key]) for r in table.rows)])
                   for c in columns}
-        columns = fit(columns, widths, options.max_width, self.gap)
+        # Rich puts the box's one-space separator between columns as well as each column's padding:
+        # a column takes its width + gap + 1, less the separator after the last one.
+        room = options.max_width + 1
+        columns = fit(columns, widths, room, self.gap + 1)
+        gap = self.gap
+        if sum(widths[c.key] + gap + 1 for c in columns) > room:
+            # Still too wide with nothing left to drop: the padding goes before a cell is cut (a
+            # median cut to "86.3 …", a note to "busy,noisy [1,…").
+            gap = 0
         out = RichTable(title=table.title or None, caption=table.caption or None, box=box.SIMPLE_HEAD,
-                        show_edge=False, padding=(0, self.gap, 0, 0) if self.gap else (0, 0),
+                        show_edge=False, padding=(0, gap, 0, 0) if gap else (0, 0),
                         caption_justify="left")
         for column in columns:
             out.add_column(column.header(SCREEN), justify="right" if column.align == api.RIGHT else "left",
@@ -50,8 +58,9 @@ class FittedTable:
         for row in table.rows:
             out.add_row(*(Text(texts[row.key][c.key], style=tones.style(row.tones.get(c.key))) for c in columns))
         yield out
+        worded = table.worded_notes(SCREEN) if self.notes else set()
         for note, number in numbers.items():
-            yield Text(f"[{number}] {note}", style="dim")
+            yield Text(note if note in worded else f"[{number}] {note}", style="dim")
 
 
 # A run -------------------------------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ _offer("workloads.model.workload", "WorkloadInfo", "builtin_names", "workload_in
        "resolve_workload=resolve")
 _offer("workloads.model.strategies", "KINDS", "DEFAULT", "NAMES", "BASELINE", "StrategyKind")
 _offer("workloads.model.run", "Run", "COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "INTERRUPTED")
-_offer("workloads.model.measurement", "Measurement", "quality", "serial_times", "speedup", "speedup_vs_serial",
-       "worker_sweep",
+_offer("workloads.model.measurement", "Measurement", "busy_points", "quality", "serial_times", "speedup",
+       "speedup_vs_serial", "worker_sweep",
        "STOP_BUDGET", "STOP_MAX_ROUNDS", "STOP_PRECISION")
 _offer("workloads.model.machine", "Machine")
 _offer("workloads.model.profile", "Profile")

@@ -138,6 +138,9 @@ def test_a_sweep_under_another_python_records_that_python(minor, db_path):
     document = json.loads(result.stdout)
     assert {m["strategy"] for m in document["measurements"]} == {"serial", "processes", "numpy"}
     assert all(m["status"] == "ok" for m in document["measurements"])
+    if os.path.exists("/proc/thread-self/schedstat"):  # each round's wait for a CPU, measured over there
+        assert all(len(m["wait_s"]) == len(m["times_s"]) for m in document["measurements"]
+                   if m["strategy"] in ("serial", "numpy"))
 
 
 def test_a_kernel_that_imports_a_package_only_its_project_has(tmp_path, db_path):
@@ -235,12 +238,14 @@ def test_a_free_threaded_build_is_recorded_and_its_threads_weighed_against_the_p
 
 
 def test_events_cross_as_json_and_come_back_equal():
-    measured = Measurement("squares", "processes", 4, 1000, 2, 1, "cold", 1, (0.1, 0.2), (0.3,))
+    measured = Measurement("squares", "processes", 4, 1000, 2, 1, "cold", 1, (0.1, 0.2), (0.3,), wait_s=(0.01, 0.0))
     sent = [events.RunStarted(2, 10, {"python": "3.13.0", "gil_enabled": False}),
             events.MeasurementDone(measured, 3, 10), events.Refused("workload", "no kernel"),
             events.RunFinished("completed")]
     for event in sent:
         assert wire.decode_event(wire.encode_event(event)) == event
+    # Each round's wait for a CPU crosses too: compare takes it out of a crowded run's times.
+    assert wire.decode_event(wire.encode_event(sent[1])).measurement.wait_s == (0.01, 0.0)
     import numpy as np
 
     profile = events.Probed({"forms": {"x": np.float64(1.5), "n": np.int64(3)}}, 1, 2, 0.5)

@@ -380,5 +380,5 @@ def test_every_csv_and_json_column_is_documented_with_its_unit():
         for column in columns:
             if CSV in column.shown or JSON in column.shown:
                 assert column.key in documented, column.key
-    for key in ("times_s", "warmup_times_s", "warmup", "point_index", "costs"):
+    for key in ("times_s", "warmup_times_s", "warmup", "point_index", "costs", "pace_s", "cpu_share", "wait_s"):
         assert key in documented

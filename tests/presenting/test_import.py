@@ -38,9 +38,11 @@ def exported(tmp_path):
         run_id = server.start_run(SweepSpec(workload="sleep", items=(4, 8), length=(10,), repeat=3, workers=(64,),
                                             pool="warm", settings={"sleep_ms": 5}), Machine.from_dict(MACHINE))
         server.add_measurement(run_id, Measurement("sleep", "serial", 4, 10, None, None, None, 1, (0.02, 0.021, 0.02),
-                                                   warmup_times_s=(0.03,), point_index=0, stop="fixed"))
+                                                   warmup_times_s=(0.03,), point_index=0, stop="fixed",
+                                                   wait_s=(0.001, 0.0, 0.0004)))
         server.add_measurement(run_id, Measurement("sleep", "processes", 4, 10, 64, 1, "warm", 0,
-                                                   (0.01, 0.011, 0.012), point_index=0, costs={"ship_s": 0.001}))
+                                                   (0.01, 0.011, 0.012), point_index=0, costs={"ship_s": 0.001},
+                                                   wait_s=(0.002, 0.003, 0)))
         server.add_measurement(run_id, Measurement("sleep", "processes", 8, 10, 64, 1, "warm", 0, (),
                                                    status="failed", error="worker died", point_index=1))
         server.finish_run(run_id, "partial", "1 measurement failed")
@@ -70,7 +72,34 @@ def test_an_exported_run_comes_back_exactly(exported, db_path):
     assert stored.status == "partial" and stored.error == "1 measurement failed"
     assert stored.started_at == original.started_at
     assert stored.measurements == original.measurements  # times, warm-ups, statuses, costs, point order
+    # Each round's wait for a CPU too: what `compare` takes out of the time of a run measured while
+    # other programs used the CPUs.
+    assert [m.wait_s for m in stored.measurements] == [(0.001, 0.0, 0.0004), (0.002, 0.003, 0), ()]
     assert fingerprint(stored) == fingerprint(original) == document.fingerprint
+
+
+def test_an_export_from_before_waits_were_kept_still_imports_and_compares(exported, db_path):
+    # A file written before `wait_s` (and `pace_s`, `cpu_share`) were kept: the run comes back with
+    # none, and comparing it with a run that has them says so rather than guessing.
+    from workloads.insight.compare import compare
+
+    original, path = exported
+    document = json.loads(path.read_text())
+    for row in document["measurements"]:
+        for key in ("wait_s", "pace_s", "cpu_share"):
+            row.pop(key)
+    old = path.with_name("old.json")
+    old.write_text(json.dumps(document))
+    with Store(db_path) as store:
+        run_id, added = import_into(store, read_export(old))
+        stored = store.load_run(run_id)
+    assert added and all(m.wait_s == () and m.wait_share is None for m in stored.measurements)
+    comparison = compare(stored, original)
+    assert [row.found.corrected for row in comparison.rows if row.found is not None] == [False, False]
+    # Both are "run 1" (one per store): the run without waits is still named, and only it.
+    assert [w for w in comparison.warnings if "recorded no waits for a CPU" in w] == [
+        "run 1 recorded no waits for a CPU (an older parbench, or not Linux): if other programs used the CPUs "
+        "while it ran, its times include that, which nothing here can take out"]
 
 
 def test_importing_twice_adds_nothing(exported, db_path):
@@ -325,6 +354,12 @@ REFUSED = {
                                       "is -1.0, which is not a duration"),
     "a CPU share that is text": (_set("measurements", 1, "cpu_share", "all"), "measurement 2: 'cpu_share' is "
                                  "\"all\", which is not a finite number or null"),
+    "a negative wait for a CPU": (_set("measurements", 1, "wait_s", [0.001, -0.002]), "measurement 2: 'wait_s' is "
+                                  "-0.002, which is not a wait in seconds"),
+    "waits for other rounds than were timed": (_set("measurements", 1, "wait_s", [0.0] * 7), "measurement 2: "
+                                               "'wait_s' holds 7 waits for"),
+    "waits that are not a list": (_set("measurements", 1, "wait_s", 0.5), "measurement 2: 'wait_s' is 0.5, which "
+                                  "is not a list"),
     # A pool's costs, of the types `PoolCosts` records.
     "a cost that is text": (_set("measurements", 1, "costs", "ship_out_s", "fast"), "measurement 2: costs: "
                             "'ship_out_s' is \"fast\", which is not a finite number or null"),

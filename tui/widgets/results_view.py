@@ -24,6 +24,7 @@ from workloads.api import (
     Machine,
     Measurement,
     Run,
+    busy_points,
     decide_run,
     explain,
     format_seconds,
@@ -55,7 +56,7 @@ def row_story(m: Measurement, run: Run | None = None, measurements: list[Measure
     head = f"{who}, {m.items} items × {m.length}"
     rows = measurements if measurements is not None else run.measurements if run is not None else [m]
     decided = decide_run(rows, margin=run.spec.margin if run is not None else MARGIN)
-    status = row_status(m, decided.row(m))
+    status = row_status(m, decided.row(m), busy=(m.items, m.length, m.arm) in busy_points(rows))
     if m.stats is None:
         return f"{head}: {status.word}: {status.reason}"
     s = m.stats
@@ -75,6 +76,9 @@ def row_story(m: Measurement, run: Run | None = None, measurements: list[Measure
         text += f" {status.word}."
     if said:
         text += f" {said}"
+    if "busy" in status.notes and m.wait_share is not None:
+        text += (f" Its {'calls' if m.in_process else 'workers'} waited for a CPU {m.wait_share:.0%} of their "
+                 "time.")
     return text
 
 

@@ -16,6 +16,24 @@ for raw times. Every round is followed by a fixed pure-Python pace gauge; each r
 by the gauge (its CPU-bound share) takes out most of the level, k = 0.25 of it assumed to survive
 (the gauge is a Python loop; a kernel may be numpy or memory bound). Two runs of the same code
 then read *the same* or *within noise*; `make bench` runs the same sweep repeatedly and checks it.
+
+Other programs using the CPUs are not a speed level: a 1 ms gauge fits in one time slice and does
+not feel them, while a 45 ms call is time-sliced with them and takes twice as long. So each round
+also records how long its work waited for a CPU (`Measurement.wait_s`, Linux's run-queue wait):
+
+- for a single-threaded call (serial, numpy) the wait is taken out of its time: time − wait is the
+  call without the other programs (measured here: a 45 ms loop took 55–350 ms beside 0 to 4 busy
+  loops, time − wait stayed at 44–48 ms);
+- a pool's time cannot be corrected so: its workers wait on each other and on the process feeding
+  them as well as on other programs, and its call is a chain of hand-offs (the measuring process,
+  its feeder thread, a worker, back), each of which waits for a CPU beside other programs. So when
+  one run waited more than the other, the interval is widened by as much as that could explain:
+  B/A's low end divided by F = ((1 − w_A)/(1 − w_B))^2 when B waited more (its high end multiplied
+  by 1/F when A did), w the share of the time the serial and numpy calls at the row's point waited
+  (they ran in the same rounds, and wait on nothing but other programs), or the pool's own workers'
+  share, whichever moved more. The square is measured: beside the same busy loops, a cold pool of
+  2 slowed down by up to the square of what serial's waits explained (2.98× where they explained
+  1.68×). It then cannot read *slower* or *faster* on contention alone.
 """
 
 from __future__ import annotations
@@ -40,6 +58,12 @@ SIGMA_FLOOR = 0.03  # what moves a whole run besides the machine's speed
 GAUGE_MISMATCH = 0.25  # the share of a speed level that survives scaling by the pace gauge
 
 
+# A round's time without its wait for a CPU is kept at least this share of the round's time: the
+# kernel's two counters (run time and run-queue wait) are read a few microseconds apart and can
+# overlap, and a round is never taken as nearly free.
+LEAST_LEFT = 0.05
+
+
 @dataclass(frozen=True)
 class RunRow:
     """One row of one run: a time per round, and the pace gauge after each round (when recorded)."""
@@ -47,10 +71,31 @@ class RunRow:
     times: tuple[float, ...]
     pace: tuple[float, ...] = ()
     cpu_share: float | None = None  # None: not recorded, taken as CPU-bound (the wider interval)
+    waits: tuple[float, ...] = ()  # per round, seconds per call its work waited for a CPU (when recorded)
+    single: bool = True  # one thread does the work (serial, numpy): time − wait is its time alone
+    point_wait: float | None = None  # the share of time the serial and numpy calls at its point waited
 
     @property
     def share(self) -> float:
         return 1.0 if self.cpu_share is None else min(1.0, max(0.0, self.cpu_share))
+
+    @property
+    def wait_share(self) -> float | None:
+        """The share of its rounds' time its work waited for a CPU; None when not recorded."""
+        if len(self.waits) != len(self.times) or not self.times or sum(self.times) <= 0:
+            return None
+        return min(1.0, max(0.0, sum(self.waits) / sum(self.times)))
+
+    @property
+    def corrected(self) -> bool:
+        """Its times are taken without their wait for a CPU."""
+        return self.single and self.wait_share is not None
+
+    def alone(self) -> tuple[float, ...]:
+        """Each round's time as without other programs: minus its wait, for a single-threaded call."""
+        if not self.corrected:
+            return self.times
+        return tuple(max(t - w, t * LEAST_LEFT) for t, w in zip(self.times, self.waits))
 
 
 @dataclass(frozen=True)
@@ -62,6 +107,10 @@ class RowComparison:
     b_s: float
     adjusted: bool  # each round's time scaled by the machine's pace at that moment
     note: str = ""
+    wait_a: float | None = None  # the share of A's time its work waited for a CPU (None: not recorded)
+    wait_b: float | None = None
+    corrected: bool = False  # each round's time taken without its wait for a CPU (both sides)
+    widened: float = 1.0  # how far the interval was widened for the two runs' different waits (1: not)
 
     @property
     def has_interval(self) -> bool:
@@ -74,9 +123,35 @@ def run_sigma(share: float, adjusted: bool) -> float:
 
 
 def _logs(row: RunRow, share: float, reference_pace: float | None) -> list[float]:
+    times = row.alone()
     if reference_pace is None:
-        return [math.log(t) for t in row.times]
-    return [math.log(t) - share * math.log(g / reference_pace) for t, g in zip(row.times, row.pace)]
+        return [math.log(t) for t in times]
+    return [math.log(t) - share * math.log(g / reference_pace) for t, g in zip(times, row.pace)]
+
+
+# How a pool's time follows a wait for a CPU, against a single-threaded call's: (1/(1 − w))^2.
+POOL_EXPONENT = 2.0
+# A share of the time spent waiting is never taken as more than this (the factor would be unbounded).
+MOST_WAIT = 0.95
+
+
+def _log_factor(wait_a: float | None, wait_b: float | None) -> float:
+    """log((1 − w_A)/(1 − w_B)): above 0 when B waited more; 0 when either is not recorded."""
+    if wait_a is None or wait_b is None:
+        return 0.0
+    return math.log((1.0 - min(wait_a, MOST_WAIT)) / (1.0 - min(wait_b, MOST_WAIT)))
+
+
+def contention_factors(a: RunRow, b: RunRow) -> tuple[float, float]:
+    """How much slower (first) or faster (second) B's time than A's the two runs' waits for a CPU
+    could make it, as factors (1: none), for a row whose times are not corrected for them (a pool,
+    threads, Dask): from the waits of the serial and numpy calls at its point and from its own
+    workers', whichever moved more, to the power `POOL_EXPONENT`. A corrected row: (1, 1)."""
+    if a.corrected and b.corrected:
+        return 1.0, 1.0
+    moves = [POOL_EXPONENT * _log_factor(a.point_wait, b.point_wait),
+             POOL_EXPONENT * _log_factor(a.wait_share, b.wait_share)]
+    return math.exp(max(0.0, *moves)), math.exp(max(0.0, *(-move for move in moves)))
 
 
 def _satterthwaite(parts: list[tuple[float, int]], known: float) -> float:
@@ -104,21 +179,41 @@ def compare_row(a: RunRow, b: RunRow, *, margin: float) -> RowComparison | None:
     diff = mean_b - mean_a
     a_s, b_s = math.exp(mean_a), math.exp(mean_b)
     n = min(len(logs_a), len(logs_b))
+    waits = dict(wait_a=a.wait_share if a.wait_share is not None else a.point_wait,
+                 wait_b=b.wait_share if b.wait_share is not None else b.point_wait,
+                 corrected=a.corrected and b.corrected)
     if len(logs_a) < 2 or len(logs_b) < 2:
         return RowComparison(Interval(math.exp(diff), math.nan, math.nan, CONFIDENCE, n), None, UNKNOWN, a_s, b_s,
-                             adjusted)
+                             adjusted, **waits)
     var_a = statistics.variance(logs_a) / len(logs_a)
     var_b = statistics.variance(logs_b) / len(logs_b)
     between = 2.0 * run_sigma(share, adjusted) ** 2
     parts = [(var_a, len(logs_a) - 1), (var_b, len(logs_b) - 1)]
     full = _interval(diff, var_a + var_b + between, _satterthwaite(parts, between), n)
     alone = _interval(diff, var_a + var_b, _satterthwaite(parts, 0.0), n) if var_a + var_b > 0 else None
+    slower, faster = contention_factors(a, b)
+    unwidened = full
+    full = _widened(full, slower, faster)
     mark = _mark(full, margin)
     note = ""
     if mark == WITHIN_NOISE and alone is not None and (alone.low > 1.0 or alone.high < 1.0):
-        note = ("the rounds alone differ, but this machine's speed varies that much between runs: measure A and B "
-                "in one sweep (--vs) to tell")
-    return RowComparison(full, alone, mark, a_s, b_s, adjusted, note)
+        if _mark(unwidened, margin) != WITHIN_NOISE:
+            note = ("the rounds differ by more than this machine's speed varies between runs, but other programs "
+                    "used the CPUs more while one of them ran, which can explain it for a pool: measure A and B in "
+                    "one sweep (--vs) to tell")
+        else:
+            note = ("the rounds alone differ, but this machine's speed varies that much between runs: measure A and "
+                    "B in one sweep (--vs) to tell")
+    return RowComparison(full, alone, mark, a_s, b_s, adjusted, note, widened=max(slower, faster), **waits)
+
+
+def _widened(interval: Interval, slower: float, faster: float) -> Interval:
+    """B/A's interval reaching as far as contention could move it: its low end divided by `slower`
+    (B waited more), its high end multiplied by `faster` (A did)."""
+    if slower == 1.0 and faster == 1.0:
+        return interval
+    return Interval(interval.estimate, interval.low / slower, interval.high * faster, interval.confidence,
+                    interval.n, interval.sd, interval.df)
 
 
 def _mark(ratio: Interval, margin: float) -> str:

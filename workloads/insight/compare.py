@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from ..model import stats
 from ..model.decision import ARM_SUFFIX, UNDECIDED
 from ..model.machine import Machine
-from ..model.measurement import Measurement, worker_sweep
+from ..model.measurement import BUSY_SHARE, Measurement, worker_sweep
 from ..model.run import Run, fingerprint
 from ..model.spec import vs_spec
 from ..model.stats import FASTER, SAME, SLOWER, UNKNOWN, WITHIN_NOISE, Interval
@@ -41,8 +41,9 @@ MARKS = (FASTER, SAME, WITHIN_NOISE, UNDECIDED, UNKNOWN, SLOWER, ONLY_A, ONLY_B)
 INTERLEAVED = ("ratio of B's and A's geometric mean times, measured interleaved in one sweep and paired by round, "
                "with a 95% interval that holds however the rounds stopped")
 TEST = ("ratio of the two runs' geometric mean times (B over A; each round's time at the machine's typical pace "
-        "when both runs recorded it), with a 95% interval that counts how much this machine's speed varies "
-        "between runs, not only within one")
+        "when both runs recorded it, serial's and numpy's without their wait for a CPU), with a 95% interval that "
+        "counts how much this machine's speed varies between runs, not only within one, and for a pool how much "
+        "other programs' use of the CPUs differed")
 
 # What the machine dict records, as a reader names it; in this order in a header.
 MACHINE_FIELDS = (
@@ -181,12 +182,30 @@ def have_common_rows(a: Run, b: Run) -> bool:
                 & {_variant_key(m, by_workers) for m in b.measurements})
 
 
+def point_waits(measurements) -> dict[tuple, float]:
+    """The share of their time the serial and numpy calls at each point (and arm) waited for a CPU:
+    they wait on nothing but other programs, and every row of the point ran in the same rounds."""
+    waited: dict[tuple, list[float]] = {}
+    for m in measurements:
+        if m.ok and m.in_process and m.wait_share is not None:
+            sums = waited.setdefault((m.items, m.length, m.arm), [0.0, 0.0])
+            sums[0] += sum(m.wait_s)
+            sums[1] += sum(m.times_s)
+    return {key: min(1.0, wait / time) for key, (wait, time) in waited.items() if time > 0}
+
+
+def run_row(m: Measurement, waits: dict[tuple, float] | None = None) -> RunRow:
+    point = (waits or {}).get((m.items, m.length, m.arm))
+    return RunRow(m.times_s, m.pace_s, m.cpu_share, m.wait_s, single=m.in_process, point_wait=point)
+
+
 def compare_rows(a: Run, b: Run, *, min_change: float = MIN_CHANGE, by_workers: bool | None = None) -> list[Row]:
     """Every variant at every point of either run, in sweep order, A's variants first."""
     if by_workers is None:
         by_workers = _by_workers(a, b)
     in_a = {_variant_key(m, by_workers): m for m in a.measurements}
     in_b = {_variant_key(m, by_workers): m for m in b.measurements}
+    waits_a, waits_b = point_waits(a.measurements), point_waits(b.measurements)
     order = list(dict.fromkeys([*in_a, *in_b]))
     # Points in size order; within a point, the variants in the order the runs measured them.
     position = {key: index for index, key in enumerate(order)}
@@ -196,8 +215,7 @@ def compare_rows(a: Run, b: Run, *, min_change: float = MIN_CHANGE, by_workers: 
         ma, mb = in_a.get(key), in_b.get(key)
         found = None
         if ma is not None and mb is not None and ma.ok and mb.ok:
-            found = compare_row(RunRow(ma.times_s, ma.pace_s, ma.cpu_share), RunRow(mb.times_s, mb.pace_s, mb.cpu_share),
-                                margin=min_change)
+            found = compare_row(run_row(ma, waits_a), run_row(mb, waits_b), margin=min_change)
         items, length, strategy, _ = key
         rows.append(Row(strategy, items, length, ma.workers if ma else None, mb.workers if mb else None,
                         ma, mb, found.ratio if found else None, _mark(ma, mb, found), found))
@@ -297,6 +315,38 @@ def control_warning(rows: list[Row], found: list[Difference], label_a: str, labe
             "differed too, and the other ratios may carry that")
 
 
+def run_wait(run: Run) -> float | None:
+    """The share of their time a run's serial and numpy calls waited for a CPU (other programs held
+    them); None when it recorded none (an older parbench, not Linux, or only pools)."""
+    rows = [m for m in run.measurements if m.ok and m.in_process and m.wait_share is not None]
+    total = sum(sum(m.times_s) for m in rows)
+    return min(1.0, sum(sum(m.wait_s) for m in rows) / total) if rows and total > 0 else None
+
+
+def contention_warnings(a: Run, b: Run, label_a: str, label_b: str) -> list[str]:
+    """What other programs on the machine did to either run, and what the comparison did about it:
+    the serial and numpy times are taken without their waits for a CPU, a pool's interval is widened
+    (`between_runs`); a run that recorded no waits beside one that did is said to be unknown, since
+    its serial and numpy times keep whatever waits they had."""
+    # By position, not by label: two runs from two stores can both be "run 1".
+    sides = [(label_a, a, run_wait(a)), (label_b, b, run_wait(b))]
+    found = []
+    for index, (label, _, share) in enumerate(sides):
+        other, _, other_share = sides[1 - index]
+        if share is None or share <= BUSY_SHARE:
+            continue
+        said = f"{other}: {other_share:.0%}" if other_share is not None else f"{other}: not recorded"
+        found.append(f"{label} was measured while other programs used the CPUs: its serial and numpy calls waited "
+                     f"for a CPU {share:.0%} of their time ({said}). Their times here are without that wait; "
+                     "a pool's time cannot be corrected so, and its interval is widened by what the difference "
+                     "could explain")
+    unknown = [(label, run) for label, run, share in sides if share is None]
+    if len(unknown) == 1 and any(m.ok and m.in_process for m in unknown[0][1].measurements):
+        found.append(f"{unknown[0][0]} recorded no waits for a CPU (an older parbench, or not Linux): if other "
+                     "programs used the CPUs while it ran, its times include that, which nothing here can take out")
+    return found
+
+
 def _same_run(a: Run, b: Run) -> bool:
     """One run twice: by content, since ids are per store (run 1 here is not run 1 of an export)."""
     return a is b or fingerprint(a) == fingerprint(b)
@@ -321,6 +371,7 @@ def compare(a: Run, b: Run, *, label_a: str | None = None, label_b: str | None =
     if noisy:
         warnings.append(f"{' and '.join(noisy)} measured alongside another parbench sweep (--ignore-lock): "
                         "both sweeps slowed each other")
+    warnings.extend(contention_warnings(a, b, label_a, label_b))
     found = differences(a, b)
     control = control_warning(rows, found, label_a, label_b)
     if control:

@@ -73,12 +73,19 @@ def pace() -> float:
     """Seconds a fixed pure-Python loop takes now: how fast the machine runs at this moment. This VM
     changes pace during a sweep (two speeds, other tenants); timed after each round, its median says
     how fast the machine ran at a point, whatever the workload does (a sleep's time says nothing of
-    it, numpy's grows with the data)."""
+    it, numpy's grows with the data). The time it waited for a CPU, if another program took its
+    CPU mid-loop, is taken out: the gauge is the machine's speed, not its crowd."""
     from .ceiling import busy
+    from .waits import thread_wait_s
 
+    waited = thread_wait_s()
     start = time.perf_counter()
     busy(PACE_ITERATIONS)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    after = thread_wait_s()
+    if waited is not None and after is not None and 0 <= after - waited < elapsed:
+        elapsed -= after - waited
+    return elapsed
 
 
 class IdentityItem:

@@ -86,6 +86,11 @@ class Series:
         # faults than the one before it, and a point's later rounds read faster than its first.
         self.times = array("d")
         self.warmup_times = array("d")
+        # Seconds per call each timed value's work waited for a CPU (`Runner.waited`); dropped for
+        # good (`waits_read` False) once a value could not be read.
+        self.waits = array("d")
+        self.waits_read = True
+        self.last_wait: float | None = None  # its last call's, per call
         self.loops = 1
         self.calibrated = False  # the first call, checked, has run
         self.settled = False  # the loop count was taken again from a warm call
@@ -255,7 +260,7 @@ class Point:
             if elapsed is None:
                 continue
             series.calibrated = True
-            series.loops = loops_for(elapsed, self.spec.min_time)
+            series.loops = loops_for(self._alone(series, elapsed), self.spec.min_time)
         if not as_warmup:
             self._after_round()
 
@@ -289,7 +294,7 @@ class Point:
                     continue
                 if not series.settled:
                     series.settled = True
-                    series.loops = max(series.loops, loops_for(settle, self.spec.min_time))
+                    series.loops = max(series.loops, loops_for(self._alone(series, settle), self.spec.min_time))
             self._call(series, kept=False, warmup=False, timings=series.times)
         self.round_s = time.perf_counter() - started
         self._after_round()
@@ -313,11 +318,14 @@ class Point:
             series.name, self.items, self.length, repeat=len(timings) + 1 if timings is not None else 0,
             repeats=self.spec.min_rounds, warmup=warmup, calls_done=0, workers=series.variant.workers))
         data = self.inputs[series.variant.arm][series.variant.kind.form]
+        loops = 1 if kept or warmup else series.loops
         try:
+            mark = series.runner.wait_mark()  # outside the timed region's clock reads
             if kept:
                 elapsed, outputs = time_kept_call(series.runner, data, self.deadline)
             else:
-                elapsed, outputs = time_calls(series.runner, data, self.deadline, 1 if warmup else series.loops), []
+                elapsed, outputs = time_calls(series.runner, data, self.deadline, loops), []
+            waited = series.runner.waited(mark)
         except PointTimeout:
             self.timed_out = f"point stopped after {self.spec.point_timeout:g} s, in a {series.name} call"
             series.runner.reset()
@@ -328,6 +336,7 @@ class Point:
             return None
         if timings is not None:
             timings.append(elapsed)
+        waited = waited / loops if waited is not None else None  # per call, as `elapsed` is
         if outputs:
             mismatch, how = self.checks[series.variant.arm].check(series.name, outputs[0], timings)
             if mismatch:
@@ -336,12 +345,29 @@ class Point:
                 series.check_how = how
             # Dropping the checked output is part of its call (the reference's drop is added when
             # the check is done with it).
+            mark = series.runner.wait_mark()
             released = time_release(outputs)
             elapsed += released
             if timings is not None:
                 timings[-1] += released
+            more = series.runner.waited(mark)  # the measuring thread's; a pool's workers, idle, add ~0
+            waited = waited + (more or 0.0) if waited is not None else None
+        if timings is series.times:
+            if waited is None:
+                series.waits_read = False
+            series.waits.append(waited if waited is not None else 0.0)
         series.variant.last_call_s = elapsed
+        series.last_wait = waited
         return elapsed
+
+    def _alone(self, series: Series, elapsed: float) -> float:
+        """A call's time without its wait for a CPU, for a call that runs on this thread (serial,
+        numpy): what a block's length is taken from, so that other programs taking the CPU during
+        a point's first call do not change how its calls are timed."""
+        wait = series.last_wait
+        if series.variant.kind.pooled or wait is None or not 0 <= wait < elapsed:
+            return elapsed
+        return elapsed - wait
 
     def _learn_warmups(self) -> None:
         """Remember, per strategy, whether this point's warm-up changed anything."""
@@ -376,7 +402,8 @@ class Point:
             status=status, error=error, point_index=self.index, loops=series.loops,
             stop=(self.stop if final else "") if status == OK else "", check=series.check_how if status == OK else "",
             shared=self.context.shared, costs=costs, pace_s=tuple(self.pace), cpu_share=series.variant.cpu_share,
-            arm=series.variant.arm)
+            arm=series.variant.arm,
+            wait_s=tuple(series.waits) if series.waits_read and len(series.waits) == len(series.times) else ())
 
     def not_applicable_measurement(self, variant: Variant) -> Measurement:
         return Measurement(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from . import stats
 from .costs import PoolCosts
 from .stats import Interval, Stats, summarize
-from .strategies import BASELINE
+from .strategies import BASELINE, KINDS
 
 OK = "ok"
 FAILED = "failed"
@@ -34,6 +34,10 @@ STOPS = (STOP_FIXED, STOP_PRECISION, STOP_MAX_ROUNDS, STOP_BUDGET, STOP_DECIDED,
 ARM_MARK = "|"
 # Every value `status` may hold.
 STATUSES = (OK, FAILED, NOT_APPLICABLE, TIMED_OUT)
+# A row whose calls waited for a CPU over this share of their time was measured while other programs
+# used the machine (`busy`). Measured on this 2-vCPU VM: a serial row waits 0–2% on a quiet machine,
+# 25–40% beside a test suite, 30–85% beside one to four busy loops.
+BUSY_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,17 @@ class Measurement:
     pace_s: tuple[float, ...] = ()  # the machine's pace gauge after each timed round at its point
     cpu_share: float | None = None  # the kernel's CPU time over its wall time (0 a sleep, 1 a Python loop)
     arm: str = ""  # "B" for the rows of --vs OPTION=VALUE, measured interleaved with the run's own
+    # Per timed round, seconds per call its work spent runnable but waiting for a CPU (other programs
+    # held them): the measuring thread's for serial and numpy, the mean worker's for a pool; () where
+    # not measured (not Linux, a cold thread pool, Dask, runs before it was kept).
+    wait_s: tuple[float, ...] = ()
     stats: Stats | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "times_s", tuple(self.times_s))
         object.__setattr__(self, "warmup_times_s", tuple(self.warmup_times_s))
         object.__setattr__(self, "pace_s", tuple(self.pace_s))
+        object.__setattr__(self, "wait_s", tuple(self.wait_s))
         object.__setattr__(self, "stats", summarize(self.times_s))
         if isinstance(self.costs, dict):  # from JSON, SQLite or an older caller
             object.__setattr__(self, "costs", PoolCosts.from_dict(self.costs))
@@ -77,6 +86,27 @@ class Measurement:
     @property
     def repeats(self) -> int:
         return len(self.times_s)
+
+    @property
+    def wait_share(self) -> float | None:
+        """The share of its rounds' time its work waited for a CPU; None where not measured."""
+        if not self.wait_s or len(self.wait_s) != len(self.times_s) or sum(self.times_s) <= 0:
+            return None
+        return min(1.0, sum(self.wait_s) / sum(self.times_s))
+
+    @property
+    def in_process(self) -> bool:
+        """Its calls run on the measuring thread (serial, numpy), which waits for a CPU only when other
+        programs hold them; a pool's workers also wait on each other and on the process feeding them."""
+        kind = KINDS.get(self.strategy)
+        return kind is not None and not kind.pooled
+
+    @property
+    def busy(self) -> bool:
+        """Other programs held the CPUs while it was measured: it runs in the measuring process and its
+        calls waited for one over `BUSY_SHARE` of their time, so its times are slower than the code."""
+        share = self.wait_share
+        return self.in_process and share is not None and share > BUSY_SHARE
 
     @property
     def point(self) -> tuple[int, int]:
@@ -99,6 +129,7 @@ class Measurement:
         data["times_s"] = list(self.times_s)
         data["warmup_times_s"] = list(self.warmup_times_s)
         data["pace_s"] = list(self.pace_s)
+        data["wait_s"] = list(self.wait_s)
         data["costs"] = self.costs.to_dict() if self.costs is not None else None
         return data
 
@@ -129,26 +160,30 @@ QUALIFIERS = {
     "cancelled": "the run was cancelled before it was decided",
     "noisy": (f"its rounds spread over {stats.NOISY_SPREAD:.0%} of their median (see stdev): the machine's speed "
               "changed while measuring; read its figures as ranges"),
+    "busy": (f"other programs were using the CPUs: the serial and numpy calls at its point waited for one over "
+             f"{BUSY_SHARE:.0%} of their time (wait_s in the JSON export), so its times are slower than the code "
+             "alone and a pool's speedup may be off"),
 }
 _STOP_QUALIFIER = {STOP_BUDGET: "budget", STOP_MAX_ROUNDS: "rounds", STOP_TOO_CLOSE: "too close",
                    STOP_CANCELLED: "cancelled"}
 
 
-def quality(m: Measurement) -> Quality:
+def quality(m: Measurement, *, busy: bool | None = None) -> Quality:
     """How far to trust a row: failed, timeout and n/a have no figure; a measured row is ok, or
-    qualified by the first of its qualifiers (`qualifiers` lists them all)."""
+    qualified by the first of its qualifiers (`qualifiers` lists them all; `busy` as there)."""
     if m.status == FAILED:
         return Quality("failed", m.error or "failed", False)
     if m.status == TIMED_OUT:
         return Quality("timeout", m.error or "the point ran out of time", False)
     if m.status == NOT_APPLICABLE:
         return Quality("n/a", m.error or "does not apply", False)
-    words = qualifiers(m)
+    words = qualifiers(m, busy=busy)
     return Quality(words[0] if words else "ok", "; ".join(f"{w}: {QUALIFIERS[w]}" for w in words), True)
 
 
-def qualifiers(m: Measurement) -> list[str]:
-    """What qualifies a measured row's figures, most serious first."""
+def qualifiers(m: Measurement, *, busy: bool | None = None) -> list[str]:
+    """What qualifies a measured row's figures, most serious first. `busy`: whether other programs
+    held the CPUs at its point (`busy_points`); by default, whether its own calls say so."""
     words = []
     if m.shared:
         words.append("shared")
@@ -156,9 +191,17 @@ def qualifiers(m: Measurement) -> list[str]:
         words.append("1 round")
     if m.stop in _STOP_QUALIFIER:
         words.append(_STOP_QUALIFIER[m.stop])
+    if m.busy if busy is None else busy:
+        words.append("busy")
     if m.stats is not None and m.stats.noisy:
         words.append("noisy")
     return words
+
+
+def busy_points(measurements) -> set[tuple[int, int, str]]:
+    """The points (items, length, arm) where other programs held the CPUs: a serial or numpy row there
+    is `busy`. Every row of a point ran in the same rounds, so each of them is qualified by it."""
+    return {(m.items, m.length, m.arm) for m in measurements if m.ok and m.busy}
 
 
 # Speedups ----------------------------------------------------------------------------------------------

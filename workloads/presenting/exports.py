@@ -47,7 +47,7 @@ def to_json(run: Run) -> str:
         measurements.append({**row, "times_s": list(m.times_s), "warmup_times_s": list(m.warmup_times_s),
                              "warmup": m.warmup, "point_index": m.point_index,
                              "costs": m.costs.to_dict() if m.costs is not None else None,
-                             "pace_s": list(m.pace_s), "cpu_share": m.cpu_share})
+                             "pace_s": list(m.pace_s), "cpu_share": m.cpu_share, "wait_s": list(m.wait_s)})
     document = {
         "format": EXPORT_FORMAT,
         "parbench": parbench_version(),

@@ -361,7 +361,7 @@ _INT_OR_NONE = (int, type(None))
 # against its annotation, and must have a plain type to be (tests/presenting/test_import.py holds this).
 CHECKED_FIELDS = frozenset({"workload", "strategy", "items", "length", "workers", "chunksize", "pool", "warmup",
                             "times_s", "warmup_times_s", "status", "error", "point_index", "loops", "stop",
-                            "precision", "check", "shared", "costs", "pace_s"})
+                            "precision", "check", "shared", "costs", "pace_s", "wait_s"})
 
 
 @dataclass(frozen=True)
@@ -458,6 +458,12 @@ class RowChecker:
         if len(pace) > spec.max_rounds:
             raise ImportRefused(f"{self.where()}: 'pace_s' holds {len(pace)} rounds, more than the run allows "
                                 f"({spec.max_rounds})")
+        waits = row["wait_s"]  # each timed round's wait for a CPU: one per round, or none (not measured)
+        if not _waits(waits):
+            self._waits_problem(waits)
+        if len(waits) not in (0, len(times)):
+            raise ImportRefused(f"{self.where()}: 'wait_s' holds {len(waits)} waits for {len(times)} timed rounds "
+                                "(one per round, or none)")
         warmup = row["warmup"]
         # One time per warm-up call made, or none: runs stored before warm-up times were kept have none.
         if not (type(warmup) is int and 0 <= warmup <= spec.warmup and len(warmup_times) in (0, warmup)):
@@ -520,6 +526,13 @@ class RowChecker:
             if not ((type(value) is float and 0.0 < value < math.inf) or (type(value) is int and 0 < value <= _LARGEST_INT)):
                 self.refuse(key, value, "which is not a duration in seconds (a finite positive number)")
 
+    def _waits_problem(self, waits) -> None:
+        if type(waits) is not list:
+            self.refuse("wait_s", waits, "which is not a list of durations in seconds")
+        for value in waits:
+            if not _waits([value]):
+                self.refuse("wait_s", value, "which is not a wait in seconds (a finite number, 0 or more)")
+
     def _costs(self, costs: dict) -> None:
         """A pool's costs: each recorded figure of its type. The rows of one file share their keys and
         types, so each such shape is checked once, and then only that its numbers are finite and fit."""
@@ -578,6 +591,15 @@ class RowChecker:
             raise ImportRefused(f"{self.path}: the run: 'status' is \"completed\", but measurements of it are "
                                 f"{' and '.join(bad)} (parbench run calls that partial or failed)")
         return self.rows, self.encoded
+
+
+def _waits(values) -> bool:
+    """Whether these are waits as a sweep records them: finite numbers, none negative (a round that
+    never waited for a CPU waited 0 s)."""
+    if type(values) is not list:
+        return False
+    return all((type(v) is float and 0.0 <= v < math.inf) or (type(v) is int and 0 <= v <= _LARGEST_INT)
+               for v in values)
 
 
 def _durations(times) -> bool:

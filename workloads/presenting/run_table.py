@@ -13,6 +13,7 @@ from ..model.measurement import (
     QUALIFIERS,
     STOP_OPEN,
     Measurement,
+    busy_points,
     qualifiers,
     quality,
     worker_sweep,
@@ -132,15 +133,16 @@ class RowStatus:
 DEFAULT_NOTE = "rounds are still being added where it is open"
 
 
-def row_status(m: Measurement, decision: RowDecision | None = None) -> RowStatus:
+def row_status(m: Measurement, decision: RowDecision | None = None, *, busy: bool | None = None) -> RowStatus:
     """The one place a row's status is worded, for every table: its decision against serial (the
     run's decisions, `workloads.insight.decisions`), and what qualifies it. A row with no figure
-    says why (failed, timeout, n/a)."""
-    judged = quality(m)
+    says why (failed, timeout, n/a). `busy`: whether other programs held the CPUs at its point
+    (`busy_points` of the run's rows)."""
+    judged = quality(m, busy=busy)
     if not judged.trusted:
         return RowStatus(judged.label, (), judged.detail)
     verdict = decision.verdict if decision is not None and decision.verdict else "ok"
-    notes = qualifiers(m)
+    notes = qualifiers(m, busy=busy)
     if verdict != UNDECIDED:  # how deciding ended only qualifies a row it did not decide
         notes = [n for n in notes if n not in ("budget", "rounds", "too close", "cancelled")]
     elif m.ok and m.stop == STOP_OPEN:
@@ -222,7 +224,7 @@ def run_columns(workers_on_screen: bool, versus: bool = False) -> tuple[Column, 
         Column("precision", shown=DATA),
         Column("check", shown=DATA),
         Column("shared", shown=DATA),
-        Column("notes", "notes", format=_notes, shown=EVERYWHERE, short="note"),
+        Column("notes", "notes", format=_notes, shown=EVERYWHERE, short="note", worded=True),
     )
 
 
@@ -230,6 +232,7 @@ def run_rows(run: Run | None, measurements: list[Measurement] | None = None) -> 
     """One row per measurement (of `run`, or the ones given: a live sweep's so far)."""
     measurements = run.measurements if measurements is None and run is not None else measurements or []
     decided = decide_run(measurements, margin=run.spec.margin if run is not None else MARGIN)
+    busy = busy_points(measurements)
     rows = []
     for m in measurements:
         s = m.stats
@@ -239,7 +242,7 @@ def run_rows(run: Run | None, measurements: list[Measurement] | None = None) -> 
         low = interval.low if has_interval else None
         high = interval.high if has_interval else None
         estimate = interval.estimate if interval is not None else None
-        status = row_status(m, decision)
+        status = row_status(m, decision, busy=(m.items, m.length, m.arm) in busy)
         values = {
             "run_id": run.id if run is not None else None,
             "workload": m.workload,

@@ -55,6 +55,9 @@ class Column:
     brief: Callable[[Any], str] | None = None  # a value where width is scarce (SCREEN; default: `format`)
     descending: bool = False  # sorting on it puts the largest first (a speedup: the best first)
     drop: int = 0  # where columns do not fit a width, the highest `drop` goes first; 0 always stays
+    # Its notes each begin with a word in its cell ("busy: other programs ..."): on SCREEN, where
+    # width is scarce, the word is the key to the note under the table, not a number beside it.
+    worded: bool = False
 
     @property
     def heading(self) -> str:
@@ -108,9 +111,18 @@ class Table:
                         numbers.setdefault(note, len(numbers) + 1)
         return numbers
 
+    def worded_notes(self, renderer: str = MARKDOWN) -> set[str]:
+        """The notes keyed by their words, not by numbers, in this renderer (`Column.worded`)."""
+        if renderer != SCREEN:
+            return set()
+        keys = {c.key for c in self.shown(renderer) if c.worded}
+        return {note for row in self.rows for key in keys for note in row.notes_of(key)}
+
     def cell_with_note(self, row: Row, column: Column, numbers: Mapping[str, int],
                        renderer: str = MARKDOWN) -> str:
         text = self.cell(row, column, renderer)
+        if column.worded and renderer == SCREEN:
+            return text
         found = [numbers[note] for note in row.notes_of(column.key) if note in numbers]
         if found:
             text += f" [{','.join(map(str, found))}]"

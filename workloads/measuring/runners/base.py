@@ -47,6 +47,16 @@ class Runner:
     def call(self, data: dict) -> dict:
         raise NotImplementedError
 
+    def wait_mark(self) -> object:
+        """Read before a timed block, outside its clock: where `waited` counts from."""
+        return None
+
+    def waited(self, mark: object) -> float | None:
+        """Seconds the work of the calls since `wait_mark` spent runnable but waiting for a CPU, as
+        one of the threads or processes doing it waited (their mean); None where it cannot be read
+        (`workloads.measuring.waits`)."""
+        return None
+
     def kill_workers(self) -> None:
         """Stop the call in flight at once; nothing to do without workers."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..waits import thread_wait_s
 from .base import Runner
 
 
@@ -12,6 +13,13 @@ class SerialRunner(Runner):
         for key, value in data.items():
             result[key] = kernel(value)
         return result
+
+    def wait_mark(self) -> float | None:
+        return thread_wait_s()  # the calls run on this thread
+
+    def waited(self, mark: object) -> float | None:
+        now = thread_wait_s()
+        return max(0.0, now - mark) if isinstance(mark, float) and now is not None else None
 
 
 RUNNER = SerialRunner
