@@ -97,7 +97,7 @@ def test_smaller_points_whose_leads_were_not_decided_are_given_to_no_strategy():
     rows.append(m("threads", 64, [0.16, 0.165, 0.158], 10_000, costs=waits))
     verdict = explain(rows, cpus=2)[0]
     assert "ahead at 3 of 5 points (decided at 1)" in verdict
-    assert ("Measured, no lead was decided at items=4, 8, 16 and 32: serial and threads with 2 workers are not told "
+    assert ("Measured, no strategy won at items=4, 8, 16 and 32: serial and threads with 2 workers are not told "
             "apart there") in verdict
     assert "wins" not in verdict
 

@@ -284,7 +284,7 @@ def _below_the_flip(a: Analysis, best: str) -> str:
         return (f"measured, the smaller points up to {_at(before[-1])} are not all won by one strategy (the winner "
                 "map shows each: ≈ where the two fastest are the same, ? after a lead not decided)")
     if not decided:
-        return f"measured, no lead was decided at {_points_words(a, before)}: {apart} there"
+        return f"measured, no strategy won at {_points_words(a, before)}: {apart} there"
     parts = [f"{_series_words(name)} wins at {_points_words(a, points)}" for name, points in decided.items()]
     if open_points:
         parts.append(f"at {_points_words(a, open_points)}, {apart}")
