@@ -222,7 +222,8 @@ def run_columns(workers_on_screen: bool, versus: bool = False) -> tuple[Column, 
         Column("precision", shown=DATA),
         Column("check", shown=DATA),
         Column("shared", shown=DATA),
-        Column("notes", "notes", format=_notes, shown=EVERYWHERE, short="note"),
+        # Where 80 columns are not enough, the notes fold (or, last, go) before any figure is cut.
+        Column("notes", "notes", format=_notes, shown=EVERYWHERE, short="note", fold=True, drop=1),
     )
 
 
