@@ -17,8 +17,8 @@ from pathlib import Path
 from .common import Context, Row, error_row, log, table
 
 # Run order: the short, sensitive figures first, the long sweeps last.
-FIGURES = ("accuracy", "overhead", "user_kernel", "pool_quality", "sweep_efficiency", "ui_live", "startup", "import_rows",
-           "resident", "rounds", "deciding", "vs_simple_benchmark", "prediction")
+FIGURES = ("accuracy", "numpy_timeit", "free_threaded", "overhead", "user_kernel", "pool_quality", "sweep_efficiency",
+           "ui_live", "startup", "import_rows", "resident", "rounds", "deciding", "vs_simple_benchmark", "prediction")
 
 
 def _names(text: str | None) -> list[str]:

@@ -19,11 +19,22 @@ def cli_env(db: Path) -> dict[str, str]:
     return {**os.environ, "PARBENCH_DB": str(db), "COLUMNS": "200"}
 
 
+def costs_off(args) -> list[str]:
+    """`parbench ARGS` with `--costs off` after `run` unless ARGS name `--costs`: pool costs (and the
+    machine's ceiling) are half a pooled test sweep's time, and only the tests of the Why's costs
+    read them."""
+    args = list(args)
+    if "run" in args and "--costs" not in args:
+        at = args.index("run") + 1
+        args[at:at] = ["--costs", "off"]
+    return args
+
+
 def run_cli(*args: str, db: Path, timeout: float = 60, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run `python -m tui ARGS` to the end, as a user at a shell would (in `cwd`, the repository by
-    default; `env` adds to the environment)."""
-    return subprocess.run([sys.executable, "-m", "tui", *args], cwd=cwd or ROOT, env={**cli_env(db), **(env or {})},
+    default; `env` adds to the environment); a sweep without pool costs unless ARGS ask (`costs_off`)."""
+    return subprocess.run([sys.executable, "-m", "tui", *costs_off(args)], cwd=cwd or ROOT, env={**cli_env(db), **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -75,7 +75,7 @@ async def test_invalid_input_blocks_the_run_with_the_reason_shown(store):
 async def test_a_tiny_sweep_fills_the_table_and_the_chart(store):
     app = ParbenchApp(store)
     async with app.run_test(size=SIZE) as pilot:
-        app.main_screen.query_one(SetupForm).set_texts({"items": "2,4", "length": "100", "repeat": "2"})
+        app.main_screen.query_one(SetupForm).set_texts({"items": "2,4", "length": "100", "repeat": "2", "costs": "off"})
         await pilot.press("ctrl+r")
         assert await until(pilot, lambda: "completed" in str(app.main_screen.query_one("#status").render()))
         await pilot.pause(0.2)
@@ -99,7 +99,7 @@ async def test_escape_cancels_keeps_completed_rows_and_leaves_no_process(store):
     app = ParbenchApp(store)
     async with app.run_test(size=SIZE) as pilot:
         app.main_screen.query_one(SetupForm).set_texts(
-            {"workload": "sleep", "sleep_ms": "300", "items": "2,4,8,16", "length": "10"})
+            {"workload": "sleep", "sleep_ms": "300", "items": "2,4,8,16", "length": "10", "costs": "off"})
         await pilot.press("ctrl+r")
         table = app.main_screen.query_one(ResultsTable)
         assert await until(pilot, lambda: table.row_count >= 1)
@@ -213,7 +213,7 @@ async def test_quit_during_a_sweep_cancels_it_and_leaves_no_process(store):
     app = ParbenchApp(store)
     async with app.run_test(size=SIZE) as pilot:
         app.main_screen.query_one(SetupForm).set_texts(
-            {"workload": "sleep", "sleep_ms": "300", "items": "8,16", "length": "10"})
+            {"workload": "sleep", "sleep_ms": "300", "items": "8,16", "length": "10", "costs": "off"})
         await pilot.press("ctrl+r")
         # Measuring (the resident process is there from the start: wait for the run itself).
         assert await until(pilot, lambda: app.main_screen.current_run() is not None, 20)
@@ -575,7 +575,7 @@ async def test_waiting_for_another_sweep_says_so_and_escape_stops_waiting(store)
     try:
         app = ParbenchApp(store)
         async with app.run_test(size=SIZE) as pilot:
-            app.main_screen.query_one(SetupForm).set_texts({"items": "2", "length": "100", "repeat": "2"})
+            app.main_screen.query_one(SetupForm).set_texts({"items": "2", "length": "100", "repeat": "2", "costs": "off"})
             await pilot.press("ctrl+r")
             status = app.main_screen.query_one("#status")
             assert await until(pilot, lambda: "Waiting for the machine" in str(status.render()), 30)

@@ -85,7 +85,8 @@ def test_history_lists_the_run(finished_run):
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if " 1 " in line and "squares" in line]
     assert "completed" in line and "2,4" in line
-    assert line.split()[-4] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-5] == "3"  # strategies, counted: one line per run fits 80 columns
+    assert line.split()[-2] == platform.python_version()  # the interpreter it was measured under
     assert line.split()[-1] == platform.node()[:10]  # the host it was measured on
 
 
@@ -201,8 +202,8 @@ def _run_status(db) -> tuple[str, int]:
 
 def test_ctrl_c_cancels_the_run_keeps_its_measurements_and_leaves_no_process(db_path):
     cli = subprocess.Popen(
-        [sys.executable, "-m", "tui", "run", "--workload", "sleep", "--sleep-ms", "200", "--items", "2..16",
-         "--length", "5", "--strategies", "serial,processes", "--repeat", "1", "--warmup", "0",
+        [sys.executable, "-m", "tui", "run", "--costs", "off", "--workload", "sleep", "--sleep-ms", "200", "--items",
+         "2..16", "--length", "5", "--strategies", "serial,processes", "--repeat", "1", "--warmup", "0",
          "--workers", "2", "--pool", "warm"],
         cwd=ROOT, env=cli_env(db_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, as a shell gives a foreground job

@@ -302,3 +302,17 @@ def test_a_control_row_that_moved_warns_that_the_machine_changed():
     other_python = run([m(items=4, times=scaled(BASE, 0.8)), m("processes", 4)], run_id=4,
                        machine={**MACHINE, "python": "3.13.0"})
     assert compare(a, other_python).warnings == ()
+
+
+def test_the_interpreter_line_says_what_ran_as_it_ran():
+    a = run([m()], python="")
+    b = run([m()], run_id=2, python="/root/.pyenv/versions/3.13.5t/bin/python",
+            machine={**MACHINE, "python": "3.13.5", "free_threaded": True, "gil_enabled": False})
+    found = {(d.name, d.a, d.b) for d in compare(a, b).differences}
+    # One line for the interpreter, however it was asked for (the spec's python is not repeated).
+    assert found == {("Python", "3.11.7", "3.13.5 free-threaded, GIL off")}
+    assert "Python 3.11.7 → 3.13.5 free-threaded, GIL off" in formats.difference_text(compare(a, b))
+    venv = run([m()], run_id=3, machine={**MACHINE, "executable": "/home/me/project/.venv/bin/python"})
+    base = run([m()], machine={**MACHINE, "executable": "/usr/bin/python3.11"})
+    assert {(d.name, d.a, d.b) for d in compare(base, venv).differences} == {
+        ("interpreter", "/usr/bin/python3.11", "/home/me/project/.venv/bin/python")}

@@ -159,23 +159,24 @@ SPIN = """
     def make_input(items, length, seed):
         return {i: [i] * length for i in range(items)}
 
-    def kernel(value, work=20000):
+    def kernel(value, work=100000):
         acc = 0
         for i in range(work):
             acc = (acc * 31 + i) & 0xFFFF
         return acc
 
-    SETTINGS = {"work": {"default": 20000, "help": "loop iterations per item"}}
+    SETTINGS = {"work": {"default": 100000, "help": "loop iterations per item"}}
 """
 
 
 def test_vs_measures_b_interleaved_and_decides_it_against_a(workload_file):
     # B does 1.5× the work: measured in the same rounds as A, paired round by round, it reads slower.
+    # Calls of tens of ms, so that a busy machine's time slices do not swamp a round's pairing.
     from workloads.insight.compare import compare_arms
 
     path = workload_file(textwrap.dedent(SPIN))
-    spec = build_spec(workload=path, strategies="serial", items="2,4", length="1", warmup="0", min_time="0",
-                      vs="work=30000", costs="off")
+    spec = build_spec(workload=path, strategies="serial", items="2,4", length="1", warmup="0",
+                      vs="work=150000", costs="off")
     events: list = []
     assert run_sweep(spec, events.append) == "completed"
     rows = list({e.measurement.key: e.measurement for e in events if isinstance(e, MeasurementDone)}.values())
@@ -189,7 +190,7 @@ def test_vs_measures_b_interleaved_and_decides_it_against_a(workload_file):
     for row in versus.rows:
         assert row.ratio.low > 1.0 and row.ratio.estimate == pytest.approx(1.5, rel=0.25)
         assert row.time_b / row.time_a == pytest.approx(row.ratio.estimate)  # B/A is the ratio of the two times
-    assert [(d.name, d.a, d.b) for d in versus.differences] == [("work", "20000", "30000")]
+    assert [(d.name, d.a, d.b) for d in versus.differences] == [("work", "100000", "150000")]
 
 
 def test_vs_refuses_what_it_cannot_interleave():

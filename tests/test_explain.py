@@ -250,3 +250,34 @@ def test_worker_counts_within_noise_of_each_other_still_name_the_strategy():
     verdict = explain(rows, cpus=2)[0]
     assert verdict.startswith("Use processes: ")
     assert "2 or 4 workers are not told apart there" in verdict
+
+
+def _cpu_bound_threads(speedup: float):
+    """spin-like rows: serial, and threads and processes of 2 workers, the CPU kept busy."""
+    rows = []
+    for n in (4, 8):
+        rows.append(m("serial", n, [n * 0.05] * 3, 1))
+        rows.append(m("threads", n, [n * 0.05 / speedup] * 3, 1, costs=costs(work=0.05, out=1e-5, back=1e-5)))
+        rows.append(m("processes", n, [n * 0.05 / 1.6] * 3, 1, costs=costs(work=0.05, out=1e-4, back=1e-4)))
+    return rows
+
+
+def test_on_a_gil_build_threads_are_said_to_help_only_code_that_releases_it():
+    from workloads.model.machine import Machine
+
+    text = "\n".join(explain(_cpu_bound_threads(1.0), cpus=2, machine=Machine(python="3.11.7", implementation="CPython")))
+    assert "Python 3.11.7 has a GIL: its threads run Python code one at a time" in text
+    assert "free-threaded build (--python 3.13t or 3.14t)" in text
+
+
+def test_with_the_gil_off_threads_are_weighed_against_the_pool():
+    from workloads.model.machine import Machine
+
+    machine = Machine(python="3.13.5", implementation="CPython", free_threaded=True, gil_enabled=False)
+    text = "\n".join(explain(_cpu_bound_threads(1.9), cpus=2, machine=machine))
+    assert "Python 3.13.5 free-threaded, GIL off: a free-threaded build with the GIL off" in text
+    assert "threads with 2 workers 1.90×, processes with 2 workers 1.60× against serial" in text
+    assert "threads 1.19× ahead of the pool" in text
+    assert "take turns on one core" not in text  # the GIL build's words do not apply here
+    on = Machine(python="3.13.5", implementation="CPython", free_threaded=True, gil_enabled=True)
+    assert "but the GIL was on when it ran" in "\n".join(explain(_cpu_bound_threads(1.0), cpus=2, machine=on))

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import ROOT, cli_env, descendants, run_cli, stored_measurements, wait_for
+from helpers import (
+    ROOT,
+    cli_env,
+    costs_off,
+    descendants,
+    run_cli,
+    stored_measurements,
+    wait_for,
+)
 
 from workloads.measuring.lock import MachineLock
 from workloads.model.spec import build_spec
@@ -151,7 +159,7 @@ def test_a_full_disk_keeps_the_table_the_exports_and_says_what_happened(tmp_path
 
 
 def _cli(*args: str, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tui", *args], cwd=ROOT, env=cli_env(db),
+    return subprocess.Popen([sys.executable, "-m", "tui", *costs_off(args)], cwd=ROOT, env=cli_env(db),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

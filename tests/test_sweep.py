@@ -31,8 +31,9 @@ WORKLOAD_KNOBS = {"sleep": {"sleep_ms": "1"}, "squares": {}, "spin": {"spin": "1
 
 
 def tiny_spec(workload: str = "squares", strategies=ALL_STRATEGIES, **overrides) -> SweepSpec:
+    """A sweep small enough to run in a second; no pool costs unless a test asks (`costs="on"`)."""
     fields = dict(workload=workload, items="2..4", length="20", strategies=",".join(strategies), repeat="2",
-                  warmup="1", workers="2", **WORKLOAD_KNOBS.get(workload, {}))
+                  warmup="1", workers="2", costs="off", **WORKLOAD_KNOBS.get(workload, {}))
     fields.update(overrides)
     return build_spec(**fields)
 
@@ -141,7 +142,12 @@ def test_each_workload_and_strategy_measures_or_says_not_applicable(workload, st
             assert m.error == ""
             assert len(m.times_s) == spec.repeat
             assert all(t > 0 for t in m.times_s)
-            assert m.warmup == 1 and len(m.warmup_times_s) == 1
+            assert len(m.warmup_times_s) == m.warmup
+    ok = [m for m in measured if m.status == "ok"]
+    if ok:
+        # The first point warms up as asked; a later one may skip it, learnt from the first (a call
+        # long enough that an unneeded warm-up costs: a cold pool on a busy machine).
+        assert ok[0].warmup == 1 and all(m.warmup in (0, 1) for m in ok)
 
 
 @pytest.mark.parametrize("workload", ["sleep", "squares", "spin"])

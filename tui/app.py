@@ -17,7 +17,7 @@ from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from workloads.api import ResidentProcess, Store, StoreError, run_name, to_markdown
+from workloads.api import CodeError, ResidentProcess, Store, StoreError, code_for, run_name, to_markdown
 
 from . import keys
 from .screens.compare import CompareScreen
@@ -84,6 +84,7 @@ class ParbenchApp(App[int]):
             ("Cancel sweep", "cancel", self.main_screen.action_cancel_sweep),
             ("Export results", "export", self.action_export),
             ("Copy Markdown table", "copy", self.action_copy_markdown),
+            ("Copy the code that won", "copy-code", self.action_copy_code),
             ("Next results view", "view", self.action_next_tab),
             ("Toggle log scale", "log", self.action_toggle_log),
             ("Form", "form", self.action_toggle_form),
@@ -163,6 +164,20 @@ class ParbenchApp(App[int]):
             return
         self.copy_to_clipboard(to_markdown(run))
         self.notify(f"copied {run_name(run)} as a Markdown table ({len(run.measurements)} rows)")
+
+    def action_copy_code(self) -> None:
+        run = self._current_run()
+        if run is None or not any(m.ok for m in run.measurements):
+            self.notify("no code yet: run a sweep (ctrl+r) or open one from history (F2)", severity="warning")
+            return
+        try:
+            text = code_for(run)
+        except CodeError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        first = text.splitlines()[0].strip('"')
+        self.notify(f"copied the code: {first}")
 
     def action_next_tab(self) -> None:
         view = self._results()

@@ -1,6 +1,7 @@
-"""The `parbench` command line: `run` a sweep headless, list `history`, `export` a stored run,
-`compare` runs, `import` a run exported elsewhere, `serve` the app to browser tabs; with no arguments,
-open the app.
+"""The `parbench` command line: `run` a sweep headless (under several interpreters at once with
+`--python A,B`: each run, then their comparison), list `history`, `export` a stored run, `compare`
+runs, print the `code` that won, `import` a run exported elsewhere, `serve` the app to browser tabs;
+with no arguments, open the app.
 
 Every sweep option is generated from the engine's field declarations (`api.spec.FIELDS`) and
 the workload's own settings, so the command line and the app's form never disagree. Kept light to
@@ -194,6 +195,16 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                          metavar="PCT", help="exit 1 if any row got significantly slower by more than PCT "
                                              "(10 or 10%%), naming it on stderr")
 
+    code = sub.add_parser("code", parents=[shared["store"]],
+                          help="print a stored run's loop rewritten for its fastest strategy, ready to run",
+                          description="The run's loop with the strategy that was fastest at its largest point, "
+                                      "with the settings parbench measured (workers, chunksize, start method, a warm "
+                                      "pool when it was warm), importing your function and reading the same items. "
+                                      "The script goes to stdout; which strategy and why, to stderr.")
+    code.add_argument("run", help="a run id from 'parbench history', last, or last~N")
+    code.add_argument("--strategy", default=None, metavar="NAME",
+                      help="write the code for this measured strategy instead of the fastest")
+
     serving = sub.add_parser(
         "serve", parents=[shared["store"]], help="serve the app to browser tabs (one app process per tab)",
         description="Serve the app on http://HOST:PORT: each browser tab gets its own app, all measuring on "
@@ -251,15 +262,15 @@ def _check_export_paths(paths: list[str]) -> None:
             raise UsageError(f"parbench run: --export {path}: the folder {folder} cannot be written")
 
 
-def _boot_measuring_process(*, quiet: bool):
+def _boot_measuring_process(*, quiet: bool, python: str = ""):
     """Start the measuring process now, without its sweep: its start-up (a fresh interpreter
     importing numpy and the engine, about 0.1 s) overlaps opening the store and drawing the
     progress bar."""
-    from workloads.api import SweepProcess
+    from workloads.api import ParbenchError, SweepProcess
 
     try:
-        return SweepProcess(quiet=quiet)
-    except OSError:
+        return SweepProcess(quiet=quiet, python=python)
+    except (OSError, ParbenchError):
         return None  # execute() starts one itself and reports why it cannot
 
 
@@ -273,19 +284,94 @@ def _chosen_format(args: argparse.Namespace) -> str:
     return args.format or default_format(sys.stdout.isatty())
 
 
+def _interpreters(args: argparse.Namespace) -> list[str | None]:
+    """The interpreters named by --python: several, comma-separated, run one sweep each."""
+    text = getattr(args, "python", None)
+    if text is None or "," not in text:
+        return [text]
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if len(names) < 2:
+        args.python = names[0] if names else None
+        return [args.python]
+    return names
+
+
+def _prepare_interpreter(spec) -> None:
+    """Probe the spec's interpreter and prepare the engine for it, saying each step on stderr (the
+    first time, pip downloads what the engine lacks there); a refusal is one line, exit 2."""
+    from workloads.api import InterpreterRefused, prepare_interpreter
+
+    if not spec.python:
+        return
+    try:
+        prepare_interpreter(spec.python, progress=lambda line: print(f"parbench: {line}", file=sys.stderr,
+                                                                      flush=True))
+    except InterpreterRefused as exc:
+        raise UsageError(f"parbench run: --python: {exc}") from None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    pythons = _interpreters(args)
+    if len(pythons) > 1:
+        return _run_under_each(args, pythons)
     spec = _spec_from_args(args)
     _check_export_paths(args.export)
+    _prepare_interpreter(spec)
     # First, before the imports below: they take about as long as the measuring process's own.
-    sweep = _boot_measuring_process(quiet=not args.debug)
+    sweep = _boot_measuring_process(quiet=not args.debug, python=spec.python)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return _measure_and_report(args, spec, sweep)
+        return _measure_and_report(args, spec, sweep)[0]
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
+def _run_under_each(args: argparse.Namespace, pythons: list[str]) -> int:
+    """One sweep per interpreter, one after another, each stored and printed; then each run after
+    the first compared against it, point by point (`parbench compare`). Every spec and interpreter is
+    checked before anything is measured."""
+    from workloads.api import compare
+
+    from .report import emit, render_comparisons
+
+    if args.export:
+        raise UsageError("parbench run: --export writes one run; with several --python values, export each run "
+                         "afterwards (parbench export RUN PATH)")
+    specs = []
+    for python in pythons:
+        args.python = python
+        specs.append(_spec_from_args(args))
+    for spec in specs:
+        _prepare_interpreter(spec)
+    runs, code = [], EXIT_OK
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        for index, spec in enumerate(specs):
+            if index:
+                print(flush=True)  # each run's output apart from the one before
+            sweep = _boot_measuring_process(quiet=not args.debug, python=spec.python)
+            result, run = _measure_and_report(args, spec, sweep)
+            code = max(code, result) if result != EXIT_INTERRUPTED else result
+            if result in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+                return result
+            if run is not None:
+                runs.append(run)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if len(runs) >= 2:
+        base = runs[0]
+        comparisons = [compare(base, run, label_a=_run_label(base), label_b=_run_label(run)) for run in runs[1:]]
+        print(flush=True)
+        emit(render_comparisons([c for c in comparisons if c.common], _chosen_format(args)))
+    return code
+
+
+def _run_label(run) -> str:
+    name = f"run {run.id}" if run.id is not None else "run (not stored)"
+    return f"{name}, Python {run.machine.python_text}"
+
+
+def _measure_and_report(args: argparse.Namespace, spec, sweep) -> tuple[int, object]:
     try:
         from rich.console import Console
 
@@ -332,7 +418,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
             "the run could not be stored"
         kept = len(run.measurements) if run is not None else 0
         err.print(f"parbench: {how}; {where} with {kept} measurement(s)", markup=False, highlight=False)
-        return EXIT_TERMINATED if "SIGTERM" in exc.how else EXIT_INTERRUPTED
+        return (EXIT_TERMINATED if "SIGTERM" in exc.how else EXIT_INTERRUPTED), run
     finally:
         progress.stop()
     run = outcome.run
@@ -356,7 +442,7 @@ def _measure_and_report(args: argparse.Namespace, spec, sweep) -> int:
     if outcome.status != "completed":
         err.print(f"parbench: {api.run_name(run)} {outcome.status}: "
                   f"{outcome.error}", markup=False, highlight=False)
-    return code
+    return code, run
 
 
 def _exit_code(status: str) -> int:
@@ -508,6 +594,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_FAILED if slower else EXIT_OK
 
 
+def _cmd_code(args: argparse.Namespace) -> int:
+    from workloads.api import CodeError, code_for, describe_code_choice
+
+    store = _open_store(args.db)
+    run = _stored_run(store, args.run, "code")
+    try:
+        text = code_for(run, args.strategy)
+        said = describe_code_choice(run, args.strategy)
+    except CodeError as exc:
+        raise UsageError(f"parbench code: {exc}") from None
+    sys.stdout.write(text)
+    print(f"parbench code: run {run.id}, {said}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from workloads.api import ImportRefused, import_into, read_export
 
@@ -559,7 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_app(db=args.db)
         handler = {"run": _cmd_run, "history": _cmd_history, "export": _cmd_export, "compare": _cmd_compare,
-                   "import": _cmd_import, "serve": _cmd_serve}[args.command]
+                   "code": _cmd_code, "import": _cmd_import, "serve": _cmd_serve}[args.command]
         return handler(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)

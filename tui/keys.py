@@ -103,6 +103,9 @@ KEYS: tuple[Key, ...] = (
         show=False, priority=True),
     Key("copy", APP, "ctrl+y", "copy_markdown", "Copy MD", "copy the results as a Markdown table to the clipboard",
         show=False, priority=True),
+    Key("copy-code", APP, "ctrl+o", "copy_code", "Copy code",
+        "copy the code that won to the clipboard: the loop rewritten for the fastest strategy, with its measured "
+        "settings (parbench code RUN prints it)", show=False, priority=True),
     Key("history", APP, "f2", "history", "History", "stored runs (history); enter opens one", show=False,
         priority=True),
     Key("help-question", APP, "question_mark", "help", "Help", "this help (outside text fields)", show=False),

@@ -45,6 +45,7 @@ _offer("workloads.insight.decisions", "decide_run", "BASELINE_WORD")
 _offer("workloads.model.numbers", "format_seconds", "format_ratio", "format_interval", "format_bytes",
        "format_duration")
 _offer("workloads.model.errors", "ParbenchError")
+_offer("workloads.model.interpreter", "discover_interpreters=discover", "parse_python")
 _offer("workloads.model.version", "parbench_version")
 _offer("workloads.model.events", "Refused", "Probed", "LockWait", "RunStarted", "CeilingMeasured", "PointStarted",
        "CallStarted", "MeasurementDone", "RunFinished", "Event")
@@ -70,9 +71,12 @@ _offer("workloads.presenting.formats", "parse_output_format", "default_format", 
        "history_text", "comparison_text", "comparison_markdown", "describe_run", "difference_text", "legend",
        "machine_line", "interval_text", "TABLE", "MARKDOWN", "CSV", "JSON")
 _offer("workloads.presenting.importer", "read_export", "import_into", "ImportRefused")
+_offer("workloads.presenting.code", "code_for=code", "describe_code_choice=describe_choice", "CodeError")
 # Running a sweep, from the caller's side.
 _offer("workloads.session", "execute", "probe", "Outcome", "ResidentProcess", "SweepRefused", "SweepInterrupted")
 _offer("workloads.measuring.process", "SweepProcess")
+_offer("workloads.measuring.interpreters", "prepare_interpreter=prepare", "probe_interpreter=probe",
+       "InterpreterRefused")
 
 __all__ = sorted(_WHERE)
 

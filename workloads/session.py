@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 from .measuring import ceiling as machine_ceiling
-from .measuring.process import SweepProcess
+from .measuring.interpreters import InterpreterRefused
+from .measuring.process import REFUSED_INTERPRETER, SweepProcess
 from .model.errors import ParbenchError
 from .model.events import (
     CANCELLED,
@@ -201,9 +202,10 @@ def execute(
     """
     recorder = _Recorder(store, spec)
     options = _with_known_ceiling(options, store)
-    own_process = sweep is None
-    if sweep is None:
-        sweep = SweepProcess(quiet=quiet)
+    # A process booted under another interpreter than the spec names is left to its owner.
+    own_process = sweep is None or not sweep.serves(spec)
+    if own_process:
+        sweep = _process_for(spec, quiet)
     try:
         sweep.begin(spec, options=asdict(options), then_exit=own_process)
     except OSError as exc:
@@ -242,6 +244,15 @@ def execute(
     return Outcome(recorder.run, status, error, recorder.problem)
 
 
+def _process_for(spec: SweepSpec, quiet: bool) -> SweepProcess:
+    """A measuring process under the spec's interpreter; `SweepRefused` (nothing stored) when that
+    interpreter cannot serve or the engine cannot be prepared for it."""
+    try:
+        return SweepProcess(quiet=quiet, python=spec.python)
+    except InterpreterRefused as exc:
+        raise SweepRefused(REFUSED_INTERPRETER, str(exc)) from None
+
+
 def _with_known_ceiling(options: SweepOptions, store: Store | None) -> SweepOptions:
     """The options with this machine's parallel ceiling from the store, if it was measured before."""
     if options.ceiling is not None or store is None:
@@ -258,9 +269,9 @@ def probe(spec: SweepSpec, sweep: SweepProcess | None = None, *, quiet: bool = T
     """Measure one item of the spec's workload in a measuring process (the one given, or a fresh
     one): its `Probed` profile, or `SweepRefused` saying why the sweep could not run. Nothing is
     stored. None when no strategy of the spec applies to the workload."""
-    own_process = sweep is None
-    if sweep is None:
-        sweep = SweepProcess(quiet=quiet)
+    own_process = sweep is None or not sweep.serves(spec)
+    if own_process:
+        sweep = _process_for(spec, quiet)
     sweep.begin(spec, options=asdict(options), then_exit=own_process, probe_only=True)
     probed = None
     for event in sweep.events():

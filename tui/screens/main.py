@@ -21,6 +21,7 @@ from workloads.api import (
     KINDS,
     STARTING_WORDS,
     Event,
+    InterpreterRefused,
     LockWait,
     Machine,
     MeasurementDone,
@@ -37,6 +38,7 @@ from workloads.api import (
     describe_event,
     event_progress,
     execute,
+    prepare_interpreter,
     probe,
     run_name,
 )
@@ -64,6 +66,14 @@ class SweepEnded(Message):
         self.outcome = outcome
         self.error = error
         self.run = run
+
+
+class Preparing(Message):
+    """A step of getting the engine ready under another interpreter (the first time: pip's downloads)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
 
 
 class ProbeDone(Message):
@@ -294,10 +304,11 @@ class MainScreen(Screen[None]):
     def _run(self, spec: SweepSpec, stop: threading.Event, options: SweepOptions) -> None:
         process = self.resident.take() if self.resident is not None else None
         try:
+            self._prepare(spec)
             outcome = execute(spec, self.store, lambda event: self.post_message(SweepEvent(event)), stop,
                               sweep=process, on_started=self._started, options=options)
-        except SweepRefused as exc:
-            self.post_message(SweepEnded(None, f"refused: {exc.reason}"))
+        except (SweepRefused, InterpreterRefused) as exc:
+            self.post_message(SweepEnded(None, f"refused: {getattr(exc, 'reason', exc)}"))
             return
         except SweepInterrupted as exc:
             self.post_message(SweepEnded(None, f"interrupted: {exc.how}", exc.run))
@@ -353,7 +364,9 @@ class MainScreen(Screen[None]):
             done, total = counted
             progress.update(total=total or progress.total, progress=done)
         if isinstance(event, RunStarted):
-            results.cpus = Machine.from_dict(event.machine).cpus
+            machine = Machine.from_dict(event.machine)
+            results.cpus = machine.cpus
+            results.machine = machine  # which interpreter ran it: whether its threads had a GIL
         elif isinstance(event, MeasurementDone):
             results.run = self.run  # the run being filled, once the sweep has made it
             results.add_measurement(event.measurement)
@@ -402,9 +415,10 @@ class MainScreen(Screen[None]):
         # A user's file runs in a process of its own, so the resident one never imports it.
         process = self.resident.take() if self.resident is not None and spec.workload in builtin_names() else None
         try:
+            self._prepare(spec)
             probed = probe(spec, process)
-        except SweepRefused as exc:
-            self.post_message(ProbeDone(key, None, exc.reason))
+        except (SweepRefused, InterpreterRefused) as exc:
+            self.post_message(ProbeDone(key, None, getattr(exc, "reason", str(exc))))
             return
         except Exception as exc:
             self.post_message(ProbeDone(key, None, f"{type(exc).__name__}: {exc}"))
@@ -413,6 +427,16 @@ class MainScreen(Screen[None]):
             if process is not None:
                 self.resident.give_back(process)
         self.post_message(ProbeDone(key, Profile.from_dict(probed.profile) if probed else None))
+
+    def _prepare(self, spec: SweepSpec) -> None:
+        """From a worker: the engine made ready under the spec's interpreter, each step said on the
+        status line (the first time, pip downloads what it lacks there)."""
+        if spec.python:
+            prepare_interpreter(spec.python, progress=lambda line: self.post_message(Preparing(line.strip())))
+
+    @on(Preparing)
+    def _preparing(self, message: Preparing) -> None:
+        self._status(message.line)
 
     @on(ProbeDone)
     def _probe_done(self, message: ProbeDone) -> None:

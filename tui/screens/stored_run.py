@@ -34,6 +34,7 @@ class StoredRunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         cpus = self.run.machine.cpus
+        self.query_one(ResultsView).machine = self.run.machine
         self.query_one(ResultsView).set_measurements(self.run.measurements, workers=max(self.run.spec.workers),
                                                     cpus=cpus, run=self.run)
 

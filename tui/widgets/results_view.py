@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from workloads.api import (
     MARGIN,
+    Machine,
     Measurement,
     Run,
     decide_run,
@@ -101,6 +102,7 @@ class ResultsView(Vertical):
         self.run: Run | None = None  # the run they belong to (its status words may depend on it)
         self.pool_workers: int | None = None
         self.cpus: int | None = None
+        self.machine: Machine | None = None  # the run's: which interpreter, and whether its GIL was off
         self._stale: set[str] = set()  # views not drawn since the measurements changed
 
     def compose(self) -> ComposeResult:
@@ -177,7 +179,7 @@ class ResultsView(Vertical):
         elif tab == "map":
             self.query_one(WinnerMap).show(self.measurements)
         elif tab == "why":
-            lines = explain(self.measurements, workers=self.pool_workers, cpus=self.cpus)
+            lines = explain(self.measurements, workers=self.pool_workers, cpus=self.cpus, machine=self.machine)
             self.query_one("#why-text", Static).update("\n\n".join(lines) if lines else self._nothing_to_explain())
             self.query_one("#why-scroll", VerticalScroll).scroll_home(animate=False)  # the verdict first
 

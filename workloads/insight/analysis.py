@@ -340,7 +340,7 @@ def twin_of(kind: StrategyKind, measured: set[str]) -> str | None:
 
 
 def params_from_costs(costs: PoolCosts | None, *, items: int, chunksize: int | None, ceiling: float | None,
-                      cpus: int | None, kind: StrategyKind, workers: int) -> Params | None:
+                      cpus: int | None, kind: StrategyKind, workers: int, gil: bool = True) -> Params | None:
     """The model's parameters from one point's measured costs; None when they are incomplete."""
     if costs is None or not costs.complete:
         return None
@@ -352,7 +352,7 @@ def params_from_costs(costs: PoolCosts | None, *, items: int, chunksize: int | N
         cpu_share=1.0 if costs.cpu_share is None else float(costs.cpu_share),
         workers=workers,
         ceiling=float(cap),
-        gil=not kind.ships,
+        gil=gil and not kind.ships,
         chunksize=int(chunksize or costs.chunksize or 1),
     )
 
@@ -457,9 +457,10 @@ def _cell(point: Point, rows: list[Measurement], verdict: PointVerdict | None) -
 
 
 def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cpus: int | None = None,
-            margin: float = MARGIN) -> Analysis:
+            margin: float = MARGIN, gil: bool = True) -> Analysis:
     """Everything `explain`, the exports and the views say about a run's numbers; its speedups and
-    who wins each point are the run's decisions (`workloads.insight.decisions`)."""
+    who wins each point are the run's decisions (`workloads.insight.decisions`). `gil`: Python
+    threads took turns (False only for a free-threaded build that ran with the GIL off)."""
     ok = [m for m in measurements if m.ok and m.stats is not None]
     if ceiling is None:
         ceiling = next((m.costs.ceiling for m in measurements if m.costs and m.costs.ceiling), None)
@@ -495,7 +496,7 @@ def analyse(measurements: list[Measurement], *, ceiling: float | None = None, cp
         twin = next((t for t in by_point.get(m.point, []) if t.strategy == result.twin), None)
         twin_speedup = _twin_speedup(twin, m, speedups)
         params = params_from_costs(m.costs, items=m.items, chunksize=m.chunksize, ceiling=ceiling, cpus=cpus,
-                                   kind=kind, workers=m.workers or 1)
+                                   kind=kind, workers=m.workers or 1, gil=gil)
         split = _split(params, m.items, m.stats.median, m.costs) if params is not None else None
         result.points.append(PointResult(m.items, m.length, m.stats.median, speedups.get((m.series, m.point)),
                                          twin_speedup, params, split, m.costs or PoolCosts()))

@@ -10,7 +10,8 @@ cannot support it. Rows measured in one run only are kept and marked as such. A 
 faster.
 
 The header of a comparison is what differs between the two runs: the spec's fields and workload
-settings, the machine (CPU, cores, memory), Python, numpy, the start method used and parbench's
+settings, the machine (CPU, cores, memory), the interpreter as it ran (version, free-threaded build
+and GIL, which executable), numpy, the start method used, the allocator's state and parbench's
 version. Nothing here reads a store or a file: callers hand in `Run`s.
 """
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ..model import stats
 from ..model.decision import ARM_SUFFIX, UNDECIDED
+from ..model.machine import Machine
 from ..model.measurement import Measurement, worker_sweep
 from ..model.run import Run, fingerprint
 from ..model.spec import vs_spec
@@ -45,12 +47,13 @@ TEST = ("ratio of the two runs' geometric mean times (B over A; each round's tim
 # What the machine dict records, as a reader names it; in this order in a header.
 MACHINE_FIELDS = (
     ("hostname", "host"), ("cpu_model", "CPU"), ("cpu_count", "CPUs"), ("usable_cpus", "usable CPUs"),
-    ("memory_bytes", "memory"), ("os", "OS"), ("implementation", "implementation"), ("python", "Python"),
-    ("numpy", "numpy"), ("start_method", "start method"), ("parbench", "parbench"),
+    ("memory_bytes", "memory"), ("os", "OS"), ("numpy", "numpy"), ("start_method", "start method"),
+    ("allocator", "allocator"), ("parbench", "parbench"),
 )
 # Spec fields whose difference another line already says: the workload has a warning of its own,
-# and the start method used is the machine's (the spec's may be blank: the platform's default).
-_SPEC_SHOWN_ELSEWHERE = {"workload", "settings", "start_method"}
+# the start method used is the machine's (the spec's may be blank: the platform's default), and the
+# interpreter is said as it ran (`_interpreter`), not as it was asked for.
+_SPEC_SHOWN_ELSEWHERE = {"workload", "settings", "start_method", "python"}
 NOT_RECORDED = "not recorded"
 # Differences that only change how a pool runs: a strategy without workers (serial, numpy) runs the
 # same code either way, so its rows are a control of the machine between the two runs.
@@ -231,7 +234,7 @@ def differences(a: Run, b: Run) -> list[Difference]:
     """What differs between two runs, beyond the numbers: spec, workload settings, machine, status."""
     found: list[Difference] = []
     spec_a, spec_b = a.spec.to_dict(), b.spec.to_dict()
-    for name in spec_a:
+    for name in dict.fromkeys([*spec_a, *spec_b]):  # a blank --input is left out of one of them
         if name in _SPEC_SHOWN_ELSEWHERE or _same_value(name, spec_a.get(name), spec_b.get(name)):
             continue
         found.append(Difference("spec", name.replace("_", "-"), show_value(spec_a.get(name)),
@@ -242,6 +245,7 @@ def differences(a: Run, b: Run) -> list[Difference]:
             found.append(Difference("setting", name.replace("_", "-"),
                                     show_value(settings_a[name]) if name in settings_a else "not set",
                                     show_value(settings_b[name]) if name in settings_b else "not set"))
+    found.extend(_interpreter(a.machine, b.machine))
     for key, name in MACHINE_FIELDS:
         va, vb = getattr(a.machine, key), getattr(b.machine, key)
         if va == vb:
@@ -257,6 +261,21 @@ def differences(a: Run, b: Run) -> list[Difference]:
     if a.imported != b.imported:
         found.append(Difference("run", "imported", show_value(a.imported), show_value(b.imported)))
     return found
+
+
+def _interpreter(a: Machine, b: Machine) -> list[Difference]:
+    """The interpreters as they ran: `Python 3.11.7 → 3.13.0` (with the build and the GIL where
+    either could have run without it), and their paths when the version is the same but the
+    interpreter is not (a project's venv against parbench's own: other packages)."""
+    text_a, text_b = a.python_text, b.python_text
+    if a.python is None and b.python is None:
+        return []
+    if text_a != text_b:
+        return [Difference("machine", "Python", text_a if a.python else NOT_RECORDED,
+                           text_b if b.python else NOT_RECORDED)]
+    if a.executable and b.executable and a.executable != b.executable:
+        return [Difference("machine", "interpreter", a.executable, b.executable)]
+    return []
 
 
 def control_warning(rows: list[Row], found: list[Difference], label_a: str, label_b: str) -> str | None:

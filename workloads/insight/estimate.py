@@ -113,7 +113,8 @@ def call_seconds(spec: SweepSpec, profile: Profile, strategy: str, items: int, l
         return 0.0
     costs = ItemCosts(form.work_s.at(length), form.cpu_share, form.ship_s.at(length))
     return kind.estimate_call(costs, items, workers=workers or max(spec.workers), cpus=cpus or os.cpu_count() or 1,
-                              pool=spec.pool, start_method=spec.start_method or "fork", chunksize=spec.chunksize)
+                              pool=spec.pool, start_method=spec.start_method or profile.start_method or "fork",
+                              chunksize=spec.chunksize)
 
 
 def _sweep_seconds(spec: SweepSpec, profile: Profile, rounds: int, cpus: int | None) -> float:

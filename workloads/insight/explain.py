@@ -13,6 +13,7 @@ import math
 
 from ..model import decision as rule
 from ..model import stats
+from ..model.machine import Machine
 from ..model.measurement import (
     STOP_BUDGET,
     STOP_CANCELLED,
@@ -347,6 +348,54 @@ def _where_it_flips(a: Analysis, best: str, largest) -> str:
     return text[0].upper() + text[1:]
 
 
+# The interpreter's GIL -----------------------------------------------------------------------------------------
+
+
+def _gil_paragraph(a: Analysis, machine: Machine | None) -> str:
+    """What the interpreter's GIL meant for threads in this run: on a GIL build they help only code
+    that releases it; on a free-threaded build with the GIL off they run Python code in parallel,
+    and are weighed against the process pool on that basis (no pool start, no pickling)."""
+    if machine is None or not machine.python:
+        return ""
+    python = f"Python {machine.python_text}"
+    threads = [r for r in a.series.values() if r.strategy == "threads" and _largest_ok(r) is not None]
+    pools = [r for r in a.series.values() if r.kind.processes and r.kind.form == KINDS[BASELINE].form
+             and _largest_ok(r) is not None]
+    if machine.gil_off:
+        if not threads:
+            return (f"{python}: Python threads run in parallel under this interpreter; threads were not measured, "
+                    "so add them to the strategies to weigh them against the pool.") if pools else ""
+        text = (f"{python}: a free-threaded build with the GIL off, so threads run Python code on several cores at "
+                "once, with no pool to start and no item to pickle.")
+        best_threads = max(threads, key=lambda r: _estimate(a, r))
+        if pools:
+            best_pool = max(pools, key=lambda r: _estimate(a, r))
+            at = _largest_ok(best_threads)
+            pool_at = best_pool.at((at.items, at.length))
+            if at.speedup is not None and pool_at is not None and pool_at.speedup is not None:
+                lead = at.speedup.estimate / pool_at.speedup.estimate
+                word = "ahead of" if lead >= 1 else "behind"
+                text += (f" Against the process pool at {_at((at.items, at.length))}: "
+                         f"{_series_words(best_threads.series)} {format_ratio(at.speedup.estimate)}, "
+                         f"{_series_words(best_pool.series)} {format_ratio(pool_at.speedup.estimate)} against serial: "
+                         f"threads {format_ratio(lead if lead >= 1 else 1 / lead)} {word} the pool.")
+        return text
+    if not threads:
+        return ""
+    if machine.free_threaded:
+        return (f"{python}: a free-threaded build, but the GIL was on when it ran (a module the workload imported "
+                "does not support running without it, or PYTHON_GIL=1 was set), so threads took turns on it as on "
+                "a GIL build.")
+    return (f"{python} has a GIL: its threads run Python code one at a time, so they help only code that releases "
+            "it (sleep, I/O, large numpy operations, C extensions that release it). A free-threaded build (--python "
+            "3.13t or 3.14t) runs CPU-bound Python threads in parallel.")
+
+
+def _estimate(a: Analysis, result: SeriesResult) -> float:
+    at = _largest_ok(result)
+    return at.speedup.estimate if at is not None and at.speedup is not None else 0.0
+
+
 # One paragraph per strategy ----------------------------------------------------------------------------------
 
 
@@ -442,7 +491,7 @@ def _start_growth(result: SeriesResult, at: PointResult) -> str:
             f"this process holds{forked}")
 
 
-def _threads_paragraph(a: Analysis, result: SeriesResult) -> str:
+def _threads_paragraph(a: Analysis, result: SeriesResult, gil: bool = True) -> str:
     at = _largest_ok(result)
     if at is None:
         return ""
@@ -452,6 +501,12 @@ def _threads_paragraph(a: Analysis, result: SeriesResult) -> str:
     head = f"{name}: {_ratio(at.speedup)} against serial at {_at((at.items, at.length))}"
     if share is None:
         return head + "."
+    if share >= WAITING_SHARE and not gil:
+        most = min(result.workers, at.items, a.cpus or result.workers)
+        reached = f", and reached {value / most:.0%} of it" if value is not None and most else ""
+        return (f"{head}: the kernel keeps the CPU ({share:.0%} of its time), and with the GIL off the "
+                f"{result.workers} threads ran it on several cores at once. {most}× is the most they can give "
+                f"here{reached}.")
     if share >= WAITING_SHARE:
         return (f"{head}: the kernel keeps the CPU ({share:.0%} of its time) and Python code holds the GIL, so "
                 f"threads take turns on one core; they help only while items wait (sleep, I/O).")
@@ -594,10 +649,12 @@ def _failures(a: Analysis) -> list[str]:
 
 
 def explain(measurements: list[Measurement], *, workers: int | None = None, cpus: int | None = None,
-            ceiling: float | None = None, ceiling_note: str = "") -> list[str]:
+            ceiling: float | None = None, ceiling_note: str = "", machine: Machine | None = None) -> list[str]:
     """The Why view's paragraphs, in order: the verdict first. `workers` is accepted for callers
-    that pass it; each row carries its own."""
-    a = analyse(measurements, ceiling=ceiling, cpus=cpus)
+    that pass it; each row carries its own. `machine` (the run's) says which interpreter ran it:
+    whether its threads could run Python code in parallel."""
+    gil = not (machine is not None and machine.gil_off)
+    a = analyse(measurements, ceiling=ceiling, cpus=cpus, gil=gil)
     if not a.cells:
         return []
     lines = [verdict(a)]
@@ -615,9 +672,10 @@ def explain(measurements: list[Measurement], *, workers: int | None = None, cpus
         for result in a.series.values():
             if result.strategy != name:
                 continue
-            paragraph = _pool_paragraph(a, result) if kind.ships else _threads_paragraph(a, result)
+            paragraph = _pool_paragraph(a, result) if kind.ships else _threads_paragraph(a, result, gil)
             if paragraph:
                 lines.append(paragraph)
+    lines.append(_gil_paragraph(a, machine))
     lines.extend(_vectorised_memory(a))
     lines.extend(_check_paragraph(a))
     lines.extend(_workers_paragraph(a))

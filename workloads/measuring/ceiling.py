@@ -119,8 +119,11 @@ def measure(processes: int | None = None, *, pairs: int = PAIRS, spin_s: float =
     n = processes or os.cpu_count() or 1
     if n < 2:
         return Reading(1.0, n, (), "one CPU: nothing runs in parallel")
+    # Not fork: this process already runs a thread (the parent watch), and forking a threaded
+    # process can deadlock (Python 3.12+ warns; 3.14 stopped making fork the default). The helpers
+    # are started and warmed before anything is timed, so how they start costs no accuracy.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     began = time.perf_counter()
     helpers = []
     conns = []

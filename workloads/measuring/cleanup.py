@@ -60,7 +60,13 @@ def watch_parent(parent_pid: int | None = None) -> None:
     or spawn worker is its child, and notices by being reparented. A forkserver worker is the fork
     server's child, and the fork server lives as long as any of its children holds its "alive"
     pipe, as the workers do: so they watch the measuring process by its pid instead.
+
+    It also pins the worker's C allocator as the measuring process pinned its own: mallopt acts on
+    one process, and a spawn or forkserver worker is a fresh one (`workloads.measuring.allocator`).
     """
+    from .allocator import pin_allocator
+
+    pin_allocator()
     exit_when_parent_dies(os.getppid() if parent_pid is None else parent_pid)
 
 

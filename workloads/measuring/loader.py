@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import os
 import re
 import sys
 import traceback
@@ -25,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..model.workload import WorkloadError, WorkloadRef, ref_from_token
+from .inputs import InputData
 
 FORMS = ("python", "numpy")
 KERNEL_OF_FORM = {"python": "kernel", "numpy": "kernel_numpy"}
@@ -81,6 +83,21 @@ def _exec_file(ref: WorkloadRef) -> ModuleType:
     return module
 
 
+def _which_python() -> str:
+    """`under Python 3.12.1 (/path/to/venv/bin/python)`: the interpreter running this import."""
+    return f"under Python {sys.version.split()[0]} ({sys.executable})"
+
+
+def _install_hint(exc: ModuleNotFoundError) -> str:
+    """What to do about a module this interpreter lacks: install its package there, or run under
+    the Python that has it."""
+    missing = (exc.name or "").partition(".")[0]
+    if not missing:
+        return ""
+    return (f"; install the package that provides {missing} into that Python ({sys.executable} -m pip install "
+            f"{missing}, if the package has that name), or give --python the interpreter of the project that has it")
+
+
 def import_workload(ref: WorkloadRef) -> ModuleType:
     """The workload's module, imported once per process; `WorkloadError` in one line otherwise."""
     token = ref.token
@@ -89,7 +106,7 @@ def import_workload(ref: WorkloadRef) -> ModuleType:
     where = ref.path.name if ref.path is not None else ref.module or ref.name
     try:
         if ref.kind == "builtin":
-            module = importlib.import_module(f"workloads.builtin.{ref.name}")
+            module = importlib.import_module(f"workloads.builtin.{ref.name.partition(':')[0]}")
         elif ref.kind == "file":
             if ref.path is not None and ref.path.exists():
                 module = _exec_file(ref)
@@ -113,7 +130,8 @@ def import_workload(ref: WorkloadRef) -> ModuleType:
         if ref.kind == "file" and (ref.path is None or not ref.path.exists()):
             raise WorkloadError(f"this worker cannot import the workload {ref.path}: the file is not here "
                                 f"and was not uploaded ({describe_exception(exc)})") from None
-        raise WorkloadError(f"importing {where} failed: {describe_exception(exc)}") from None
+        raise WorkloadError(f"importing {where} failed {_which_python()}: {describe_exception(exc)}"
+                            f"{_install_hint(exc)}") from None
     except BaseException as exc:
         located = _where_in(exc, ref.path)
         raise WorkloadError(f"importing {where} failed"
@@ -147,9 +165,10 @@ def kernel_for(token: str, form: str, settings: tuple) -> Callable:
     if kernel is None:
         ref = ref_from_token(token)
         module = import_workload(ref)
-        kernel = _bind(module, KERNEL_OF_FORM[form], dict(settings), ref.name)
+        name = ref.kernel_name if form == "python" else KERNEL_OF_FORM[form]
+        kernel = _bind(module, name, dict(settings), ref.name)
         if kernel is None:
-            raise WorkloadError(f"{ref.name} has no {KERNEL_OF_FORM[form]}")
+            raise WorkloadError(f"{ref.name} has no {name}")
         _KERNELS[key] = kernel
     return kernel
 
@@ -236,27 +255,37 @@ def default_same(expected: Any, got: Any) -> tuple[bool, str]:
             return False, "equal (==)"
 
 
-class LoadedWorkload:
-    """A workload imported in this process with its settings: its kernels bound, its inputs built,
-    its results checked."""
+def input_data(path: str) -> InputData | None:
+    """The items of the sweep's `--input` file, read here (None without one)."""
+    return InputData(path) if path else None
 
-    def __init__(self, ref: WorkloadRef, settings: dict) -> None:
+
+class LoadedWorkload:
+    """A workload imported in this process with its settings: its kernels bound, its inputs built
+    (or read from the user's file, `data`), its results checked."""
+
+    def __init__(self, ref: WorkloadRef, settings: dict, data: InputData | None = None) -> None:
         self.ref = ref
         self.settings = dict(settings)
+        self.data = data
         self.module = import_workload(ref)
         where = ref.path.name if ref.path is not None else ref.name
         self.where = where
-        self.kernel = _bind(self.module, "kernel", self.settings, where)
+        name = ref.kernel_name
+        self.kernel = _bind(self.module, name, self.settings, where)
         if self.kernel is None:
-            raise WorkloadError(f"{where} defines no kernel(value) function")
-        self._check_arity(self.kernel, "kernel")
-        self.kernel_numpy = _bind(self.module, "kernel_numpy", self.settings, where)
+            raise WorkloadError(f"{where} defines no {name}(value) function" if not ref.function else
+                                f"{os.path.basename(where)} has no {name} once imported")
+        self._check_arity(self.kernel, name)
+        # `module:function` names the kernel alone: the module's other functions are not the workload's.
+        own = (lambda key: _bind(self.module, key, self.settings, where)) if not ref.function else (lambda key: None)
+        self.kernel_numpy = own("kernel_numpy")
         if self.kernel_numpy is not None:
             self._check_arity(self.kernel_numpy, "kernel_numpy")
-        self.make_input = _bind(self.module, "make_input", self.settings, where)
-        self.make_input_numpy = _bind(self.module, "make_input_numpy", self.settings, where)
-        self.same = _bind(self.module, "same", self.settings, where)
-        self.reference = _bind(self.module, "reference", self.settings, where)
+        self.make_input = own("make_input")
+        self.make_input_numpy = own("make_input_numpy")
+        self.same = own("same")
+        self.reference = own("reference")
 
     def _check_arity(self, function: Callable, name: str) -> None:
         try:
@@ -300,11 +329,19 @@ class LoadedWorkload:
                                 f"it must return {items}, so that the table's item count is true")
         return data
 
+    @property
+    def fixed_length(self) -> int | None:
+        """The items' length when the user's file sets it (every format but CSV), else None."""
+        return self.data.length if self.data is not None else None
+
     def make_inputs(self, items: int, length: int, seed: int, forms) -> dict[str, dict]:
-        """The input dict of each form in `forms`. Without `make_input`, the seed's shape: each item a
-        list of `length` ints from range(1000), seeded, both forms drawn from one matrix."""
+        """The input dict of each form in `forms`: the first `items` items of the user's file when
+        there is one; else the workload's `make_input`; else the seed's shape: each item a list of
+        `length` ints from range(1000), seeded, both forms drawn from one matrix."""
         forms = tuple(forms)
         inputs: dict[str, dict] = {}
+        if self.data is not None:
+            return {form: self.data.take(items, length, form) for form in forms}
         if self.make_input is None and self.make_input_numpy is None:
             matrix = seeded_matrix(items, length, seed)
             if "numpy" in forms:

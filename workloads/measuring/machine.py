@@ -1,5 +1,6 @@
 """What machine a run was measured on: recorded with every run, since the numbers only mean
-something next to the core count and versions that produced them."""
+something next to the core count, the interpreter and the versions that produced them. Read in the
+measuring process, so it is the interpreter the sweep really ran under (the user's `--python`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import os
 import platform
 import sys
+import sysconfig
 
 
 def cpu_model() -> str:
@@ -40,8 +42,23 @@ def total_memory() -> int | None:
             return None
 
 
+def gil_enabled() -> bool:
+    """Whether the GIL is on now: always on a GIL build; on a free-threaded one, until an extension
+    module without free-threading support (or PYTHON_GIL=1) turned it back on."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return bool(check()) if check is not None else True
+
+
+def free_threaded_build() -> bool:
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def describe(start_method: str) -> dict:
+    """The machine and the interpreter, now: call it once the workload (and numpy) are imported,
+    since importing them may have turned a free-threaded build's GIL back on."""
     from ..model.version import parbench_version
+    from . import allocator
+    from .interpreters import VERSION_ENV
 
     try:
         import numpy
@@ -57,9 +74,14 @@ def describe(start_method: str) -> dict:
         "os": platform.platform(),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "free_threaded": free_threaded_build(),
+        "gil_enabled": gil_enabled(),
+        "allocator": allocator.state() or None,
         "numpy": numpy_version,
         "start_method": start_method,
-        "parbench": parbench_version(),
+        # Under the user's interpreter parbench is not installed: the caller says its version.
+        "parbench": os.environ.get(VERSION_ENV) or parbench_version(),
         "hostname": platform.node(),
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }

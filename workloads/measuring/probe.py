@@ -22,10 +22,10 @@ from ..model import workload as workloads
 from ..model.events import REFUSED_MEMORY, REFUSED_WORKLOAD, Event, Probed, Refused
 from ..model.profile import FormProfile, Linear, Profile
 from ..model.spec import SweepOptions, SweepSpec
-from ..model.strategies import KINDS
+from ..model.strategies import KINDS, default_start_method
 from ..model.workload import WorkloadError
 from . import machine
-from .loader import LoadedWorkload, describe_exception
+from .loader import LoadedWorkload, describe_exception, input_data
 
 # The small length every probe starts at: cheap to build whatever the sweep's lengths are.
 SMALL_LENGTH = 1000
@@ -163,11 +163,13 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
     and the sweep is refused saying what to do. At the largest length, with a point timeout, a
     call that takes longer is left to that timeout (the sweep measures the lengths it can)."""
     limit = timeout if timeout is not None else PROBE_TIMEOUT_S
+    if workload.fixed_length is not None:
+        lengths = (workload.fixed_length,)  # the user's file sets the items' size: measured as it is
     # Once untraced first: the first build pays for what the workload sets up once (numpy's random
     # generator, caches, lazy imports), which is no item's size. Two items, so that a make_input
     # that ignores `items` is caught here, before a run is stored, not at every point.
-    workload.make_inputs(2, 1, seed, forms)
-    small = max(1, min(min(lengths), SMALL_LENGTH))
+    workload.make_inputs(2 if workload.data is None else 1, 1, seed, forms)
+    small = max(1, min(min(lengths), SMALL_LENGTH)) if workload.fixed_length is None else lengths[0]
     largest = max(lengths)
     try:
         measured = {small: _measure(workload, small, seed, forms, ships, limit)}
@@ -206,7 +208,7 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
             pickled_in=fit(form, "pickled_in"), pickled_out=fit(form, "pickled_out"), work_s=fit(form, "work_s"),
             ship_s=fit(form, "ship_s"), cpu_share=cpu_share)
     build_peak = Linear.fit([(length, peak) for length, (_, peak) in measured.items()])
-    return Profile(profiles, build_peak, tuple(sorted(measured)))
+    return Profile(profiles, build_peak, tuple(sorted(measured)), default_start_method())
 
 
 # Before a sweep ------------------------------------------------------------------------------------
@@ -214,12 +216,15 @@ def profile(workload: LoadedWorkload, lengths: tuple[int, ...], seed: int, forms
 
 def load_workload(spec: SweepSpec) -> LoadedWorkload:
     try:
-        ref = workloads.resolve(spec.workload)
+        ref = workloads.resolve(spec.workload, spec.python)
         info = workloads.describe(ref)
     except (workloads.SpecError, WorkloadError) as exc:
         raise WorkloadError(getattr(exc, "reason", None) or str(exc)) from None
     settings = {s.name: spec.settings.get(s.name, s.default) for s in info.settings}
-    return LoadedWorkload(ref, settings)
+    data = input_data(spec.input)  # the user's own items (--input), checked against the sweep's points
+    if data is not None:
+        data.check(spec.items, spec.length)
+    return LoadedWorkload(ref, settings, data)
 
 
 def probe_workload(spec: SweepSpec, emit: Callable[[Event], None],

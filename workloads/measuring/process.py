@@ -10,6 +10,12 @@ It serves sweeps one after another (the app keeps one resident, booted before th
 but never one after running a user's workload: a user's code may leave threads, patched modules or
 a changed file behind, so a process that imported it exits after that sweep and the caller starts
 a fresh one.
+
+It runs under the interpreter the sweep names (`SweepSpec.python`: the user's venv, another
+version, a free-threaded build; parbench's own by default), prepared by
+`workloads.measuring.interpreters`. Everything on the pipe is JSON (`workloads.measuring.wire`),
+so the two sides need not share a Python version, a pickle protocol or importable classes. The C
+allocator is pinned first thing (`workloads.measuring.allocator`), before anything big is allocated.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import threading
 import time
 from dataclasses import asdict
 from multiprocessing.connection import Connection
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..model.events import (
     CANCELLED,
@@ -36,9 +42,12 @@ from ..model.events import (
     RunFinished,
     RunStarted,
 )
+from ..model.interpreter import is_current
 from ..model.spec import SweepSpec
+from . import wire
 from .cleanup import exit_when_parent_dies, kill_tree
 
+REFUSED_INTERPRETER = "interpreter"  # the engine cannot start under the sweep's interpreter
 CANCEL = "cancel"
 QUIT = "quit"
 SWEEP = "sweep"
@@ -51,37 +60,53 @@ PARENT_POLL_S = 0.25
 
 def _serve(conn: Connection) -> None:
     """Run the sweeps the caller sends, one at a time, until it says quit or goes away."""
-    from ..model.spec import SweepOptions
-    from .check import describe_error
-    from .probe import probe_workload
-    from .sweep import run_sweep
+    try:
+        from ..model.spec import SweepOptions
+        from .allocator import release_memory
+        from .check import describe_error
+        from .probe import probe_workload
+        from .sweep import run_sweep
+    except Exception as exc:
+        # The engine cannot run under this interpreter (a numpy of the user's that fails to
+        # import): a refusal the caller can show, rather than a process that died.
+        said = (str(exc).strip().splitlines() or [""])[0]
+        conn.send_bytes(wire.encode_event(Refused(
+            REFUSED_INTERPRETER, f"the engine could not start under Python {sys.version.split()[0]} ({sys.executable}): "
+            f"{type(exc).__name__}{': ' + said if said else ''}")))
+        return
 
     def should_stop() -> bool:
         while conn.poll():
-            if conn.recv() == CANCEL:
+            if wire.loads(conn.recv_bytes()) == CANCEL:
                 return True
         return False
 
+    def emit(event: Event) -> None:
+        conn.send_bytes(wire.encode_event(event))
+
     while True:
-        request = conn.recv()
+        request = wire.loads(conn.recv_bytes())
         if request == QUIT:
             return
-        if not isinstance(request, tuple) or request[0] not in (SWEEP, PROBE):
+        if not isinstance(request, list) or len(request) != 5 or request[0] not in (SWEEP, PROBE):
             continue  # a cancel that arrived after its sweep ended: nothing to stop
         kind, spec_dict, options_dict, start_index, then_exit = request
         spec = SweepSpec.from_dict(spec_dict)
         try:
             if kind == PROBE:
-                if probe_workload(spec, conn.send, SweepOptions(**options_dict)) is not None:
-                    conn.send(RunFinished(COMPLETED))
+                if probe_workload(spec, emit, SweepOptions(**options_dict)) is not None:
+                    emit(RunFinished(COMPLETED))
             else:
-                run_sweep(spec, conn.send, should_stop, options=SweepOptions(**options_dict))
+                run_sweep(spec, emit, should_stop, options=SweepOptions(**options_dict))
         except (BrokenPipeError, EOFError, ConnectionResetError):
             raise
         except BaseException as exc:  # report anything, so the caller can store the run as failed
-            conn.send(RunFinished(FAILED, describe_error(exc)))
+            emit(RunFinished(FAILED, describe_error(exc)))
         if then_exit or not _is_builtin(spec):
             return
+        # Resident between sweeps: hand the sweep's peak back to the OS, outside any timing (the
+        # next sweep's first call, a warm-up, pays for fresh pages).
+        release_memory()
 
 
 def _is_builtin(spec: SweepSpec) -> bool:
@@ -106,28 +131,45 @@ def _child_main(conn: Connection, parent_pid: int) -> None:
 class SweepProcess:
     """A measuring process, seen from the caller: start it, send it a sweep, read its events.
 
-    The process is a fresh interpreter (`python -m workloads.measuring`), not a multiprocessing
-    child: spawn would re-import the caller's `__main__`, whatever script or app that is. Events come
-    back over a socket pair wrapped in a multiprocessing `Connection`. Started without a sweep, it
-    boots (imports numpy and the engine) while the caller does something else, and waits.
+    The process is a fresh interpreter (`python -m workloads.measuring.process`), not a
+    multiprocessing child: spawn would re-import the caller's `__main__`, whatever script or app
+    that is. `python` names the interpreter ("" for parbench's own): it is probed and prepared first,
+    `InterpreterRefused` saying in one line why it cannot serve (`progress` hears the preparation's
+    steps). Events come back as JSON over a socket pair wrapped in a multiprocessing `Connection`.
+    Started without a sweep, it boots (imports numpy and the engine) while the caller does something
+    else, and waits.
     """
 
     def __init__(self, spec: SweepSpec | None = None, *, start_index: int = 0, quiet: bool = True,
-                 options: dict | None = None) -> None:
+                 options: dict | None = None, python: str | None = None,
+                 progress: Callable[[str], None] = lambda line: None) -> None:
+        from .interpreters import prepare
+
+        if python is None:
+            python = spec.python if spec is not None else ""
+        launch = prepare(python, progress)
+        self.python = launch.python
+        self.interpreter = launch.interpreter  # None for parbench's own
         ours, theirs = socket.socketpair()
+        command, env = launch.command("workloads.measuring.process", [str(theirs.fileno()), str(os.getpid())])
         # Pool workers inherit the measuring process's descriptors: nothing they print may land in
         # the caller's terminal (the app's screen) unless asked for.
         sink = subprocess.DEVNULL if quiet else None
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "workloads.measuring.process", str(theirs.fileno()), str(os.getpid())],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=sink,
-            # Its own session: a Ctrl+C typed at the terminal reaches only the caller, which cancels.
-            start_new_session=True,
-            env=_child_env(),
-        )
+        try:
+            self.process = subprocess.Popen(
+                command,
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                # Its own session: a Ctrl+C typed at the terminal reaches only the caller, which cancels.
+                start_new_session=True,
+                env=env,
+            )
+        except BaseException:
+            ours.close()
+            theirs.close()
+            raise
         theirs.close()
         self._conn = Connection(ours.detach())
         self.finished: RunFinished | None = None
@@ -147,7 +189,25 @@ class SweepProcess:
         self._begun = True
         self.exits_after = then_exit or not _is_builtin(spec)
         self._workload = "" if _is_builtin(spec) else os.path.basename(spec.workload)
-        self._conn.send((PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit))
+        try:
+            self._send([PROBE if probe_only else SWEEP, spec.to_dict(), dict(options or {}), start_index, then_exit])
+        except OSError:
+            # A process that could not start the engine says why before it exits: `events` reads that.
+            if not self._said_something():
+                raise
+
+    def _said_something(self) -> bool:
+        try:
+            return self._conn.poll(1.0)
+        except OSError:
+            return False
+
+    def serves(self, spec: SweepSpec) -> bool:
+        """Whether this process runs under the interpreter `spec` asks for."""
+        return same_interpreter(self.python, spec.python)
+
+    def _send(self, message) -> None:
+        self._conn.send_bytes(wire.dumps(message))
 
     @property
     def pid(self) -> int:
@@ -176,7 +236,7 @@ class SweepProcess:
             if stop is not None and stop.is_set() and cancel_sent_at is None:
                 cancel_sent_at = time.monotonic()
                 try:
-                    self._conn.send(CANCEL)
+                    self._send(CANCEL)
                 except OSError:
                     pass
             if cancel_sent_at is not None and time.monotonic() - cancel_sent_at > CANCEL_GRACE_S:
@@ -186,11 +246,16 @@ class SweepProcess:
                 break
             try:
                 ready = self._conn.poll(poll_s)
-                event = self._conn.recv() if ready else None
+                event = wire.decode_event(self._conn.recv_bytes()) if ready else None
             except (EOFError, OSError):
                 event = None
                 ready = False
                 self._wait(1.0)
+            except wire.WireError as exc:  # never from this engine: say so rather than hang or guess
+                self.kill()
+                self.finished = RunFinished(FAILED, f"the measuring process sent something unreadable ({exc})")
+                yield self.finished
+                break
             if event is not None:
                 if isinstance(event, (RunStarted, Probed)):
                     started = True
@@ -220,7 +285,7 @@ class SweepProcess:
         """Ask an idle process to exit, and wait for it (killing it if it does not)."""
         if self.alive:
             try:
-                self._conn.send(QUIT)
+                self._send(QUIT)
             except OSError:
                 pass
             if not self._wait(2.0):
@@ -264,13 +329,9 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _child_env() -> dict[str, str]:
-    """The caller's environment, with this copy of `workloads` first on the path, so the measuring
-    process runs the same engine even when the caller imported it from a source tree."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return env
+def same_interpreter(a: str, b: str) -> bool:
+    """Two `python` values naming one interpreter ("" and parbench's own path are one)."""
+    return ("" if is_current(a) else os.path.abspath(a)) == ("" if is_current(b) else os.path.abspath(b))
 
 
 def options_dict(options) -> dict:
@@ -278,6 +339,10 @@ def options_dict(options) -> dict:
 
 
 if __name__ == "__main__":
+    from .allocator import pin_allocator
+
+    # Before anything big is allocated: freed arrays up to 32 MiB are kept for the next call.
+    pin_allocator()
     fd, parent = (int(arg) for arg in sys.argv[1:3])
     _child_main(Connection(fd), parent)
     # Everything is sent and every pool is shut down; tearing the interpreter down (tens of MB of

@@ -68,6 +68,11 @@ class Machine:
     os: str | None = None
     python: str | None = None
     implementation: str | None = None
+    # The interpreter the measuring process ran under (the user's `--python`, or parbench's own).
+    executable: str | None = None
+    free_threaded: bool | None = None  # a free-threaded build (Py_GIL_DISABLED)
+    gil_enabled: bool | None = None  # the GIL at run time, after the workload and numpy were imported
+    allocator: str | None = None  # the C allocator's state the figures stand for (`measuring.allocator`)
     numpy: str | None = None
     start_method: str | None = None
     parbench: str | None = None
@@ -82,6 +87,23 @@ class Machine:
     def recorded(self) -> bool:
         """Whether anything was recorded (a run cancelled before it started has no machine)."""
         return any(getattr(self, name) is not None for name in _FIELDS) or bool(self.other)
+
+    @property
+    def gil_off(self) -> bool:
+        """Python threads really ran in parallel: a free-threaded build with the GIL off at run time."""
+        return bool(self.free_threaded) and self.gil_enabled is False
+
+    @property
+    def python_text(self) -> str:
+        """The interpreter in a few words: `3.11.7`, `3.13.5 free-threaded, GIL off`, `PyPy 3.10.14`;
+        the GIL is named only where it could have been off."""
+        text = self.python or "?"
+        if self.implementation and self.implementation != "CPython":
+            text = f"{self.implementation} {text}"
+        if self.free_threaded:
+            gil = {True: "GIL on", False: "GIL off"}.get(self.gil_enabled, "GIL not recorded")
+            text += f" free-threaded, {gil}"
+        return text
 
     @property
     def cpus(self) -> int | None:

@@ -46,6 +46,9 @@ class Profile:
     forms: dict[str, FormProfile]
     build_peak: Linear  # the most memory building one item took at once (all forms)
     lengths: tuple[int, ...]  # the lengths measured
+    # multiprocessing's default where it was measured (fork up to 3.13 on Linux, forkserver from
+    # 3.14): what a blank start method means for the estimate, whichever Python the caller runs.
+    start_method: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,4 +58,4 @@ class Profile:
         forms = {name: FormProfile(**{key: (Linear(**value) if isinstance(value, dict) else value)
                                       for key, value in form.items()})
                  for name, form in data["forms"].items()}
-        return cls(forms, Linear(**data["build_peak"]), tuple(data["lengths"]))
+        return cls(forms, Linear(**data["build_peak"]), tuple(data["lengths"]), str(data.get("start_method") or ""))

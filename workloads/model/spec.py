@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from . import inputs as input_files
+from . import interpreter
 from . import strategies as strategy_kinds
 from . import workload as workloads
 from .options import Field
@@ -94,7 +96,15 @@ class Scope:
 
 
 def _workload(text: str, scope: Scope) -> str:
-    return workloads.info(text).ref.text
+    return workloads.info(text, scope.values.get("python", "")).ref.text
+
+
+def _python(text: str, scope: Scope) -> str:
+    return interpreter.parse_python(text)
+
+
+def _input(text: str, scope: Scope) -> str:
+    return input_files.parse_input(text)
 
 
 def _items(text: str, scope: Scope) -> tuple[int, ...]:
@@ -239,7 +249,9 @@ class SweepSpec:
 
     workload: str = declare(
         "Workload", "squares", "a built-in (" + ", ".join(workloads.builtin_names()) + "), a .py file defining "
-        "kernel(value), or an importable module", _workload, kind="workload", metavar="NAME|FILE.py|MODULE")
+        "kernel(value), an importable module, or any function of yours as pkg.module:function or "
+        "path/file.py:function (it takes one item's value)", _workload, kind="workload",
+        metavar="NAME|FILE.py|MODULE[:FUNCTION]")
     strategies: tuple[str, ...] = declare(
         "Strategies", ",".join(strategy_kinds.DEFAULT), "comma-separated, from " + ", ".join(strategy_kinds.NAMES),
         _strategies, kind="strategies", metavar="LIST")
@@ -277,6 +289,16 @@ class SweepSpec:
         "Start", "", "how pool workers start: " + ", ".join(START_METHODS) + " (blank: the platform's default)",
         _start_method, kind="choice", choices=("", *START_METHODS), applies=lambda scope: scope.process_pool,
         metavar="METHOD")
+    python: str = declare(
+        "Python", "", "the interpreter the sweep runs under: a path (your project's .venv/bin/python), a "
+        "version found here (3.12, 3.13t) or a command on PATH (blank: parbench's own); the engine is put on "
+        "its path and what it lacks goes into a cache of parbench's, never into your environment; on the command "
+        "line, several comma-separated (3.11,3.13) run one sweep each, then their comparison", _python,
+        advanced=True, metavar="PATH|VERSION")
+    input: str = declare(
+        "Input", "", "read the items from your own data: .pkl/.pickle (a dict or list), .json, .jsonl, .csv "
+        "(rows grouped into items of --length rows), .npy/.npz; the item counts come from the file (blank: "
+        "the workload's make_input, or the seed's lists of ints)", _input, advanced=True, metavar="FILE")
     warmup: int = declare("Warm-up", "1", "untimed warm-up calls per point", _warmup, advanced=True, metavar="N")
     seed: int = declare("Seed", "12345", "random seed of the input data", _seed, advanced=True, metavar="N")
     point_timeout: float | None = declare(
@@ -354,11 +376,14 @@ class SweepSpec:
         return result
 
     def workload_name(self) -> str:
-        """What a user reads: the built-in's name, the file's stem, the module's name."""
-        text = self.workload
+        """What a user reads: the built-in's name, the file's stem, the module's name (each with its
+        `:function` when one was named)."""
+        text, colon, function = self.workload.rpartition(":")
+        if not (colon and function.isidentifier() and text):
+            text, function = self.workload, ""
         if text.endswith(".py"):
-            return os.path.basename(text)[:-3]
-        return text
+            text = os.path.basename(text)[:-3]
+        return f"{text}:{function}" if function else text
 
     def to_dict(self) -> dict:
         """Plain data for JSON and SQLite. A strategy's options sit at the top level beside the
@@ -369,6 +394,11 @@ class SweepSpec:
         data["settings"] = dict(self.settings)
         for declared in STRATEGY_OPTIONS:
             data[declared.name] = self.options.get(declared.name)
+        for name in ("python", "input"):
+            if not data[name]:
+                # Blank (parbench's own interpreter, the workload's own items): left out, so that a
+                # run, its export and its fingerprint read as they did before these fields existed.
+                del data[name]
         return data
 
     def to_json(self) -> str:
@@ -490,9 +520,16 @@ def validate(texts: dict[str, Any]) -> Validation:
             return ",".join(map(str, value))
         return str(value)
 
+    # The interpreter first: a module is looked up where it would import it from. The input file
+    # next: it decides the item counts and the items' length.
+    for name in ("python", "input"):
+        try:
+            values[name] = FIELD_BY_NAME[name].parse(text_of(FIELD_BY_NAME[name]), Scope())
+        except SpecError as exc:
+            errors[name] = exc.reason
     info = None
     try:
-        info = workloads.info(text_of(FIELD_BY_NAME["workload"]))
+        info = workloads.info(text_of(FIELD_BY_NAME["workload"]), values.get("python", ""))
         values["workload"] = info.ref.text
     except SpecError as exc:
         errors["workload"] = exc.reason
@@ -504,12 +541,16 @@ def validate(texts: dict[str, Any]) -> Validation:
     applies: dict[str, bool] = {}
     settings: dict[str, Any] = {}
     options: dict[str, Any] = {}
+    shape = _input_shape(values.get("input", ""))
     for f in fields_for(info):
-        if f.name in ("workload", "strategies"):
+        if f.name in ("workload", "strategies", "python", "input"):
             applies[f.name] = True
             continue
+        text = text_of(f)
+        if shape is not None and f.name in ("items", "length") and not (texts.get(f.name) or "").strip():
+            text = _from_file(f.name, shape, info)  # blank: what the file holds
         try:
-            value = f.parse(text_of(f), scope)
+            value = f.parse(text, scope)
         except SpecError as exc:
             errors[f.name] = exc.reason
             continue
@@ -527,6 +568,16 @@ def validate(texts: dict[str, Any]) -> Validation:
         notes["workers"] = f"blank: {default_workers()} (the CPU count)"
     if info is not None and not text_of(FIELD_BY_NAME["length"]).strip():
         notes["length"] = f"blank: {info.default_length} ({info.name}'s own)"
+    if shape is not None and shape.format == "csv" and not (texts.get("items") or "").strip() and "length" in values:
+        values["items"] = (max(1, shape.items_for(max(values["length"]))),)  # every whole group of rows
+    if values.get("input") and "items" in values and "length" in values:
+        _check_input(values, errors, notes, shape, info)
+    typed = text_of(FIELD_BY_NAME["python"]).strip()
+    if typed and values.get("python") and os.sep not in typed:
+        notes["python"] = values["python"]  # which interpreter `3.13` or `python3.12` is
+    if not typed and "python" not in errors:
+        found = interpreter.found_text()
+        notes["python"] = "blank: parbench's own; or " + (f"{found} or a path" if found else "a path")
     if "items" in values and "length" in values and len(values["items"]) * len(values["length"]) > MAX_POINTS:
         errors["length"] = (f"items × length gives {len(values['items']) * len(values['length'])} points, "
                             f"at most {MAX_POINTS}")
@@ -548,6 +599,48 @@ def validate(texts: dict[str, Any]) -> Validation:
     return Validation(spec, errors, notes, info, applies)
 
 
+def _input_shape(path: str) -> input_files.Shape | None:
+    if not path:
+        return None
+    try:
+        return input_files.shape(path)
+    except input_files.InputError:
+        return None  # the input field says why
+
+
+def _from_file(name: str, shape: input_files.Shape, info: workloads.WorkloadInfo | None) -> str:
+    """A blank items or length with an input file: all its items, each as long as the file has it
+    (CSV: grouped by the workload's default length)."""
+    default_length = info.default_length if info is not None else workloads.FALLBACK_LENGTH
+    if name == "length":
+        return str(shape.length) if shape.length is not None and shape.format != "csv" else str(default_length)
+    return str(max(1, shape.items_for(default_length)))
+
+
+def _check_input(values: dict, errors: dict, notes: dict, shape: input_files.Shape | None,
+                 info: workloads.WorkloadInfo | None) -> None:
+    """Items and length against what the input file holds."""
+    path = values["input"]
+    name = os.path.basename(path)
+    if shape is None:
+        notes["input"] = f"{name}: read when the sweep starts (too big to look into here)"
+        return
+    lengths = values["length"]
+    if shape.format != "csv" and shape.length is not None and tuple(lengths) != (shape.length,):
+        errors["length"] = (f"{name}'s items hold {shape.length} values each"
+                            + (f" ({shape.low} to {shape.high}; the median)" if shape.varies else "")
+                            + "; the file sets the length (--length groups rows of a CSV only): leave it blank")
+        return
+    have = min(shape.items_for(length) for length in lengths)
+    if max(values["items"]) > have:
+        what = f"{shape.count} rows, {have} items of {max(lengths)} rows" if shape.format == "csv" else f"{have} items"
+        errors["items"] = f"{name} holds {what}; the sweep asks for up to {max(values['items'])} (blank: all of them)"
+        return
+    size = (f"{shape.length} values each" + (f", {shape.low} to {shape.high}" if shape.varies else "")
+            if shape.format != "csv" else f"{shape.count} rows in items of {max(lengths)}")
+    notes["input"] = f"{name}: {have} items, {size}"
+
+
 # --vs: B, measured interleaved with A ---------------------------------------------------------------------
 
 # What --vs may change: what runs at each point, never the points, the rounds or the rule.
@@ -565,6 +658,8 @@ _VS_REFUSED = {
     "costs": "says what the Why measures, not the timed calls",
     "skip_warmup_over": "says how the sweep runs, not what it measures",
     "vs": "cannot compare a comparison",
+    "python": "runs in a measuring process of its own, so it cannot be interleaved: give --python A,B to run the "
+              "sweep under each and compare them",
 }
 VS_ARM = "B"
 

@@ -3,7 +3,11 @@
 A workload is a Python file or module that defines `kernel(value)` (the work for one item's value),
 and optionally `kernel_numpy`, `make_input`, `make_input_numpy`, `same`, `reference`, a `SETTINGS`
 dict and a `DEFAULT_LENGTH`. The built-ins (`workloads/builtin/*.py`) are such files; so is a user's
-`wordfreq.py` or `mypkg.kernels`.
+`wordfreq.py` or `mypkg.kernels`. Or it is any function of the user's code, named as
+`pkg.module:function` or `path/file.py:function`: the function is the kernel (it takes one item's
+value), nothing else of its module is read, and the items are the seed's or the user's own data
+(`--input`). A module is looked up where the sweep's interpreter would import it from (its venv's
+site-packages under `--python`), read from the file system.
 
 This module only *reads* a workload: it resolves what the user typed to a file, and parses the file
 (`ast`) for its summary, settings and which functions it defines. Nothing of the user's code runs
@@ -18,12 +22,12 @@ import ast
 import hashlib
 import keyword
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import ParbenchError
+from .interpreter import module_search_path
 from .options import Flagged
 from .parsing import SpecError, parse_choice, parse_float, parse_int
 
@@ -49,23 +53,33 @@ class WorkloadRef:
     path: Path | None  # the source file, when one was found
     module: str = ""  # the dotted name, for a module
     root: str = ""  # the folder the module was found under, put on sys.path to import it
+    function: str = ""  # `module:function`: this function is the kernel ("" for a workload file's `kernel`)
 
     @property
     def token(self) -> str:
         if self.kind == "builtin":
-            return f"builtin:{self.name}"
-        if self.kind == "file":
-            return f"file:{self.path}"
-        return f"module:{self.root}::{self.module}"
+            base = f"builtin:{self.name.partition(':')[0]}"
+        elif self.kind == "file":
+            base = f"file:{self.path}"
+        else:
+            base = f"module:{self.root}::{self.module}"
+        return f"{base}::{self.function}" if self.function else base
 
     @property
     def text(self) -> str:
         """What to store in a spec, so the same workload is found again from any folder."""
         if self.kind == "builtin":
-            return self.name
-        if self.kind == "file":
-            return str(self.path)
-        return self.module
+            base = self.name.partition(":")[0]
+        elif self.kind == "file":
+            base = str(self.path)
+        else:
+            base = self.module
+        return f"{base}:{self.function}" if self.function else base
+
+    @property
+    def kernel_name(self) -> str:
+        """The function called on each item: `kernel`, or the one the user named."""
+        return self.function or "kernel"
 
     @property
     def builtin(self) -> bool:
@@ -173,12 +187,13 @@ def _is_module_name(text: str) -> bool:
     return all(part.isidentifier() and not keyword.iskeyword(part) for part in parts)
 
 
-def _find_module(name: str) -> tuple[Path | None, str]:
+def _find_module(name: str, python: str = "") -> tuple[Path | None, str]:
     """The source file of module `name` and the sys.path entry it lives under, found the way
-    `import` would find it, without importing anything (a package's `__init__` would run)."""
+    `import` would find it under `python` (parbench's own by default), without importing anything
+    (a package's `__init__` would run)."""
     from importlib.machinery import PathFinder
 
-    search = [os.getcwd(), *[entry or os.getcwd() for entry in sys.path]]
+    search = module_search_path(python)
     root = ""
     origin = None
     parts = name.split(".")
@@ -202,13 +217,32 @@ def _find_module(name: str) -> tuple[Path | None, str]:
     return Path(origin), root
 
 
-def resolve(text: str) -> WorkloadRef:
-    """A built-in's name, a path to a `.py` file, or an importable module's dotted name. Built-in
-    names win a clash with a module of the same name."""
+def _split_function(text: str) -> tuple[str, str]:
+    """`pkg.module:function` -> ("pkg.module", "function"); ("text", "") without one."""
+    base, colon, function = text.rpartition(":")
+    if colon and base and function.isidentifier() and not keyword.iskeyword(function):
+        return base.strip(), function
+    if colon and base and not function.strip():
+        raise SpecError("workload", f"{text!r}: name the function after the colon (pkg.module:function)")
+    return text, ""
+
+
+def resolve(text: str, python: str = "") -> WorkloadRef:
+    """A built-in's name, a path to a `.py` file, or an importable module's dotted name, each with
+    an optional `:function` to time instead of its `kernel`. Built-in names win a clash with a
+    module of the same name. Modules are looked up as `python` would import them."""
     cleaned = (text or "").strip()
     if not cleaned:
         raise SpecError("workload", "is empty; give a built-in (" + ", ".join(builtin_names())
                         + "), a .py file, or a module name")
+    base, function = _split_function(cleaned)
+    if function:
+        ref = _resolve(base, python)
+        return WorkloadRef(ref.kind, f"{ref.name}:{function}", ref.path, ref.module, ref.root, function)
+    return _resolve(cleaned, python)
+
+
+def _resolve(cleaned: str, python: str) -> WorkloadRef:
     if cleaned in builtin_names():
         return WorkloadRef("builtin", cleaned, BUILTIN_DIR / f"{cleaned}.py")
     if _looks_like_path(cleaned):
@@ -230,10 +264,11 @@ def resolve(text: str) -> WorkloadRef:
             raise SpecError("workload", f"{cleaned} is not a Python file (.py)")
         return WorkloadRef("file", path.stem, path)
     if _is_module_name(cleaned):
-        path, root = _find_module(cleaned)
+        path, root = _find_module(cleaned, python)
         if path is None:
+            where = f"the path of {python}" if python else "the path"
             raise SpecError("workload", f"{cleaned!r} is not a built-in (" + ", ".join(builtin_names())
-                            + "), a .py file, or a module on the path")
+                            + f"), a .py file, or a module on {where}")
         return WorkloadRef("module", cleaned, path, module=cleaned, root=root)
     raise SpecError("workload", f"{cleaned!r} is not a built-in (" + ", ".join(builtin_names())
                     + "), a path to a .py file, or a module name")
@@ -242,14 +277,19 @@ def resolve(text: str) -> WorkloadRef:
 def ref_from_token(token: str) -> WorkloadRef:
     """The inverse of `WorkloadRef.token`, for the measuring process and pool workers."""
     kind, _, rest = token.partition(":")
+    function = ""
+    head, sep, tail = rest.rpartition("::")
+    if sep and tail.isidentifier() and (kind != "module" or "::" in head):
+        rest, function = head, tail
+    named = (lambda name: f"{name}:{function}") if function else (lambda name: name)
     if kind == "builtin":
-        return WorkloadRef("builtin", rest, BUILTIN_DIR / f"{rest}.py")
+        return WorkloadRef("builtin", named(rest), BUILTIN_DIR / f"{rest}.py", function=function)
     if kind == "file":
         path = Path(rest)
-        return WorkloadRef("file", path.stem, path)
+        return WorkloadRef("file", named(path.stem), path, function=function)
     if kind == "module":
         root, _, module = rest.partition("::")
-        return WorkloadRef("module", module, None, module=module, root=root)
+        return WorkloadRef("module", named(module), None, module=module, root=root, function=function)
     raise WorkloadError(f"not a workload reference: {token!r}")
 
 
@@ -317,22 +357,23 @@ def _settings(node: ast.AST, path: Path) -> tuple[Setting, ...]:
 
 
 def _check_kernel_signature(node: ast.FunctionDef | ast.AsyncFunctionDef, settings: tuple[Setting, ...],
-                            path: Path) -> None:
+                            path: Path, name: str = "kernel") -> None:
     if isinstance(node, ast.AsyncFunctionDef):
-        raise WorkloadError(f"{path}, line {node.lineno}: kernel is async; parbench times plain functions")
+        raise WorkloadError(f"{path}, line {node.lineno}: {name} is async; parbench times plain functions")
     args = node.args
     positional = [*args.posonlyargs, *args.args]
     if not positional and not args.vararg:
-        raise WorkloadError(f"{path}, line {node.lineno}: kernel takes no argument; it must take one item's value")
+        raise WorkloadError(f"{path}, line {node.lineno}: {name} takes no argument; it must take one item's value")
     required = positional[: len(positional) - len(args.defaults)]
     names = {s.name for s in settings}
     extra = [a.arg for a in required[1:] if a.arg not in names]
     extra += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None and a.arg not in names]
     if extra:
+        fix = "extra parameters need a default, or an entry in SETTINGS" if name == "kernel" else \
+            "give the others a default, or wrap it in a function of one argument"
         raise WorkloadError(
-            f"{path}, line {node.lineno}: kernel needs {len(extra) + 1} arguments ({', '.join(a.arg for a in required[:1])}"
-            f"{', ' if required else ''}{', '.join(extra)}); it must take one item's value "
-            f"(extra parameters need a default, or an entry in SETTINGS)")
+            f"{path}, line {node.lineno}: {name} needs {len(extra) + 1} arguments ({', '.join(a.arg for a in required[:1])}"
+            f"{', ' if required else ''}{', '.join(extra)}); parbench calls it with one item's value ({fix})")
 
 
 @lru_cache(maxsize=64)
@@ -349,6 +390,8 @@ def _describe_cached(ref: WorkloadRef, mtime_ns: int, size: int) -> WorkloadInfo
         raise WorkloadError(f"{path}, line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # null bytes: not a Python file at all
         raise WorkloadError(f"{path} is not a Python source file ({exc})") from None
+    if ref.function:
+        return _describe_function(ref, tree, path)
     defined: dict[str, ast.AST] = {}
     settings: tuple[Setting, ...] = ()
     default_length = FALLBACK_LENGTH
@@ -383,6 +426,47 @@ def _describe_cached(ref: WorkloadRef, mtime_ns: int, size: int) -> WorkloadInfo
     return WorkloadInfo(ref, summary[0] if summary else "", settings, functions, default_length)
 
 
+def _top_level_names(tree: ast.Module) -> dict[str, ast.AST]:
+    """Every name a module's top level binds, to the statement that binds it."""
+    defined: dict[str, ast.AST] = {}
+    for node in tree.body:
+        targets: list[str] = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            targets = [node.name]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
+            targets = [t.id for t in nodes if isinstance(t, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            targets = [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+        elif isinstance(node, (ast.If, ast.Try)):  # `try: from fast import f / except ImportError: def f`
+            inner = ast.Module(body=[*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", []),
+                                     *[stmt for handler in getattr(node, "handlers", []) for stmt in handler.body]],
+                               type_ignores=[])
+            for name, found in _top_level_names(inner).items():
+                defined.setdefault(name, found)
+        for name in targets:
+            defined[name] = node
+    return defined
+
+
+def _describe_function(ref: WorkloadRef, tree: ast.Module, path: Path) -> WorkloadInfo:
+    """`module:function`: that function is the kernel; nothing else of the module is read."""
+    function = ref.function
+    node = _top_level_names(tree).get(function)
+    if node is None:
+        raise WorkloadError(f"{path} has no function named {function} at its top level (parbench looks for "
+                            f"`def {function}(value)`, or a name imported or assigned there)")
+    doc = ""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        _check_kernel_signature(node, (), path, function)
+        doc = ast.get_docstring(node) or ""
+    elif isinstance(node, ast.ClassDef):
+        doc = ast.get_docstring(node) or ""
+    # Anything else (imported, assigned) is checked when the measuring process loads it.
+    summary = doc.strip().splitlines()
+    return WorkloadInfo(ref, summary[0] if summary else "", (), frozenset({"kernel"}), FALLBACK_LENGTH)
+
+
 def describe(ref: WorkloadRef) -> WorkloadInfo:
     """The workload as its source declares it; `WorkloadError` saying what is wrong otherwise."""
     if ref.path is None:
@@ -394,9 +478,10 @@ def describe(ref: WorkloadRef) -> WorkloadInfo:
     return _describe_cached(ref, stat.st_mtime_ns, stat.st_size)
 
 
-def info(text: str) -> WorkloadInfo:
-    """Resolve and describe in one step, every problem as a `SpecError` on the workload field."""
-    ref = resolve(text)
+def info(text: str, python: str = "") -> WorkloadInfo:
+    """Resolve (as `python` would import it) and describe in one step, every problem as a
+    `SpecError` on the workload field."""
+    ref = resolve(text, python)
     try:
         return describe(ref)
     except WorkloadError as exc:

@@ -94,7 +94,7 @@ def machine_line(machine: Machine) -> str:
     """The machine in one line: what every figure of a run depends on."""
     memory = comparing.show_memory(machine.memory_bytes)
     return (f"{machine.cpu_count or '?'} CPUs ({machine.cpu_model or '?'}), memory {memory}, "
-            f"Python {machine.python or '?'}, numpy {machine.numpy or '?'}, "
+            f"Python {machine.python_text}, numpy {machine.numpy or '?'}, "
             f"start method {machine.start_method or '?'}, parbench {machine.parbench or comparing.NOT_RECORDED}")
 
 

@@ -52,10 +52,12 @@ HISTORY_COLUMNS = (
     Column("strategies", brief=_count, short="strat.", drop=3),
     Column("status"),
     Column("rows", align=RIGHT, drop=2),
+    # The interpreter each run measured under (`--python`): dropped first where it does not fit.
+    Column("python", brief=lambda text: text.replace(" free-threaded", "t").replace(", GIL off", "")
+           .replace(", GIL on", " (GIL)"), drop=5),
     Column("where", "host", format=_host, brief=_host_briefly, shown=frozenset({MARKDOWN, SCREEN}), drop=4),
     Column("host", shown=DATA),
     Column("cpus", shown=DATA),
-    Column("python", shown=DATA),
     Column("imported", shown=DATA),
 )
 
@@ -76,7 +78,7 @@ def history_table(runs: list[Run], counts: dict[int, int]) -> Table:
             "where": (host, run.imported),
             "host": host,
             "cpus": run.machine.cpu_count,
-            "python": run.machine.python or "",
+            "python": run.machine.python_text if run.machine.python else "",
             "imported": run.imported,
         }))
     return Table(HISTORY_COLUMNS, tuple(rows), title="stored runs (newest first)")

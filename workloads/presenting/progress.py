@@ -18,6 +18,7 @@ from ..model.events import (
     RunFinished,
     RunStarted,
 )
+from ..model.machine import Machine
 from ..model.numbers import format_bytes, format_duration
 
 STARTING = "measuring one item of the workload"
@@ -48,7 +49,9 @@ def describe(event) -> str | None:
     if isinstance(event, LockWait):
         return f"waiting for the machine: {event.holder}"
     if isinstance(event, RunStarted):
-        text = f"measuring: {_plural(event.total_points, 'point')}, {_plural(event.total_calls, 'call')}"
+        machine = Machine.from_dict(event.machine)
+        under = f" under Python {machine.python_text}" if machine.python else ""  # which interpreter ran it
+        text = f"measuring{under}: {_plural(event.total_points, 'point')}, {_plural(event.total_calls, 'call')}"
         return text + (" (alongside another sweep)" if event.shared else "")
     if isinstance(event, PointStarted):
         return f"point {event.index + 1}: items={event.items} length={event.length}"

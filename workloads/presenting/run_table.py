@@ -84,7 +84,7 @@ SPEEDUP_RULE = ("speedup = serial's time over the strategy's, paired by round (g
 def run_header(run: Run) -> RunHeader:
     spec, machine = run.spec, run.machine
     cpus = f"{machine.cpu_count or '?'} CPUs"
-    python = f"Python {machine.python or '?'}"
+    python = f"Python {machine.python_text}"
     start = f"start method {machine.start_method or '?'}"
     rounds = spec.rounds_text
     return RunHeader(
