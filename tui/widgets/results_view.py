@@ -54,7 +54,8 @@ def row_story(m: Measurement, run: Run | None = None, measurements: list[Measure
     who = m.strategy + (f" ×{m.workers}" if m.workers is not None else "")
     head = f"{who}, {m.items} items × {m.length}"
     rows = measurements if measurements is not None else run.measurements if run is not None else [m]
-    decided = decide_run(rows, margin=run.spec.margin if run is not None else MARGIN)
+    decided = decide_run(rows, margin=run.spec.margin if run is not None else MARGIN,
+                         points=len(run.spec.points()) if run is not None else None)
     status = row_status(m, decided.row(m))
     if m.stats is None:
         return f"{head}: {status.word}: {status.reason}"

@@ -230,7 +230,8 @@ def run_columns(workers_on_screen: bool, versus: bool = False) -> tuple[Column, 
 def run_rows(run: Run | None, measurements: list[Measurement] | None = None) -> list[Row]:
     """One row per measurement (of `run`, or the ones given: a live sweep's so far)."""
     measurements = run.measurements if measurements is None and run is not None else measurements or []
-    decided = decide_run(measurements, margin=run.spec.margin if run is not None else MARGIN)
+    decided = decide_run(measurements, margin=run.spec.margin if run is not None else MARGIN,
+                         points=len(run.spec.points()) if run is not None else None)
     rows = []
     for m in measurements:
         s = m.stats
