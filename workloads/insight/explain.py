@@ -15,6 +15,7 @@ from ..model import decision as rule
 from ..model import stats
 from ..model.machine import Machine
 from ..model.measurement import (
+    ARM_MARK,
     STOP_BUDGET,
     STOP_CANCELLED,
     STOP_MAX_ROUNDS,
@@ -76,8 +77,12 @@ def _items(value: float) -> str:
 
 
 def _series_words(name: str) -> str:
+    """`processes@2` → `processes with 2 workers`; B's of --vs (`processes@2|B`) → `processes with
+    2 workers in B`: a series' key is never shown to the user as it is."""
+    name, _, arm = name.partition(ARM_MARK)
     strategy, _, workers = name.partition("@")
-    return f"{strategy} with {workers} workers" if workers else strategy
+    words = f"{strategy} with {workers} worker{'' if workers == '1' else 's'}" if workers else strategy
+    return f"{words} in {arm}" if arm else words
 
 
 def _pool_words(result: SeriesResult, costs: dict) -> str:
@@ -238,7 +243,8 @@ def _unfinished(a: Analysis) -> str:
            STOP_CANCELLED: "the run was cancelled"}
     parts = []
     for stop, rows in stops.items():
-        names = ", ".join(f"{m.series} at {_at(m.point)}" for m in rows[:3]) + (" …" if len(rows) > 3 else "")
+        names = ", ".join(f"{_series_words(m.series)} at {_at(m.point)}" for m in rows[:3]) \
+            + (" …" if len(rows) > 3 else "")
         parts.append(f"{len(rows)} undecided because {why[stop]} ({names})")
     return " Not decided: " + "; ".join(parts) + "."
 
