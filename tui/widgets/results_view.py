@@ -105,6 +105,7 @@ class ResultsView(Vertical):
         self.cpus: int | None = None
         self.machine: Machine | None = None  # the run's: which interpreter, and whether its GIL was off
         self._stale: set[str] = set()  # views not drawn since the measurements changed
+        self._followed_to: int | None = None  # the row a running sweep last put the cursor on
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="table"):
@@ -143,6 +144,8 @@ class ResultsView(Vertical):
         """A measurement as a sweep sends it; one sent again for the same row (more rounds) replaces it."""
         table = self.query_one(ResultsTable)
         following = not table.row_count or table.cursor_row >= table.row_count - 1
+        if not table.row_count:
+            self._followed_to = None
         key = row_key(measurement)
         index = next((i for i, m in enumerate(self.measurements) if row_key(m) == key), None)
         if index is None:
@@ -153,7 +156,20 @@ class ResultsView(Vertical):
         if following and table.row_count and table.sort_column < 0:
             # The newest row in view: what the sweep just measured, and the end of the table when it is done.
             table.move_cursor(row=table.row_count - 1, animate=False)
+            self._followed_to = table.cursor_row
+        else:
+            self._followed_to = None  # the user took the cursor elsewhere (or sorted): it stays theirs
         self._changed()
+
+    def sweep_ended(self) -> None:
+        """The cursor that followed the rows in goes back to the first: at 80×24 the last row in
+        view scrolled the first points (serial at the fewest items) off the top. Where the user
+        moved it, it stays."""
+        table = self.query_one(ResultsTable)
+        if self._followed_to is not None and table.row_count and table.cursor_row == self._followed_to:
+            table.move_cursor(row=0, animate=False)
+            table.scroll_home(animate=False)
+        self._followed_to = None
 
     def clear_results(self) -> None:
         self.set_measurements([], workers=self.pool_workers, cpus=self.cpus, run=None)
