@@ -21,8 +21,20 @@ import subprocess
 from workloads.measuring.allocator import TIMEIT_ENV
 from workloads.model.spec import build_spec
 
-from .common import PYTHON, ROOT, Context, Row, child_env, fmt_s, info, interleave, measurement, median_ratio, \
-    parbench_run, within
+from .common import (
+    PYTHON,
+    ROOT,
+    Context,
+    Row,
+    child_env,
+    fmt_s,
+    info,
+    interleave,
+    measurement,
+    median_ratio,
+    parbench_run,
+    within,
+)
 
 ITEMS = 64
 LENGTH = 1_000_000

@@ -12,8 +12,8 @@ import pytest
 from helpers import run_cli
 
 from tui.app import ParbenchApp
-from workloads.insight.analysis import analyse
 from tui.screens.stored_run import StoredRunScreen
+from workloads.insight.analysis import analyse
 from workloads.model.measurement import Measurement
 from workloads.model.spec import SweepSpec
 from workloads.store.database import Store

@@ -17,7 +17,15 @@ from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from workloads.api import CodeError, ResidentProcess, Store, StoreError, code_for, run_name, to_markdown
+from workloads.api import (
+    CodeError,
+    ResidentProcess,
+    Store,
+    StoreError,
+    code_for,
+    run_name,
+    to_markdown,
+)
 
 from . import keys
 from .screens.compare import CompareScreen
