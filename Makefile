@@ -26,7 +26,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -rs  # -rs: a skipped test says why (the browser test without a browser)
+	@# Two test processes at once, then the timing tests alone; -rs: a skipped test says why.
+	$(BIN)/python -m pytest -q -rs -n 2 -m "not timing"
+	$(BIN)/python -m pytest -q -rs -m timing
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt

@@ -6,7 +6,7 @@
     python docs/regenerate.py examples [NAME ...]  # docs/examples.md's results, from real runs
 
 A generated part sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->`; everything outside the
-markers is written by hand and left alone. tests/test_docs.py fails when the key table differs from
+markers is written by hand and left alone. tests/docs/test_docs.py fails when the key table differs from
 the code (the simulation and the examples are too slow to re-check in every test run).
 
 Each example runs the command below through `parbench run … --format md`, in a results store of its

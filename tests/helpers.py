@@ -87,3 +87,21 @@ def descendants(pid: int | None = None) -> list[psutil.Process]:
 def new_live_descendants(before: set[int]) -> list[psutil.Process]:
     """This process's live descendants that were not there when `before` was taken."""
     return [p for p in still_running(descendants()) if p.pid not in before]
+
+
+def stored_runs(db: Path) -> list[tuple]:
+    """(id, status) of every run the store holds; [] when the store was never created."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT id, status FROM runs").fetchall()
+
+
+def refused_in_one_line(result: subprocess.CompletedProcess, db: Path) -> str:
+    """The CLI refused: exit 2, one line on stderr, no traceback, nothing stored."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert stored_runs(db) == []
+    return lines[0]

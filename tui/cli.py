@@ -367,8 +367,7 @@ def _run_under_each(args: argparse.Namespace, pythons: list[str]) -> int:
 
 
 def _run_label(run) -> str:
-    name = f"run {run.id}" if run.id is not None else "run (not stored)"
-    return f"{name}, Python {run.machine.python_text}"
+    return f"{api.run_name(run)}, Python {run.machine.python_text}"
 
 
 def _measure_and_report(args: argparse.Namespace, spec, sweep) -> tuple[int, object]:

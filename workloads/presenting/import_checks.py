@@ -358,7 +358,7 @@ _MEASUREMENT_FIELDS = tuple((f.name, None if f.default is MISSING else [] if f.d
 _SUMMARY_KEYS = ("min_s", "median_s", "mean_s", "stdev_s")
 _INT_OR_NONE = (int, type(None))
 # The fields `_Rows` checks by a rule of their own; any other (one a later parbench adds) is checked
-# against its annotation, and must have a plain type to be (tests/test_import.py holds this).
+# against its annotation, and must have a plain type to be (tests/presenting/test_import.py holds this).
 CHECKED_FIELDS = frozenset({"workload", "strategy", "items", "length", "workers", "chunksize", "pool", "warmup",
                             "times_s", "warmup_times_s", "status", "error", "point_index", "loops", "stop",
                             "precision", "check", "shared", "costs", "pace_s"})

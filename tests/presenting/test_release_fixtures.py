@@ -28,7 +28,7 @@ from workloads.model.run import STATUSES as RUN_STATUSES
 from workloads.presenting.importer import import_into, read_export
 from workloads.store.database import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "release-ee8eb05"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "release-ee8eb05"
 # What the release's store holds, run by run (see the README beside it).
 RELEASE_RUNS = {1: ("squares", "completed", 8), 2: ("sleep", "completed", 10), 3: ("sleep", "failed", 4),
                 4: ("sleep", "partial", 4), 5: ("failing", "partial", 2), 6: ("sleep", "completed", 8),

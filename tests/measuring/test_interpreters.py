@@ -19,8 +19,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
-from test_user_workloads import refused_in_one_line, stored_runs
+from helpers import refused_in_one_line, run_cli, stored_runs
 
 from workloads.measuring import interpreters, wire
 from workloads.model import events

@@ -81,17 +81,15 @@ async def test_a_tiny_sweep_fills_the_table_and_the_chart(store):
         app.main_screen.query_one(SetupForm).set_texts({"items": "2,4", "length": "100", "repeat": "2", "costs": "off"})
         await pilot.press("ctrl+r")
         assert await until(pilot, lambda: "completed" in str(app.main_screen.query_one("#status").render()))
-        await pilot.pause(0.2)
         table = app.main_screen.query_one(ResultsTable)
-        assert table.row_count == 6  # serial, processes, numpy at 2 points
+        assert await until(pilot, lambda: table.row_count == 6, 5)  # serial, processes, numpy at 2 points
         [run] = store.runs()
         assert run.status == "completed"
         assert len(store.load_run(run.id).measurements) == 6
         chart = app.main_screen.query_one(TimeChart)
         assert chart.measurements == [], "a chart not shown is not drawn while the sweep runs"
         await pilot.press("ctrl+t")  # to the time chart: drawn now
-        await pilot.pause(0.2)
-        assert len(chart.measurements) == 6
+        assert await until(pilot, lambda: len(chart.measurements) == 6, 5)
         legend = str(app.main_screen.query_one("#time-pane ChartLegend").render())
         for strategy in ("o serial", "x processes", "* numpy"):  # each with its own marker
             assert strategy in legend

@@ -295,7 +295,7 @@ async def test_the_compare_chart_draws_each_strategy_with_its_marker_a_dotted_an
 
 
 async def test_split_has_round_ticks_even_bars_and_a_legend_on_one_line(app, store):
-    from test_analysis import synthetic_run
+    from analysis_fixtures import synthetic_run
 
     from tui.widgets.results_view import ResultsView
 

@@ -371,7 +371,7 @@ def test_every_csv_and_json_column_is_documented_with_its_unit():
     from workloads.presenting.run_table import run_columns
     from workloads.presenting.tables import CSV, JSON
 
-    text = (Path(__file__).parent.parent / "docs" / "exports.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "exports.md").read_text(encoding="utf-8")
     documented = set()
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]

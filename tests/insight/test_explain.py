@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from test_analysis import C, costs, m, pool_params
+from analysis_fixtures import C, costs, m, pool_params
 
 from workloads.insight.analysis import predict
 from workloads.insight.explain import explain

@@ -123,7 +123,7 @@ def test_history_plain(snap_compare, plain_app):
 
 
 def test_split_plain(snap_compare, plain_app):
-    from test_analysis import synthetic_run
+    from analysis_fixtures import synthetic_run
 
     from tui.screens.stored_run import StoredRunScreen
     from workloads.model.machine import Machine

@@ -5,7 +5,7 @@ in a worker sweep with its ideal and ceiling lines. Driven through Pilot at 80x2
 from __future__ import annotations
 
 import pytest
-from test_analysis import costs, m, pool_params, synthetic_run
+from analysis_fixtures import costs, m, pool_params, synthetic_run
 from textual.widgets import Static, TabbedContent
 
 from tui.app import ParbenchApp

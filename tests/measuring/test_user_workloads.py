@@ -8,7 +8,6 @@ neither corrupts the event stream nor leaves a process behind.
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,19 +16,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from helpers import ROOT, cli_env, run_cli, wait_for
+from helpers import ROOT, cli_env, refused_in_one_line, run_cli, stored_runs, wait_for
 
 from workloads.store.database import Store
 
 TINY = ("--items", "2", "--length", "10", "--repeat", "1", "--warmup", "0")
-
-
-def stored_runs(db: Path) -> list[tuple]:
-    """(id, status) of every run the store holds; [] when the store was never created."""
-    if not db.exists():
-        return []
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT id, status FROM runs").fetchall()
 
 
 def tagged_processes(tag: str) -> list[psutil.Process]:
@@ -49,16 +40,6 @@ def run_user(path: str, *args: str, db: Path, timeout: float = 90, tag: str | No
     """`parbench run --workload PATH ARGS`, its table as the box table (a pipe gets Markdown otherwise)."""
     env = {"PARBENCH_TEST_TAG": tag} if tag else None
     return run_cli("run", "--workload", path, *args, "--format", "table", db=db, timeout=timeout, env=env, **kwargs)
-
-
-def refused_in_one_line(result: subprocess.CompletedProcess, db: Path) -> str:
-    """The CLI refused: exit 2, one line on stderr, no traceback, nothing stored."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert stored_runs(db) == []
-    return lines[0]
 
 
 # Bad input: refused before anything is stored --------------------------------------------------

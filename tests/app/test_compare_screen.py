@@ -75,9 +75,8 @@ async def test_mark_two_runs_and_compare_them(store):
         table = history.query_one("#history-table")
         assert [table.texts(i)["mark"] for i in range(3)] == ["", "B", "A"]
         await pilot.press("c")
-        await pilot.pause(0.5)
+        assert await until(pilot, lambda: isinstance(app.screen, CompareScreen), 5)
         screen = app.screen
-        assert isinstance(screen, CompareScreen)
         assert await until(pilot, lambda: screen.comparison is not None)
         await pilot.pause()
         ratios = screen.query_one("#compare-table")

@@ -85,5 +85,5 @@ def test_the_measuring_process_and_every_pool_worker_are_pinned(workload_file, d
 def test_the_documented_timeit_command_is_the_state_parbench_pins():
     from pathlib import Path
 
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "your-project.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "your-project.md").read_text(encoding="utf-8")
     assert " ".join(f"{key}={value}" for key, value in allocator.TIMEIT_ENV.items()) + " python -m timeit" in docs

@@ -25,6 +25,10 @@ from workloads.model.measurement import (
 )
 from workloads.model.spec import MAX_ROUNDS, MIN_ROUNDS, SpecError, build_spec
 
+# Each test here asserts the decision a real sweep reaches (a 1.5x slower B read slower): two
+# tests measuring at once on two CPUs would each time-slice the other's rounds.
+pytestmark = pytest.mark.timing
+
 # Each item waits: serial `SERIAL_MS`, the thread pool's `THREADS_MS` (steady), so that on two
 # workers the threads take half of serial's time (a 2× gap) or, with one item, the same time.
 WAITING = """

@@ -26,7 +26,7 @@ from workloads.presenting import exports
 from workloads.presenting.importer import ImportRefused, import_into, parse_export
 from workloads.store.database import Store
 
-FIXTURES = Path(__file__).parent / "fixtures" / "release-ee8eb05"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "release-ee8eb05"
 BASE = {name: json.loads((FIXTURES / name).read_text()) for name in ("export-run1.json", "export-run5.json")}
 
 

@@ -203,7 +203,7 @@ def test_repeats_are_interleaved_round_robin_with_warmups_first(workload):
         names.remove("numpy")  # a strategy with nothing to run takes no turn
     calls = calls_by_point(events)
     assert set(calls) == {0, 1}
-    for point_calls in calls.values():
+    for index, point_calls in calls.items():
         # A block of short calls starts with an untimed call of its own (repeat 0): not a round's.
         point_calls = [c for c in point_calls if not (c.warmup and c.repeat == 0)]
         warmups = [c for c in point_calls if c.warmup]
@@ -212,7 +212,11 @@ def test_repeats_are_interleaved_round_robin_with_warmups_first(workload):
         # checked against); then three rounds, each strategy once a round, the order shuffled
         # from round to round so that none always follows the same one.
         assert point_calls[:len(warmups)] == warmups
-        assert warmups[0].strategy == "serial" and len(warmups) == 2 * len(names)
+        each = [sum(c.strategy == name for c in warmups) for name in names]
+        if index == 0:
+            assert warmups[0].strategy == "serial" and each == [2] * len(names)
+        else:  # a later point skips a warm-up that changed nothing for a call over 0.1 s (a loaded machine's)
+            assert all(count <= 2 for count in each)
         rounds = [timed[i:i + len(names)] for i in range(0, len(timed), len(names))]
         assert len(rounds) == 3
         for number, round_calls in enumerate(rounds, 1):

@@ -61,7 +61,8 @@ def test_duration_estimate_orders_sweeps_by_their_work():
     seed = estimate.duration_seconds(seed_spec, _profile(seed_spec))
     sleepy = estimate.duration_seconds(sleepy_spec, _profile(sleepy_spec))
     assert quick < seed
-    assert 64 * 0.05 * 4 <= sleepy < 64 * 0.05 * 4 + 2  # four serial calls of 64 × 50 ms
+    # Four serial calls of 64 × 50 ms, give or take what a loaded machine adds to one 50 ms sleep.
+    assert 64 * 0.05 * 4 <= sleepy < 64 * 0.05 * 4 * 1.5
     assert format_duration(sleepy).startswith("about")
 
 

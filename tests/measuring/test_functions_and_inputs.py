@@ -12,8 +12,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from helpers import run_cli
-from test_user_workloads import refused_in_one_line
+from helpers import refused_in_one_line, run_cli
 
 from workloads.model.spec import build_spec, validate
 

@@ -298,13 +298,27 @@ def test_killed_app_leaves_no_orphans(tmp_path):
             time.sleep(0.5)
         measuring = measuring_tree()
         assert measuring and runs_stored(), "the app did not start a sweep"
-        time.sleep(1.0)  # let it start its pool
-        tree = list(measuring)
-        for process in measuring:
-            try:  # cold pools start and reap workers all the time: take what is there now
-                tree += process.children(recursive=True)
-            except psutil.NoSuchProcess:
-                pass
+
+        def descendants():
+            found = []
+            for process in measuring:
+                try:  # cold pools start and reap workers all the time: take what is there now
+                    found += process.children(recursive=True)
+                except psutil.NoSuchProcess:
+                    pass
+            return found
+
+        def pool_started():  # a worker, not only multiprocessing's resource tracker or fork server
+            try:
+                return any(not any(word in " ".join(p.cmdline()) for word in ("resource_tracker", "forkserver"))
+                           for p in descendants())
+            except psutil.Error:
+                return False
+
+        deadline = time.monotonic() + 10
+        while not pool_started() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tree = list(measuring) + descendants()
         app.send_signal(signal.SIGKILL)
         app.wait(timeout=5)
         gone, alive = psutil.wait_procs(tree, timeout=5)

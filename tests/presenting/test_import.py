@@ -182,7 +182,7 @@ def test_binary_and_missing_files_are_refused(tmp_path):
 # release at ee8eb05: squares, serial/processes/threads/numpy, items 4,8, length 1000, 3 rounds, 2
 # warm workers; its measurement 2 is processes at items 4, with the pool's costs).
 
-REAL_EXPORT = Path(__file__).parent / "fixtures" / "release-ee8eb05" / "export-run1.json"
+REAL_EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "release-ee8eb05" / "export-run1.json"
 
 
 def _set(*path_and_value):
