@@ -19,7 +19,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from workloads import api
-from workloads.api import SCREEN, Comparison, Run, Table, fit
+from workloads.api import SCREEN, Comparison, Run, Table, fit_texts, fold
 
 from . import tones
 
@@ -34,33 +34,52 @@ class FittedTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = self.table
+        shown = table.shown(SCREEN)
         numbers = table.footnotes(SCREEN) if self.notes else {}
-        columns = table.shown(SCREEN)
-        texts = {row.key: {c.key: table.cell_with_note(row, c, numbers, SCREEN) for c in columns}
-                 for row in table.rows}
-        widths = {c.key: max([len(c.header(SCREEN)), *(len(texts[r.key][c.key]) for r in table.rows)])
-                  for c in columns}
-        # Rich puts the box's one-space separator between columns as well as each column's padding:
-        # a column takes its width + gap + 1, less the separator after the last one.
-        room = options.max_width + 1
-        columns = fit(columns, widths, room, self.gap + 1)
-        gap = self.gap
-        if sum(widths[c.key] + gap + 1 for c in columns) > room:
-            # Still too wide with nothing left to drop: the padding goes before a cell is cut (a
-            # median cut to "86.3 …", a note to "busy,noisy [1,…").
-            gap = 0
+        texts = self._texts(shown, numbers)
+        # Each column but the last is followed by its padding (`gap`) and the box's divider (one space).
+        columns, widths = fit_texts(shown, texts.values(), options.max_width + self.gap + 1, self.gap + 1)
+        if self.notes and len(columns) < len(shown):  # a dropped column's notes are not numbered
+            numbers = Table(tuple(columns), table.rows).footnotes(SCREEN)
+            texts = self._texts(columns, numbers)
         out = RichTable(title=table.title or None, caption=table.caption or None, box=box.SIMPLE_HEAD,
-                        show_edge=False, padding=(0, gap, 0, 0) if gap else (0, 0),
+                        show_edge=False, padding=(0, self.gap, 0, 0) if self.gap else (0, 0), pad_edge=False,
                         caption_justify="left")
         for column in columns:
+            # A folding column (notes) gets the width left and its cells fold between words; every
+            # other column is as wide as its widest cell, so a figure is never cut.
             out.add_column(column.header(SCREEN), justify="right" if column.align == api.RIGHT else "left",
-                           no_wrap=True)
+                           no_wrap=True, width=widths[column.key] if column.fold else None)
         for row in table.rows:
-            out.add_row(*(Text(texts[row.key][c.key], style=tones.style(row.tones.get(c.key))) for c in columns))
+            out.add_row(*(Text("\n".join(fold(texts[row.key][c.key], widths[c.key])) if c.fold else texts[row.key][c.key],
+                               style=tones.style(row.tones.get(c.key))) for c in columns))
         yield out
         worded = table.worded_notes(SCREEN) if self.notes else set()
         for note, number in numbers.items():
             yield Text(note if note in worded else f"[{number}] {note}", style="dim")
+        for column in shown:
+            if column.fold and column not in columns:
+                yield from self._left_out(column, options.max_width)
+
+    def _left_out(self, column, width: int) -> RenderResult:
+        """A folding column with no room even folded (notes beside a worker sweep's figures): each
+        of its notes said under the table, with how many rows it qualifies."""
+        rows = self.table.rows
+        counts: dict[str, int] = {}
+        for row in rows:
+            for note in row.notes_of(column.key):
+                counts[note] = counts.get(note, 0) + 1
+        if not counts:
+            return
+        yield Text(f"{column.heading} (no room beside the figures in {width} columns; a wider terminal or --format md "
+                   "shows each row's):", style="dim")
+        for note, count in counts.items():
+            which = "every row" if count == len(rows) else f"{count} of {len(rows)} rows"
+            yield Text(f"- {note} ({which})", style="dim")
+
+    def _texts(self, columns: list, numbers) -> dict[str, dict[str, str]]:
+        table = self.table
+        return {row.key: {c.key: table.cell_with_note(row, c, numbers, SCREEN) for c in columns} for row in table.rows}
 
 
 # A run -------------------------------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ _offer("workloads.insight.compare", "compare", "compare_arms", "Comparison", "ha
 _offer("workloads.insight.estimate", "estimate_memory=memory", "describe_duration")
 # Presenting: tables and files.
 _offer("workloads.presenting.exports", "export", "ExportError", "format_for", "to_markdown", "run_ceiling")
-_offer("workloads.presenting.tables", "Table", "Column", "Row", "fit", "SCREEN", "GOOD", "BAD", "MUTED", "CAUTION",
-       "ALERT", "LEFT", "RIGHT")
+_offer("workloads.presenting.tables", "Table", "Column", "Row", "fit", "fit_texts", "fold", "squeeze", "SCREEN", "GOOD",
+       "BAD", "MUTED", "CAUTION", "ALERT", "LEFT", "RIGHT")
 _offer("workloads.presenting.run_table", "run_table", "run_header", "run_name", "row_status", "RowStatus", "row_key",
        "winner_table", "scaling_table", "NOT_STORED")
 _offer("workloads.presenting.history_table", "history_table")

@@ -8,6 +8,7 @@ import time
 import psutil
 import pytest
 from app_fixtures import (
+    MACHINE,
     default_sweep,
     failing_sweep,
     feed,
@@ -25,10 +26,12 @@ from tui.screens.confirm import ConfirmDialog
 from tui.screens.export_dialog import ExportDialog
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
+from tui.screens.main import SweepEnded, SweepEvent
 from tui.screens.stored_run import StoredRunScreen
 from tui.widgets.charts import TimeChart
 from tui.widgets.results_view import ResultsTable, ResultsView
 from tui.widgets.setup_form import SetupForm
+from workloads.model.events import MeasurementDone, RunStarted
 from workloads.model.measurement import Measurement
 from workloads.model.spec import SweepSpec
 from workloads.store.database import Store
@@ -268,9 +271,9 @@ async def test_a_partly_failed_run_says_so_whole_with_every_status_on_screen(sto
         assert all(status in line for status, line in zip(statuses, rows))
         assert statuses.count("timeout") == 2 and statuses.count("failed") == 1 and statuses.count("n/a") == 3
         assert "0.44–0.44" not in text and "—" in text  # intervals: shown, or a dash where there is none
-        assert table.cursor_row == 11, "the cursor followed the rows as they came: the last one is in view"
+        assert table.cursor_row == 0, "the cursor followed the rows as they came, then went back to the first"
         # The focused row's whole reason under the table.
-        await pilot.press("f3", *["up"] * 6)
+        await pilot.press("f3", *["down"] * 5)
         await pilot.pause()
         assert table.has_focus
         detail = " ".join(str(app.main_screen.query_one("#row-detail").render()).split())
@@ -283,6 +286,39 @@ async def test_a_partly_failed_run_says_so_whole_with_every_status_on_screen(sto
         await pilot.resize_terminal(81, 24)
         await pilot.pause()
         assert app.main_screen.query_one(SetupForm).display
+
+
+async def test_when_a_sweep_ends_the_table_shows_its_first_rows_again(store):
+    """The cursor followed the rows in and stayed on the last: at 80x24 the first points (serial
+    at 4 items) were scrolled off the top of a finished run."""
+    app = ParbenchApp(store, resident=False, probes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await feed(pilot, *default_sweep(5))
+        table = app.main_screen.query_one(ResultsTable)
+        assert table.row_count == 15 and table.cursor_row == 0 and table.scroll_y == 0
+        first = [line.lstrip("► ").split()[:2] for line in screen_text(app).splitlines()]
+        assert ["serial", "4"] in first and ["processes", "4"] in first
+
+
+async def test_a_cursor_the_user_moved_during_a_sweep_stays_where_they_put_it(store):
+    spec, rows = default_sweep(5)
+    app = ParbenchApp(store, resident=False, probes=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.main_screen
+        screen.post_message(SweepEvent(RunStarted(len(spec.points()), len(rows), dict(MACHINE))))
+        for done, m in enumerate(rows[:9], start=1):
+            screen.post_message(SweepEvent(MeasurementDone(m, done, len(rows))))
+        await pilot.pause()
+        table = screen.query_one(ResultsTable)
+        await pilot.press("f3", "up", "up")
+        await pilot.pause()
+        assert table.cursor_row == 6
+        for done, m in enumerate(rows[9:], start=10):
+            screen.post_message(SweepEvent(MeasurementDone(m, done, len(rows))))
+        screen.post_message(SweepEnded(finished_run(spec, rows)))
+        await pilot.pause()
+        await pilot.pause()
+        assert table.row_count == 15 and table.cursor_row == 6
 
 
 async def test_the_form_stays_beside_the_results_on_a_wide_screen(store):

@@ -99,8 +99,8 @@ async def test_the_focus_is_marked_on_a_table_row_a_tab_and_the_why_text(app):
         await pilot.pause()
         assert table.has_focus
         [row] = marked_lines(app)
-        assert row.startswith("► numpy") and " 32 " in row  # the cursor's row: the last one measured
-        await pilot.press("up")
+        assert row.startswith("► serial") and " 4 " in row  # the cursor's row: the first, once the sweep ended
+        await pilot.press("down")
         await pilot.pause()
         assert marked_lines(app)[0].startswith("► processes")
         await pilot.press("ctrl+t", "f3")  # a chart: the keys go to the tab row

@@ -52,7 +52,7 @@ def test_default_sweep(snap_compare, app, size, keys):
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_failed_and_timed_out_points(snap_compare, app, size):
     # The cursor on a timed-out row: its reason shows under the table.
-    assert snap_compare(app, terminal_size=size, run_before=_after(failing_sweep, "f3", *["up"] * 6))
+    assert snap_compare(app, terminal_size=size, run_before=_after(failing_sweep, "f3", *["down"] * 5))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)

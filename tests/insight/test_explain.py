@@ -77,11 +77,41 @@ def test_the_verdict_says_where_the_choice_flips_and_the_predicted_break_even():
     verdict = lines[0]
     assert verdict.startswith("Use processes with 2 workers: ")
     assert "the fastest at 2 of 6 points" in verdict
-    assert "Below items=32, serial wins" in verdict
-    assert "the model puts its break-even against serial at ~17 items." in verdict
+    # Measured (decided at each point) and fitted, each named; 16 items is a tie, given to neither.
+    assert ("Measured, serial wins at items=2, 4 and 8; at items=16, serial and processes with 2 workers are the same "
+            "(within ±5%); the fitted model puts its break-even against serial at ~17 items.") in verdict
     assert sentences(verdict) <= 2
     text = "\n".join(lines)
     assert "Break-even against serial: ~17 items (the model); measured, it first beats serial at items=32" in text
+
+
+def test_smaller_points_whose_leads_were_not_decided_are_given_to_no_strategy():
+    """Threads and serial split the smaller points 2–2 on their estimates, none decided: the verdict
+    said "Below items=64, threads wins" (the most common estimate's winner, a tie broken anyhow)."""
+    waits = costs(start=0.001, out=2e-5, back=2e-5, work=0.01, share=0.0)
+    rows = []
+    for n, threads in ((4, 1.03), (8, 0.97), (16, 1.04), (32, 0.96)):
+        rows.append(m("serial", n, [n * 0.01 * j for j in (1.0, 1.15, 0.87)], 10_000))
+        rows.append(m("threads", n, [n * 0.01 * threads * j for j in (0.9, 1.0, 1.12)], 10_000, costs=waits))
+    rows.append(m("serial", 64, [0.64, 0.65, 0.63], 10_000))
+    rows.append(m("threads", 64, [0.16, 0.165, 0.158], 10_000, costs=waits))
+    verdict = explain(rows, cpus=2)[0]
+    assert "ahead at 3 of 5 points (decided at 1)" in verdict
+    assert ("Measured, no strategy won at items=4, 8, 16 and 32: serial and threads with 2 workers are not told "
+            "apart there") in verdict
+    assert "wins" not in verdict
+
+
+def test_a_fitted_break_even_the_decisions_contradict_is_not_said_beside_them():
+    """Serial decided faster at 32 items, which the model (~17 items) says the pool wins: the verdict
+    said "Below items=…, serial wins; the model puts its break-even at ~…", contradicting itself."""
+    rows = [r if not (r.strategy == "processes" and r.items == 32) else
+            r.__class__(**{**r.to_dict(), "times_s": tuple(t * 1.4 for t in r.times_s)}) for r in flipping()]
+    verdict = explain(rows, cpus=2)[0]
+    assert "Measured, serial wins at items=2, 4, 8 and 32; at items=16" in verdict
+    assert "break-even" not in verdict
+    # The paragraph still gives the fit, named as the model's, beside what was measured.
+    assert "Break-even against serial: ~17 items (the model); measured" in "\n".join(explain(rows, cpus=2))
 
 
 def test_start_up_is_named_for_a_cold_pool_that_pays_it_and_never_for_a_warm_one():

@@ -5,10 +5,12 @@ these tests run real sweeps with kernels whose answer is known."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 
 import pytest
+from helpers import run_cli
 
 from workloads.insight.decisions import decide_run
 from workloads.measuring.sweep import run_sweep
@@ -131,6 +133,17 @@ def test_a_budget_too_short_for_one_pass_is_refused_saying_how_long_a_pass_takes
     [refused] = [e for e in events if isinstance(e, Refused)]
     assert refused.kind == "budget" and "one pass over every point takes about" in refused.reason
     assert not [e for e in events if isinstance(e, MeasurementDone)]
+
+
+def test_a_refused_budget_says_about_once_and_the_budget_as_given(workload_file, db_path):
+    """It read "takes about about 20 s … the --budget of about 1 s"."""
+    path = workload_file(textwrap.dedent(WAITING))
+    result = run_cli("run", "--workload", path, "--strategies", "serial,threads", "--workers", "2", "--items", "256",
+                     "--length", "1", "--budget", "1s", "--warmup", "0", db=db_path)
+    assert result.returncode == 2, result.stderr
+    assert re.search(r"refused: one pass over every point takes about \d+ s, more than the --budget of 1 s; give a "
+                     r"longer budget or fewer points", result.stderr), result.stderr
+    assert "about about" not in result.stderr
 
 
 def test_precision_adds_rounds_until_every_interval_is_that_narrow(workload_file):

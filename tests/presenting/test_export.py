@@ -315,7 +315,8 @@ def test_json_carries_the_analysis_with_each_pool_s_costs_and_break_even(analyse
     analysis = document["analysis"]
     # processes wins the largest points; numpy the smaller ones, as the map shows.
     assert analysis["verdict"].startswith("Use processes with 2 workers: 1.60× as fast as the plain loop")
-    assert "At the smaller points, up to items=8, length=10, numpy wins (the winner map shows each)" in analysis["verdict"]
+    assert "Measured, at the smaller points, up to items=8, length=10, numpy wins (the winner map shows each)" \
+        in analysis["verdict"]
     assert analysis["ceiling"] == 1.8
     pool = analysis["strategies"]["processes@2"]
     assert pool["pool_start_s"] == pytest.approx(0.02)

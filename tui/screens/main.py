@@ -379,6 +379,7 @@ class MainScreen(Screen[None]):
         # The bar goes: a bar left at 75 % beside "cancelled" reads as still going; the line says it all.
         self.query_one(ProgressBar).display = False
         outcome = message.outcome
+        self.query_one(ResultsView).sweep_ended()
         if outcome is None:
             self.run = message.run
             if message.run is None:

@@ -55,7 +55,8 @@ def row_story(m: Measurement, run: Run | None = None, measurements: list[Measure
     who = m.strategy + (f" ×{m.workers}" if m.workers is not None else "")
     head = f"{who}, {m.items} items × {m.length}"
     rows = measurements if measurements is not None else run.measurements if run is not None else [m]
-    decided = decide_run(rows, margin=run.spec.margin if run is not None else MARGIN)
+    decided = decide_run(rows, margin=run.spec.margin if run is not None else MARGIN,
+                         points=len(run.spec.points()) if run is not None else None)
     status = row_status(m, decided.row(m), busy=(m.items, m.length, m.arm) in busy_points(rows))
     if m.stats is None:
         return f"{head}: {status.word}: {status.reason}"
@@ -108,6 +109,7 @@ class ResultsView(Vertical):
         self.cpus: int | None = None
         self.machine: Machine | None = None  # the run's: which interpreter, and whether its GIL was off
         self._stale: set[str] = set()  # views not drawn since the measurements changed
+        self._followed_to: int | None = None  # the row a running sweep last put the cursor on
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="table"):
@@ -146,6 +148,8 @@ class ResultsView(Vertical):
         """A measurement as a sweep sends it; one sent again for the same row (more rounds) replaces it."""
         table = self.query_one(ResultsTable)
         following = not table.row_count or table.cursor_row >= table.row_count - 1
+        if not table.row_count:
+            self._followed_to = None
         key = row_key(measurement)
         index = next((i for i, m in enumerate(self.measurements) if row_key(m) == key), None)
         if index is None:
@@ -156,7 +160,20 @@ class ResultsView(Vertical):
         if following and table.row_count and table.sort_column < 0:
             # The newest row in view: what the sweep just measured, and the end of the table when it is done.
             table.move_cursor(row=table.row_count - 1, animate=False)
+            self._followed_to = table.cursor_row
+        else:
+            self._followed_to = None  # the user took the cursor elsewhere (or sorted): it stays theirs
         self._changed()
+
+    def sweep_ended(self) -> None:
+        """The cursor that followed the rows in goes back to the first: at 80×24 the last row in
+        view scrolled the first points (serial at the fewest items) off the top. Where the user
+        moved it, it stays."""
+        table = self.query_one(ResultsTable)
+        if self._followed_to is not None and table.row_count and table.cursor_row == self._followed_to:
+            table.move_cursor(row=0, animate=False)
+            table.scroll_home(animate=False)
+        self._followed_to = None
 
     def clear_results(self) -> None:
         self.set_measurements([], workers=self.pool_workers, cpus=self.cpus, run=None)

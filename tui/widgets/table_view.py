@@ -15,12 +15,17 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from workloads.api import RIGHT, SCREEN, Column, Row, Table, fit
+from workloads.api import RIGHT, SCREEN, Column, Row, Table, fit_texts, squeeze
 
 from .. import tones
 from .focus import FOCUS_MARK
 
 MARK = "__cursor__"
+
+
+def _drawn(text: Text) -> tuple:
+    """What a cell looks like: rich's Text equality ignores its style, a tone that may change."""
+    return text.plain, str(text.style), text.justify
 
 
 class TableView(DataTable):
@@ -33,13 +38,18 @@ class TableView(DataTable):
         self._shown: list[Column] = []
         self._cells: dict[str, tuple] = {}  # row key -> the cells as drawn, to skip unchanged updates
         self._marked: str | None = None  # the row whose first cell holds the focus mark
+        self._widths: dict[str, int] = {}  # each fitted column's width, its space included
+        self._drawn_widths: dict[str, int] = {}  # the widths the table was last drawn with
 
     # Drawing a table -----------------------------------------------------------------------------
 
     def show(self, table: Table) -> None:
         self.table = table
         columns = self._fitted(table)
-        if [c.key for c in columns] != [c.key for c in self._shown] or self.sort_column >= 0:
+        if [c.key for c in columns] != [c.key for c in self._shown] or self._widths != self._drawn_widths \
+                or self.sort_column >= 0:
+            # A column is as wide as its widest cell: when that changes (a note longer, an interval
+            # shorter), the table is drawn again rather than a cell cut or a column left too wide.
             self._rebuild(table, columns)
             return
         keys = {row.key for row in table.rows}
@@ -48,9 +58,9 @@ class TableView(DataTable):
             drawn = self._cells.get(row.key)
             if drawn is None:
                 self.add_row(Text(" "), *cells, key=row.key)
-            elif drawn != cells:
+            elif list(map(_drawn, drawn)) != list(map(_drawn, cells)):
                 for column, old, new in zip(self._shown, drawn, cells):
-                    if old != new:
+                    if _drawn(old) != _drawn(new):  # its words or its tone (a row decided later)
                         self.update_cell(row.key, column.key, new)
             self._cells[row.key] = cells
         for key in [key for key in self._cells if key not in keys]:
@@ -59,18 +69,23 @@ class TableView(DataTable):
         self._mark()
 
     def _fitted(self, table: Table) -> list[Column]:
+        """The columns that fit (`self._widths` their widths): notes squeezed, then dropped, before
+        any figure would be cut (`api.fit_texts`); each cell brings a space of its own."""
         columns = table.shown(SCREEN)
         room = self.scrollable_content_region.width - 1  # the focus mark's column
-        if room <= 0:
-            return columns  # not laid out yet: fitted at the first resize
-        widths = {c.key: max([len(c.header(SCREEN)), *(len(table.cell(r, c, SCREEN)) for r in table.rows)]) + 1
-                  for c in columns}
-        return fit(columns, widths, room, gap=0)
+        texts = [{c.key: table.cell(r, c, SCREEN) for c in columns} for r in table.rows]
+        if room <= 0:  # not laid out yet: fitted at the first resize
+            room = 10 ** 6
+        columns, self._widths = fit_texts(columns, texts, room, gap=0, pad=1, lines=False)
+        return columns
 
     def _row_cells(self, table: Table, row: Row) -> tuple:
         cells = []
         for column in self._shown or table.shown(SCREEN):
-            text = Text(" " + table.cell(row, column, SCREEN), style=tones.style(row.tones.get(column.key)))
+            said = table.cell(row, column, SCREEN)
+            if column.fold and column.key in self._widths:  # one line: the notes that fit, and how many more
+                said = squeeze(said, self._widths[column.key] - 1)
+            text = Text(" " + said, style=tones.style(row.tones.get(column.key)))
             if column.align == RIGHT:
                 text.justify = "right"
             cells.append(text)
@@ -79,6 +94,7 @@ class TableView(DataTable):
     def _rebuild(self, table: Table, columns: list[Column]) -> None:
         cursor = self.cursor_row
         self._shown = columns
+        self._drawn_widths = dict(self._widths)
         if self.sort_column >= len(columns):
             self.sort_column = -1
         self._cells = {}
@@ -101,8 +117,11 @@ class TableView(DataTable):
         self._mark()
 
     def on_resize(self) -> None:
-        if self.table is not None and [c.key for c in self._fitted(self.table)] != [c.key for c in self._shown]:
-            self._rebuild(self.table, self._fitted(self.table))
+        if self.table is None:
+            return
+        columns = self._fitted(self.table)
+        if [c.key for c in columns] != [c.key for c in self._shown] or self._widths != self._drawn_widths:
+            self._rebuild(self.table, columns)
 
     # Sorting ----------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The winner map: the fastest strategy at each point of a sweep (items down, lengths across) and
-its lead over the runner-up, with "≈" where that lead is within noise (its 95% interval spans 1).
+its lead over the runner-up; "≈" where the two fastest are the same within the margin (the lead's
+whole interval within ±margin), "?" after a lead not decided.
 The table is the engine's (`api.winner_table`, the same as the exports' and the CLI's); given
 measurements, it never measures anything."""
 

@@ -419,8 +419,12 @@ def compare_arms(run: Run, *, label_b: str | None = None) -> Comparison | None:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.mark] = counts.get(row.mark, 0) + 1
-    label = label_b or f"B ({run.spec.vs})"
-    return Comparison(a, b, "A", label, tuple(rows), tuple(differences(a, b)), (), run.spec.margin, False,
+    found = differences(a, b)
+    # What each arm is, as its header says it: `A: pool=cold (…)`, `B: pool=warm (…)`, not `A: A (…)`.
+    options = [d for d in found if d.group in ("spec", "setting")]
+    label_a = ", ".join(f"{d.name}={d.a}" for d in options) or "A"
+    label = label_b or ", ".join(f"{d.name}={d.b}" for d in options) or f"B ({run.spec.vs})"
+    return Comparison(a, b, label_a, label, tuple(rows), tuple(found), (), run.spec.margin, False,
                       by_workers=True, counts=counts, test=INTERLEAVED)
 
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..model import decision as rule
-from ..model.measurement import Measurement
+from ..model.measurement import STOP_OPEN, Measurement
 from ..model.stats import Interval
 from ..model.strategies import BASELINE
 
@@ -67,21 +67,39 @@ def _single(values: list[float], other: list[float]) -> Interval | None:
     return Interval(math.exp(mean), math.nan, math.nan, 1.0 - rule.ALPHA, len(pairs))
 
 
-def decide_run(measurements: list[Measurement], *, margin: float = rule.MARGIN) -> RunDecisions:
+def first_pass_over(measurements: list[Measurement], points: int | None) -> bool:
+    """Whether a sweep of `points` points has had its first pass: false while a provisional row
+    (still being measured) is there and a point has no row yet (None: not known, taken as over)."""
+    if points is None or not any(m.stop == STOP_OPEN for m in measurements):
+        return True
+    seen = {m.point_index for m in measurements}
+    return None in seen or seen >= set(range(points))
+
+
+def decide_run(measurements: list[Measurement], *, margin: float = rule.MARGIN,
+               points: int | None = None) -> RunDecisions:
+    """`points`: how many points the sweep has, for a live sweep's rows. Until its first pass is
+    over nothing is decided and no interval given, as the sweep itself looks (`SweepLooks`): an
+    interval from the points measured so far has almost nothing to pool (at two rounds and one
+    degree of freedom, a range like 0.004–697577), and it is not the one the rule will decide on."""
     ok = [m for m in measurements if m.ok and m.times_s]
-    points = sorted({m.point for m in ok})
-    times = [{m.series: list(m.times_s) for m in ok if m.point == point} for point in points]
+    points_seen = sorted({m.point for m in ok})
+    times = [{m.series: list(m.times_s) for m in ok if m.point == point} for point in points_seen]
     has_baseline = [BASELINE in t for t in times]
-    decided = rule.decide_sweep(times, BASELINE if any(has_baseline) else None, margin=margin)
+    if first_pass_over(measurements, points):
+        decided = rule.decide_sweep(times, BASELINE if any(has_baseline) else None, margin=margin)
+        # --vs: B's strategies against B's own serial, pooled across B's points as A's are.
+        own_b = rule.decide_sweep([_arm_b_times(t) for t in times], BASELINE, margin=margin)
+    else:
+        decided = own_b = [None] * len(times)
     rows: dict[tuple, RowDecision] = {}
     verdicts: dict[tuple[int, int], PointVerdict] = {}
     found_versus: dict = {}
-    for point, point_times, decision in zip(points, times, decided):
+    for point, point_times, decision, decision_b in zip(points_seen, times, decided, own_b):
         at_point = [m for m in ok if m.point == point]
-        own_b = _arm_b_decision(point_times, margin)
         for m in at_point:
             if m.arm:  # B of --vs: against B's own serial, as A's rows are against A's
-                rows[m.key] = _row_decision(m.series[:-len(rule.ARM_SUFFIX)], own_b)
+                rows[m.key] = _row_decision(m.series[:-len(rule.ARM_SUFFIX)], decision_b)
                 versus = decision.against(m.series, m.series[:-len(rule.ARM_SUFFIX)]) if decision else None
                 if versus is not None:
                     found_versus[(versus.reference, point)] = versus
@@ -100,12 +118,9 @@ def decide_run(measurements: list[Measurement], *, margin: float = rule.MARGIN) 
     return RunDecisions(rows, verdicts, margin, found_versus)
 
 
-def _arm_b_decision(times: dict[str, list[float]], margin: float) -> rule.PointDecision | None:
-    """B's strategies against B's own serial, at one point (--vs)."""
-    own = {name[:-len(rule.ARM_SUFFIX)]: t for name, t in times.items() if name.endswith(rule.ARM_SUFFIX)}
-    if not own or rule.rounds_of(own) < rule.FIRST_LOOK:
-        return None
-    return rule.decide_point(own, BASELINE if BASELINE in own else None, margin=margin)
+def _arm_b_times(times: dict[str, list[float]]) -> dict[str, list[float]]:
+    """B's series at one point (--vs), under their own names."""
+    return {name[:-len(rule.ARM_SUFFIX)]: t for name, t in times.items() if name.endswith(rule.ARM_SUFFIX)}
 
 
 def _row_decision(series: str, decision: rule.PointDecision | None) -> RowDecision:

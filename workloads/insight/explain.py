@@ -15,6 +15,7 @@ from ..model import decision as rule
 from ..model import stats
 from ..model.machine import Machine
 from ..model.measurement import (
+    ARM_MARK,
     STOP_BUDGET,
     STOP_CANCELLED,
     STOP_MAX_ROUNDS,
@@ -76,8 +77,12 @@ def _items(value: float) -> str:
 
 
 def _series_words(name: str) -> str:
+    """`processes@2` → `processes with 2 workers`; B's of --vs (`processes@2|B`) → `processes with
+    2 workers in B`: a series' key is never shown to the user as it is."""
+    name, _, arm = name.partition(ARM_MARK)
     strategy, _, workers = name.partition("@")
-    return f"{strategy} with {workers} workers" if workers else strategy
+    words = f"{strategy} with {workers} worker{'' if workers == '1' else 's'}" if workers else strategy
+    return f"{words} in {arm}" if arm else words
 
 
 def _pool_words(result: SeriesResult, costs: dict) -> str:
@@ -101,17 +106,20 @@ def _faster_than_loop(a: Analysis, series: str, point) -> bool:
     return interval is not None and rule.decide(interval, a.margin) == rule.FASTER
 
 
-def _flip_point(a: Analysis, best: str):
-    """The smallest point (in work) from which `best` wins every larger point, when it does not win
-    them all."""
+def _won(cell) -> bool:
+    """Whether a point's winner is decided: its lead over the runner-up is, or nothing else ran there."""
+    return cell.verdict == rule.FASTER or cell.runner_up is None
+
+
+def _below_decided_lead(a: Analysis, best: str) -> list:
+    """The points below those where `best` wins by a decided lead all the way to the largest point
+    (below the largest point when its own lead there is not decided), smallest first; empty when
+    `best` wins every point by a decided lead."""
     ordered = sorted(a.cells, key=lambda p: (p[0] * p[1], p))
-    start = None
-    for point in ordered:
-        if a.cells[point].winner == best:
-            start = point if start is None else start
-        else:
-            start = None
-    return start if start is not None and start != ordered[0] else None
+    end = len(ordered)
+    while end > 0 and a.cells[ordered[end - 1]].winner == best and _won(a.cells[ordered[end - 1]]):
+        end -= 1
+    return ordered[:min(end, len(ordered) - 1)]
 
 
 def _best_python_pool(a: Analysis, point) -> SeriesResult | None:
@@ -166,6 +174,14 @@ def verdict(a: Analysis) -> str:
               if a.one_repeat else "")
     wins = [p for p, c in a.cells.items() if c.winner == best]
     everywhere = len(wins) == len(a.cells)
+    decided_wins = sum(1 for p in wins if _won(a.cells[p]))
+    if decided_wins == len(a.cells):
+        where = "the fastest at every point of this sweep"
+    elif decided_wins == len(wins):
+        where = f"the fastest at {len(wins)} of {len(a.cells)} points"
+    else:  # a lead not decided is not called the fastest
+        where = (f"ahead at {'every point of this sweep' if everywhere else f'{len(wins)} of {len(a.cells)} points'}"
+                 f" (decided at {decided_wins})")
     same_strategy = cell.runner_up is not None and best.partition("@")[0] == cell.runner_up.partition("@")[0]
     close = cell.verdict in (rule.SAME, rule.UNDECIDED) and cell.runner_up is not None
     apart = "the same" if cell.verdict == rule.SAME else "not told apart"
@@ -190,9 +206,7 @@ def verdict(a: Analysis) -> str:
             first += f" (closest: {_series_words(closest[1])}, {format_ratio(closest[0])} at {_at(largest)})"
     elif serial_ran:
         first = (f"Use {_series_words(best)}: {_as_fast(a.speedups.get((best, largest)), 'the plain loop')} at "
-                 f"{_at(largest)}, the largest point, and "
-                 + ("the fastest at every point of this sweep" if everywhere
-                    else f"the fastest at {len(wins)} of {len(a.cells)} points"))
+                 f"{_at(largest)}, the largest point, and {where}")
     else:
         runner = f", {_ratio(cell.lead)} ahead of {_series_words(cell.runner_up)}" if cell.runner_up else ""
         first = f"Fastest at the largest point, {_at(largest)}: {_series_words(best)}{runner} (serial did not run)"
@@ -229,43 +243,101 @@ def _unfinished(a: Analysis) -> str:
            STOP_CANCELLED: "the run was cancelled"}
     parts = []
     for stop, rows in stops.items():
-        names = ", ".join(f"{m.series} at {_at(m.point)}" for m in rows[:3]) + (" …" if len(rows) > 3 else "")
+        names = ", ".join(f"{_series_words(m.series)} at {_at(m.point)}" for m in rows[:3]) \
+            + (" …" if len(rows) > 3 else "")
         parts.append(f"{len(rows)} undecided because {why[stop]} ({names})")
     return " Not decided: " + "; ".join(parts) + "."
 
 
+def _listed(values: list[str]) -> str:
+    """`4`, `4 and 8`, `4, 8 and 16`."""
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def _points_words(a: Analysis, points: list) -> str:
+    """`items=4, 8 and 16` in a sweep of items, `length=…` in one of lengths, else each point."""
+    if len(a.lengths) == 1:
+        return "items=" + _listed([str(p[0]) for p in points])
+    if len(a.items) == 1:
+        return "length=" + _listed([str(p[1]) for p in points])
+    return _listed([_at(p) for p in points])
+
+
+def _below_the_flip(a: Analysis, best: str) -> str:
+    """Who wins the points below those `best` wins by a decided lead, said only from leads the run
+    decided: a point whose two fastest were the same, or not decided apart, is said so and given to
+    neither, and the most common leader is never taken for the winner."""
+    before = _below_decided_lead(a, best)
+    if not before:
+        return ""
+    decided: dict[str, list] = {}
+    for p in before:
+        if _won(a.cells[p]):
+            decided.setdefault(a.cells[p].winner, []).append(p)
+    open_points = [p for p in before if not _won(a.cells[p])]
+    pairs = {frozenset((a.cells[p].winner, a.cells[p].runner_up)) for p in open_points}
+    words = {a.cells[p].verdict == rule.SAME for p in open_points}
+    word = ("the same (within ±{:.0%})".format(a.margin) if words == {True} else
+            "not told apart" if words == {False} else "the same or not told apart")
+    if len(pairs) == 1:
+        names = sorted(next(iter(pairs)), key=lambda s: (s != BASELINE, s))
+        apart = f"{_series_words(names[0])} and {_series_words(names[1])} are {word}"
+    else:
+        apart = f"the two fastest are {word}"
+    if len(a.items) > 1 and len(a.lengths) > 1:  # the winner map says each point; the sentence sums it up
+        if not open_points and len(decided) == 1:
+            return (f"measured, at the smaller points, up to {_at(before[-1])}, {_series_words(next(iter(decided)))} "
+                    "wins (the winner map shows each)")
+        return (f"measured, the smaller points up to {_at(before[-1])} are not all won by one strategy (the winner "
+                "map shows each: ≈ where the two fastest are the same, ? after a lead not decided)")
+    if not decided:
+        return f"measured, no strategy won at {_points_words(a, before)}: {apart} there"
+    parts = [f"{_series_words(name)} wins at {_points_words(a, points)}" for name, points in decided.items()]
+    if open_points:
+        parts.append(f"at {_points_words(a, open_points)}, {apart}")
+    return "measured, " + "; ".join(parts)
+
+
+def _break_even_fits(a: Analysis, result: SeriesResult, items: float) -> bool:
+    """Whether a fitted break-even (as written, ~N items) agrees with what the run decided at its
+    length: the pool decided slower than its twin only below N, faster only above it. A fit the
+    measurements contradict is not put beside them: the measured decision is the stronger word."""
+    be_items = round(items)
+    length = a.largest[1]
+    for point in result.points:
+        if point.length != length:
+            continue
+        against = point.twin_speedup if result.twin else point.speedup
+        word = rule.decide(against, a.margin)
+        if (word == rule.SLOWER and point.items >= be_items) or (word == rule.FASTER and point.items <= be_items):
+            return False
+    return True
+
+
 def _where_it_flips(a: Analysis, best: str, largest) -> str:
     parts = []
-    flip = _flip_point(a, best)
-    if flip is not None:
-        smaller = sorted(a.cells, key=lambda p: (p[0] * p[1], p))
-        before = [p for p in smaller if (p[0] * p[1], p) < (flip[0] * flip[1], flip)]
-        winners = [a.cells[p].winner for p in before]
-        below = _series_words(max(set(winners), key=winners.count))
-        if len(a.items) > 1 and len(a.lengths) > 1:
-            parts.append(f"at the smaller points, up to {_at(before[-1])}, {below} wins (the winner map shows each)")
-        elif len(a.items) > 1:
-            parts.append(f"below items={flip[0]}, {below} wins")
-        else:
-            parts.append(f"below length={flip[1]}, {below} wins")
+    below = _below_the_flip(a, best)
+    if below:
+        parts.append(below)
     best_kind = KINDS[best.partition("@")[0]]
     length = largest[1]
     if best_kind.pooled and best in a.series:
         be = a.series[best].break_even.get(length)
-        if be is not None and be.items is not None:
+        if be is not None and be.items is not None and _break_even_fits(a, a.series[best], be.items):
             at_length = f" (length {length})" if len(a.lengths) > 1 else ""
-            parts.append(f"the model puts its break-even against {a.series[best].twin or 'the loop'} at "
+            parts.append(f"the fitted model puts its break-even against {a.series[best].twin or 'the loop'} at "
                          f"~{_items(be.items)} items{at_length}")
     elif best_kind.form != KINDS[BASELINE].form:
         pool = _best_python_pool(a, largest)
         if pool is not None:
             at = pool.at(largest)
             be = pool.break_even.get(length)
+            fits = be is not None and be.items is not None and _break_even_fits(a, pool, be.items)
             name = _series_words(pool.series)
             if _faster_than_loop(a, pool.series, largest):
                 text = f"if the loop cannot be vectorised, {name} gives {_ratio(at.speedup)} at {_at(largest)}"
-                if be is not None and be.items is not None:
-                    text += f" (break-even ~{_items(be.items)} items, the model)"
+                if fits:
+                    text += f" (break-even ~{_items(be.items)} items, the fitted model)"
                 parts.append(text)
             elif be is not None and be.items is None:
                 parts.append(f"if the loop cannot be vectorised, leave it serial: {name} never pays here "
@@ -273,8 +345,8 @@ def _where_it_flips(a: Analysis, best: str, largest) -> str:
             else:
                 text = (f"if the loop cannot be vectorised, leave it serial here: no pool beat it at {_at(largest)} "
                         f"(best: {name}, {_ratio(at.speedup)})")
-                if be is not None and be.items is not None and be.items > largest[0]:
-                    text += f"; the model puts {name}'s break-even at ~{_items(be.items)} items"
+                if fits and be.items > largest[0]:
+                    text += f"; the fitted model puts {name}'s break-even at ~{_items(be.items)} items"
                 parts.append(text)
     if not parts:
         return ""

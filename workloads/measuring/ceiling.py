@@ -1,8 +1,9 @@
 """The machine's parallel ceiling: how much more pure-Python work N processes get done together than
 one alone, N being the CPU count.
 
-A 2-vCPU VM whose vCPUs share a physical core reads 1.55–1.95×, never 2: no pool of this machine can
-beat its ceiling, so the model (`workloads.analysis`) caps a pool's parallelism for CPU work there.
+A 2-vCPU VM whose vCPUs share a physical core reads 1.55× to 2.04×, rarely above 2: no pool of this
+machine can beat its ceiling, so the model (`workloads.analysis`) caps a pool's parallelism for CPU
+work there.
 Measured once per machine (the store keeps it in its `machines` table, keyed by `machine_identity`)
 in the measuring process, under the machine lock, before the first point: N helper processes, each
 timing a busy loop, alone (one of them) and together (all of them), in several interleaved pairs so

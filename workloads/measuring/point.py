@@ -228,11 +228,13 @@ class Point:
             if first:
                 self.checks = {name: OutputCheck(arm.workload, self.inputs[name], self.items, self.length,
                                                  self.spec.seed) for name, arm in self.context.arms.items()}
-                self._calibrate(as_warmup=any_warm)
-            for repeat in range(self.spec.warmup - (1 if first and any_warm else 0)):
+                self._calibrate(as_warmup=any_warm, warm=warm)
+            done = 1 if first and any_warm else 0  # the first call was warm-up 1
+            for repeat in range(done, self.spec.warmup):
                 for series in list(self.live):
                     if warm.get(series.key):
-                        self._call(series, kept=False, warmup=True, timings=series.warmup_times)
+                        self._call(series, kept=False, warmup=True, timings=series.warmup_times,
+                                   number=(repeat + 1, self.spec.warmup))
             for _ in range(rounds - (1 if first and not any_warm else 0)):
                 if self.timed_out or not self.live:
                     break
@@ -249,14 +251,16 @@ class Point:
         random.Random(f"{self.spec.seed}:{self.index}:{self.rounds}").shuffle(order)
         return order
 
-    def _calibrate(self, *, as_warmup: bool) -> None:
+    def _calibrate(self, *, as_warmup: bool, warm: dict) -> None:
         """Every strategy's first call at this point: its output checked (serial's first, as the
         reference), its time telling how many calls a repeat holds; a warm-up, or the first timed
         round when no strategy wants one."""
         ordered = sorted(self.live, key=lambda s: not s.variant.kind.baseline)  # the reference first
         for series in ordered:
+            # A strategy that wants no warm-up of its own still gets this one, and only this one.
+            warmups = (1, self.spec.warmup if warm.get(series.key) else 1) if as_warmup else None
             elapsed = self._call(series, kept=True, warmup=as_warmup,
-                                 timings=series.warmup_times if as_warmup else series.times)
+                                 timings=series.warmup_times if as_warmup else series.times, number=warmups)
             if elapsed is None:
                 continue
             series.calibrated = True
@@ -289,7 +293,7 @@ class Point:
                 # strategy has churned the caches. The first such call also calibrates the block
                 # better than the first call did, which paid for fresh memory (7 ms where the steady
                 # call takes 0.9 ms, numpy 16 × 100000).
-                settle = self._call(series, kept=False, warmup=True, timings=None)
+                settle = self._call(series, kept=False, warmup=True, timings=None, number=(0, 0))
                 if settle is None:
                     continue
                 if not series.settled:
@@ -303,9 +307,11 @@ class Point:
         self.rounds = max((len(s.times) for s in self.live), default=self.rounds)
         self.pace.append(pool_costs.pace())
 
-    def _call(self, series: Series, *, kept: bool, warmup: bool, timings: array | None) -> float | None:
+    def _call(self, series: Series, *, kept: bool, warmup: bool, timings: array | None,
+              number: tuple[int, int] | None = None) -> float | None:
         """One timed call of `series` (a block of `loops` calls for a timed value); its seconds per
-        call, or None when it failed, timed out or the point's time ran out."""
+        call, or None when it failed, timed out or the point's time ran out. `number` is a warm-up's
+        (which, of how many); a timed call is numbered by its round, of the most the point may get."""
         context = self.context
         if context.should_stop():
             raise Cancelled
@@ -314,9 +320,10 @@ class Point:
         if self.deadline.expired():
             self.timed_out = f"point stopped after {self.spec.point_timeout:g} s, before {series.name}'s next call"
             return None
+        repeat, repeats = number if number is not None else (len(timings) + 1, self.spec.max_rounds)
         context.progress.call(context.emit, CallStarted(
-            series.name, self.items, self.length, repeat=len(timings) + 1 if timings is not None else 0,
-            repeats=self.spec.min_rounds, warmup=warmup, calls_done=0, workers=series.variant.workers))
+            series.name, self.items, self.length, repeat=repeat, repeats=repeats, warmup=warmup, calls_done=0,
+            workers=series.variant.workers, exact=not self.spec.adaptive))
         data = self.inputs[series.variant.arm][series.variant.kind.form]
         loops = 1 if kept or warmup else series.loops
         try:

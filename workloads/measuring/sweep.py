@@ -372,9 +372,9 @@ def run_sweep(spec: SweepSpec, emit: Callable[[Event], None], should_stop: Calla
             return "refused"
     expected = estimate.duration_seconds(spec, profile) if profile else 60.0
     if spec.budget is not None and profile is not None and expected > spec.budget:
-        emit(Refused(REFUSED_BUDGET, f"one pass over every point takes about {format_duration(expected)}, "
-                                     f"more than the --budget of {format_duration(spec.budget)}; give a longer "
-                                     "budget or fewer points"))
+        # format_duration says "about" itself; the budget is the user's own figure, said exactly.
+        emit(Refused(REFUSED_BUDGET, f"one pass over every point takes {format_duration(expected)}, more than the "
+                                     f"--budget of {spec.budget:g} s; give a longer budget or fewer points"))
         return "refused"
     lock = lock or MachineLock()
     try:

@@ -100,17 +100,21 @@ class Outlook:
 
 @dataclass(frozen=True)
 class CallStarted:
-    """One strategy call is about to run; `repeat` counts from 1, warm-ups are numbered separately."""
+    """One strategy call is about to run. A timed call's `repeat` is its round at the point, from 1,
+    and `repeats` the most rounds the point may get (exactly that many when `exact`, --repeat N);
+    a warm-up's are its number among this visit's warm-ups and how many there are; the untimed
+    call that opens a round's block of short calls has both 0."""
 
     strategy: str
     items: int
     length: int
     repeat: int
-    repeats: int  # the rounds planned so far (adaptive rounds may add some)
+    repeats: int
     warmup: bool
     calls_done: int
     workers: int | None = None
     calls_total: int = 0  # the progress bar's 100% now: adaptive rounds raise it
+    exact: bool = False  # the point gets exactly `repeats` rounds, not up to that many
 
 
 @dataclass(frozen=True)

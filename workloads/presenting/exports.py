@@ -142,7 +142,7 @@ def analysis_dict(run: Run) -> dict:
         "ceiling": _finite(a.ceiling),
         "ceiling_note": note,
         "one_repeat": a.one_repeat,
-        "model": "T_pool(n) = S + n*a + W(n); T_twin(n) = n*c; see README 'Why, measured'",
+        "model": "T_pool(n) = S + n*a + W(n); T_twin(n) = n*c; see docs/methodology.md#why-measured",
         "strategies": strategies,
         "winner_map": [{
             "items": c.items, "length": c.length, "winner": c.winner, "winner_median_s": _finite(c.winner_s),

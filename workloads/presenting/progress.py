@@ -34,6 +34,14 @@ def where(strategy: str, workers: int | None, items: int, length: int) -> str:
     return f"{who} · items={items} length={length}"
 
 
+def _which_call(event: CallStarted) -> str:
+    """`round 3 of up to 20` while rounds are added until decided (how many is not known), `round 3/5`
+    under --repeat 5, `warm-up 1/1`: never a count the point may pass."""
+    if event.warmup:
+        return f"warm-up {event.repeat}/{event.repeats}" if event.repeats else "untimed first call of a round"
+    return f"round {event.repeat}/{event.repeats}" if event.exact else f"round {event.repeat} of up to {event.repeats}"
+
+
 def describe(event) -> str | None:
     """The event in a few words, lower case, without a full stop."""
     if isinstance(event, Probed):
@@ -48,8 +56,7 @@ def describe(event) -> str | None:
     if isinstance(event, PointStarted):
         return f"point {event.index + 1}: items={event.items} length={event.length}"
     if isinstance(event, CallStarted):
-        kind = "warm-up" if event.warmup else "round"
-        return f"{where(event.strategy, event.workers, event.items, event.length)} · {kind} {event.repeat}/{event.repeats}"
+        return f"{where(event.strategy, event.workers, event.items, event.length)} · {_which_call(event)}"
     if isinstance(event, MeasurementDone):
         m = event.measurement
         return f"{where(m.strategy, m.workers, m.items, m.length)} · {m.status}"

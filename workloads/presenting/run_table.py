@@ -224,14 +224,17 @@ def run_columns(workers_on_screen: bool, versus: bool = False) -> tuple[Column, 
         Column("precision", shown=DATA),
         Column("check", shown=DATA),
         Column("shared", shown=DATA),
-        Column("notes", "notes", format=_notes, shown=EVERYWHERE, short="note", worded=True),
+        # Where 80 columns are not enough, the notes fold (or, last, go) before any figure is cut; on
+        # screen each is keyed by its first word ("busy: ..." under the table), not by a number.
+        Column("notes", "notes", format=_notes, shown=EVERYWHERE, short="note", worded=True, fold=True, drop=1),
     )
 
 
 def run_rows(run: Run | None, measurements: list[Measurement] | None = None) -> list[Row]:
     """One row per measurement (of `run`, or the ones given: a live sweep's so far)."""
     measurements = run.measurements if measurements is None and run is not None else measurements or []
-    decided = decide_run(measurements, margin=run.spec.margin if run is not None else MARGIN)
+    decided = decide_run(measurements, margin=run.spec.margin if run is not None else MARGIN,
+                         points=len(run.spec.points()) if run is not None else None)
     busy = busy_points(measurements)
     rows = []
     for m in measurements:

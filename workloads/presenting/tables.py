@@ -58,6 +58,10 @@ class Column:
     # Its notes each begin with a word in its cell ("busy: other programs ..."): on SCREEN, where
     # width is scarce, the word is the key to the note under the table, not a number beside it.
     worded: bool = False
+    # Where columns do not fit a width, its cells (short words: notes) give up width first: folded
+    # between words onto more lines, or, on one line, the words that fit and a count of the rest
+    # (`fold`, `squeeze`). Never a figure's column: a number is never folded nor cut.
+    fold: bool = False
 
     @property
     def heading(self) -> str:
@@ -201,10 +205,92 @@ def to_json(table: Table, name: str = "rows") -> str:
 def fit(columns: Iterable[Column], widths: Mapping[str, int], room: int, gap: int = 1) -> list[Column]:
     """The columns that fit in `room` characters (each `widths[key]` wide plus `gap`), dropping the
     droppable ones, highest `drop` first, until they do; a column is dropped whole, never cut."""
+    return layout(columns, widths, room, gap)[0]
+
+
+def layout(columns: Iterable[Column], widths: Mapping[str, int], room: int, gap: int = 1,
+           least: Mapping[str, int] | None = None) -> tuple[list[Column], dict[str, int]]:
+    """The columns that fit in `room` characters and the width each gets (`widths[key]` as wide as
+    its widest cell, plus `gap`): a folding column first gives up width, down to `least[key]` (its
+    longest word, default: its width); then droppable columns go whole, highest `drop` first. No
+    other column is ever made narrower than its widest cell."""
     kept = list(columns)
-    while sum(widths[c.key] + gap for c in kept) > room:
+    given = dict(widths)
+    least = least or {}
+
+    def over() -> int:
+        return sum(given[c.key] + gap for c in kept) - room
+
+    for column in kept:
+        if column.fold and over() > 0:
+            given[column.key] = max(least.get(column.key, given[column.key]), given[column.key] - over())
+    while over() > 0:
         droppable = [c for c in kept if c.drop > 0]
         if not droppable:
             break
         kept.remove(max(droppable, key=lambda c: (c.drop, kept.index(c))))
-    return kept
+        for column in kept:  # a folding column takes back what the dropped one left
+            if column.fold:
+                given[column.key] = min(widths[column.key], given[column.key] - over())
+    return kept, {c.key: given[c.key] for c in kept}
+
+
+def fit_texts(columns: Iterable[Column], texts: Iterable[Mapping[str, str]], room: int, gap: int = 1,
+              pad: int = 0, lines: bool = True) -> tuple[list[Column], dict[str, int]]:
+    """`layout` for cells as a renderer draws them on screen (`texts`: each row's, by column key;
+    `pad` what the renderer adds to every cell and header): a column as wide as its header and its
+    widest cell; a folding one no narrower than its longest word (`fold`), and, for a renderer
+    whose rows have one line (`lines` False: `squeeze`), than that and a count of the rest."""
+    columns = list(columns)
+    rows = list(texts)
+    count = 0 if lines else len(" +9")
+    widths = {c.key: max([len(c.header(SCREEN)), *(len(r[c.key]) for r in rows)]) + pad for c in columns}
+    least = {c.key: min(widths[c.key], max([len(c.header(SCREEN)), *(longest_word(r[c.key]) + count
+                                                                      for r in rows)]) + pad)
+             for c in columns if c.fold}
+    return layout(columns, widths, room, gap, least)
+
+
+def _words(text: str) -> list[str]:
+    """`deciding,too close [1,2]` → `deciding,` `too close ` `[1,2]`: where a line may break (after
+    a comma and before a note's numbers; a note of two words, `too close`, stays whole)."""
+    words, _, numbers = text.partition(" [")
+    out = [word + "," for word in words.split(",")]
+    out[-1] = out[-1][:-1] + " "
+    if numbers:
+        out.append("[" + numbers)
+    return [w for w in out if w.strip()]
+
+
+def longest_word(text: str) -> int:
+    """The narrowest a folding cell can be without cutting a word."""
+    return max((len(w.rstrip()) for w in _words(text)), default=0)
+
+
+def fold(text: str, width: int) -> list[str]:
+    """A folding column's cell in lines of at most `width` characters, broken between words only
+    (a word wider than `width` has a line of its own, whole)."""
+    lines: list[str] = []
+    line = ""
+    for word in _words(text):
+        if line and len((line + word).rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += word
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def squeeze(text: str, width: int) -> str:
+    """A folding column's cell on one line of at most `width` characters: the comma-separated words
+    that fit, whole, and how many more there are (`deciding +1`); the renderer says them in full
+    elsewhere (the app's line under its table)."""
+    if len(text) <= width:
+        return text
+    words = text.split(",")
+    for keep in range(len(words) - 1, 0, -1):
+        shown = ",".join(words[:keep]) + f" +{len(words) - keep}"
+        if len(shown) <= width:
+            return shown
+    return f"+{len(words)}"
