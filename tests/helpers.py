@@ -98,10 +98,14 @@ def stored_runs(db: Path) -> list[tuple]:
 
 
 def refused_in_one_line(result: subprocess.CompletedProcess, db: Path) -> str:
-    """The CLI refused: exit 2, one line on stderr, no traceback, nothing stored."""
+    """The CLI refused: exit 2, one line on stderr, no traceback, nothing stored. The first use of
+    another Python prepares parbench's overlay there and says each step first (`parbench: preparing
+    ...`, then indented steps): those lines come before the refusal, whichever test used it first."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
+    if lines and lines[0].startswith("parbench: preparing Python "):
+        lines = [line for line in lines[1:] if not line.startswith("parbench:   ")]
     assert len(lines) == 1, result.stderr
     assert stored_runs(db) == []
     return lines[0]

@@ -294,8 +294,8 @@ async def test_the_app_runs_a_sweep_under_the_python_in_its_form(tmp_path):
             form.set_texts({"python": "3.13", "items": "2", "length": "100", "repeat": "1", "strategies": "serial"})
             assert form.state.spec is not None and form.state.spec.python == python
             await pilot.press("ctrl+r")
-            assert await until(pilot, lambda: "completed" in str(app.main_screen.query_one("#status").render()),
-                               timeout=120)
+            status = app.main_screen.query_one("#status")
+            assert await until(pilot, lambda: "completed" in str(status.render()), timeout=120), status.render()
             [run] = store.runs()
             machine = store.load_run(run.id).machine
             assert machine.python.startswith("3.13.") and machine.executable == python
