@@ -295,7 +295,9 @@ async def test_the_app_runs_a_sweep_under_the_python_in_its_form(tmp_path):
             assert form.state.spec is not None and form.state.spec.python == python
             await pilot.press("ctrl+r")
             status = app.main_screen.query_one("#status")
-            assert await until(pilot, lambda: "completed" in str(status.render()), timeout=120), status.render()
+            assert await until(pilot, lambda: any(word in str(status.render()) for word in ("completed", "failed")),
+                               timeout=120), status.render()
+            assert "completed" in str(status.render()), status.render()
             [run] = store.runs()
             machine = store.load_run(run.id).machine
             assert machine.python.startswith("3.13.") and machine.executable == python
