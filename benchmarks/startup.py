@@ -37,7 +37,7 @@ from .common import (
     parbench_command,
 )
 
-HELP_LIMIT_S = 0.3
+HELP_LIMIT_S = 0.1  # issue 18: within 0.1 s
 FRAME_LIMIT_S = 1.0
 MARKERS = ("Workload", "Strategies")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1bP[^\x1b]*\x1b\\|\x1b[@-Z\\-_=>]")

@@ -138,9 +138,18 @@ def _shared_options() -> dict[str, argparse.ArgumentParser]:
     return {"store": store, "table": table}
 
 
-def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    from workloads.api import parbench_version
+class _Version(argparse.Action):
+    """`--version`: the installed version, looked up only when asked (importlib.metadata costs
+    `parbench --help` 14 ms)."""
 
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from workloads.api import parbench_version
+
+        print(f"parbench {parbench_version()}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="parbench",
         description="Should this loop run serially, in a process pool, or vectorised with numpy? "
@@ -149,7 +158,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     shared = _shared_options()
     parser.add_argument("--db", help="results store (default: the user data directory; env PARBENCH_DB)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and the measuring process's output")
-    parser.add_argument("--version", action="version", version=f"parbench {parbench_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show parbench's version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     run = sub.add_parser("run", parents=[shared["store"], shared["table"]], help="run a sweep headless and print its table",

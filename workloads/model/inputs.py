@@ -19,13 +19,10 @@ interpreter (`workloads.measuring.inputs`). No numpy here: this runs in the app'
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import os
 import pickle
-import statistics
 import struct
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +82,8 @@ def sizes_shape(fmt: str, sizes: list[int]) -> Shape:
     if not sizes:
         return Shape(fmt, 0, None)
     low, high = min(sizes), max(sizes)
+    import statistics
+
     return Shape(fmt, len(sizes), int(statistics.median_low(sizes)), low if low != high else None,
                  high if low != high else None)
 
@@ -157,6 +156,8 @@ def _numeric(field) -> bool:
 
 def read_csv_rows(path: Path) -> list:
     """Every data row (a header row skipped), numbers as numbers; a one-column row is its value."""
+    import csv  # here, not at the top: `parbench --help` imports this module and reads no file
+
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             raw = [row for row in csv.reader(handle) if row]
@@ -246,6 +247,8 @@ def npy_shape(path: Path) -> Shape:
 
 
 def npz_shape(path: Path) -> Shape:
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
