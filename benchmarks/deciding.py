@@ -58,7 +58,7 @@ def winners(run) -> dict[tuple[int, int], str]:
     """The fastest strategy at each point the run decided (a point whose lead is undecided has no
     winner to agree with)."""
     found = decide_run(run.measurements, margin=run.spec.margin)
-    return {point: v.winner for point, v in found.verdicts.items() if v.verdict != UNDECIDED}
+    return {point: v.winner for point, v in found.points.items() if v.verdict != UNDECIDED}
 
 
 def _agree(a: dict, b: dict) -> tuple[int, int, list[str]]:

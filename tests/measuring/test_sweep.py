@@ -566,3 +566,20 @@ def test_a_slow_first_call_does_not_decide_how_many_calls_a_repeat_holds(workloa
     # The steady call takes microseconds; even on a machine too busy for the tenfold it is, a
     # calibration that ignored the slow call holds several of them in a repeat.
     assert m.loops >= 4
+
+
+def test_each_row_records_the_precision_its_intervals_reached():
+    """--precision: a row says how wide its interval got (the CSV's precision column), within the
+    asked share when it stopped on precision, beyond it when it ran out of rounds."""
+    from workloads.model.measurement import STOP_MAX_ROUNDS, STOP_PRECISION
+
+    spec = tiny_spec("squares", ("serial", "threads"), repeat="auto", precision="50%")
+    status, events = measure(spec)
+    assert status == "completed"
+    rows = [m for m in measurements(events) if m.ok]
+    assert rows and all(m.precision is not None and 0 < m.precision < 100 for m in rows)
+    for m in rows:
+        if m.stop == STOP_PRECISION:
+            assert m.precision <= 0.5
+        elif m.stop == STOP_MAX_ROUNDS:
+            assert m.precision > 0.5

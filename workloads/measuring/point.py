@@ -155,6 +155,9 @@ class Point:
         self.round_s = 0.0  # how long its last round took, calls and all
         self.stop = ""  # why it took no more rounds ("" while it may take more)
         self.costs: dict[str, PoolCosts] = {}
+        # Each strategy's widest interval at its last look, as a share (`Measurement.precision`):
+        # what --precision asked of it, and what a row that stopped at the most rounds reached.
+        self.reached: dict[str, float] = {}
 
     # Inputs ----------------------------------------------------------------------------------------
 
@@ -409,7 +412,7 @@ class Point:
             status=status, error=error, point_index=self.index, loops=series.loops,
             stop=(self.stop if final else "") if status == OK else "", check=series.check_how if status == OK else "",
             shared=self.context.shared, costs=costs, pace_s=tuple(self.pace), cpu_share=series.variant.cpu_share,
-            arm=series.variant.arm,
+            arm=series.variant.arm, precision=self.reached.get(series.key) if final and status == OK else None,
             wait_s=tuple(series.waits) if series.waits_read and len(series.waits) == len(series.times) else ())
 
     def not_applicable_measurement(self, variant: Variant) -> Measurement:

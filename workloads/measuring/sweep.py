@@ -20,6 +20,7 @@ guard and the estimate), the machine lock taken (`lock`), and the machine's para
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Callable
@@ -324,8 +325,20 @@ class Sweep:
 
     # 4. Final rows ------------------------------------------------------------------------------------
 
+    def _record_reached(self) -> None:
+        for point, decision in zip(self.points, self.decisions):
+            if decision is None:
+                continue
+            for comparison in decision.comparisons:
+                width = comparison.interval.relative_half_width if comparison.interval is not None else math.inf
+                if not math.isfinite(width):
+                    continue
+                for key in (comparison.subject, comparison.reference):
+                    point.reached[key] = max(point.reached.get(key, 0.0), width)
+
     def finish(self) -> None:
         self.progress.finish()
+        self._record_reached()
         for point in self.points:
             point.emit(final=True)
         self.emit(Outlook(DONE, len(self.points), sum(1 for p in self.points if p.stop != STOP_DECIDED
@@ -337,6 +350,7 @@ class Sweep:
             if point.rounds and not point.stop:
                 point.stop = STOP_CANCELLED
         self.progress.finish()
+        self._record_reached()
         for point in self.points:
             if point.rounds or point.timed_out or not point.live:
                 point.emit(final=True)
