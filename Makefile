@@ -27,8 +27,8 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports
 	@# Two test processes at once, then the timing tests alone; -rs: a skipped test says why.
-	$(BIN)/python -m pytest -q -rs -n 2 -m "not timing"
-	$(BIN)/python -m pytest -q -rs -m timing
+	$(BIN)/python -m pytest -q -rs -n 2 -m "not timing and not alone"
+	$(BIN)/python -m pytest -q -rs -m "timing or alone"
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt

@@ -279,6 +279,10 @@ def test_the_probe_is_cached_until_the_interpreters_packages_change(tmp_path, mo
 # In the app -----------------------------------------------------------------------------------------------------
 
 
+# Beside other tests on two processes its sweep failed 3 times in 5 full runs, before the run started:
+# "the measuring process exited unexpectedly (exit code 0)"; never alone or in smaller groups. The
+# cause is not found yet (the form's probe and the sweep each start a 3.13 process at once).
+@pytest.mark.alone
 async def test_the_app_runs_a_sweep_under_the_python_in_its_form(tmp_path):
     from app_fixtures import until
 
