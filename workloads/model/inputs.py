@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .parsing import SpecError
+from .parsing import SpecError, parse_existing_path
 
 FORMATS = {".pkl": "pickle", ".pickle": "pickle", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".csv": "csv", ".npy": "npy", ".npz": "npz"}
@@ -388,13 +388,7 @@ def parse_input(text: str, scope=None) -> str:
     cleaned = (text or "").strip()
     if not cleaned:
         return ""
-    try:
-        path = Path(cleaned).expanduser()
-    except RuntimeError:
-        raise SpecError("input", f"{cleaned}: no such user's home folder") from None
-    path = Path(os.path.abspath(path))
-    if not path.exists():
-        raise SpecError("input", f"{cleaned}: no such file")
+    path = parse_existing_path(cleaned, "input")
     if path.is_dir():
         raise SpecError("input", f"{cleaned} is a folder; give a file of items ({', '.join(FORMATS)})")
     try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .parsing import SpecError
+from .parsing import SpecError, parse_existing_path
 
 # The oldest Python parbench's engine runs on (the measuring process and its pool workers).
 MIN_VERSION = (3, 10)
@@ -158,13 +158,7 @@ def parse_python(text: str, scope=None) -> str:
         if found is None:
             raise SpecError("python", f"{cleaned}: no such command on PATH; give a path, or a version such as 3.13")
         return os.path.abspath(found)
-    try:
-        path = Path(cleaned).expanduser()
-    except RuntimeError:
-        raise SpecError("python", f"{cleaned}: no such user's home folder") from None
-    path = Path(os.path.abspath(path))
-    if not path.exists():
-        raise SpecError("python", f"{cleaned}: no such file")
+    path = parse_existing_path(cleaned, "python")
     if path.is_dir():
         venv = path / "bin" / "python"
         hint = f" (did you mean {venv}?)" if venv.exists() else " (give its bin/python)"

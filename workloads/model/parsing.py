@@ -8,6 +8,8 @@ keystroke in the app and before `parbench --help` returns.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 from .errors import ParbenchError
 
@@ -140,3 +142,16 @@ def parse_duration(text: str, field_name: str, *, low: float, high: float) -> fl
     if not math.isfinite(value) or value < low or value > high:
         raise SpecError(field_name, f"must be between {low:g} s and {high:g} s, got {text.strip()}")
     return value
+
+
+def parse_existing_path(text: str, field_name: str) -> Path:
+    """A path the user typed (`~` expanded, made absolute) to something that exists; `SpecError`
+    saying which part failed otherwise. What it must be (a file, an interpreter) is the caller's."""
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # "~name" of a user this machine does not know
+        raise SpecError(field_name, f"{text}: no such user's home folder") from None
+    path = Path(os.path.abspath(path))
+    if not path.exists():
+        raise SpecError(field_name, f"{text}: no such file")
+    return path
