@@ -392,28 +392,21 @@ def _describe_cached(ref: WorkloadRef, mtime_ns: int, size: int) -> WorkloadInfo
         raise WorkloadError(f"{path} is not a Python source file ({exc})") from None
     if ref.function:
         return _describe_function(ref, tree, path)
-    defined: dict[str, ast.AST] = {}
+    # A workload file's names are its top level's own (a kernel inside `if`/`try` is not one).
+    defined = _top_level_names(tree, nested=False)
     settings: tuple[Setting, ...] = ()
     default_length = FALLBACK_LENGTH
     for node in tree.body:
-        targets: list[str] = []
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            targets = [node.name]
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
-            targets = [t.id for t in nodes if isinstance(t, ast.Name)]
-            value = node.value
-            if "SETTINGS" in targets and value is not None:
-                settings = _settings(value, path)
-            if "DEFAULT_LENGTH" in targets and value is not None:
-                length = _literal(value, "DEFAULT_LENGTH", path)
-                if not isinstance(length, int) or isinstance(length, bool) or length < 1:
-                    raise WorkloadError(f"{path}, line {node.lineno}: DEFAULT_LENGTH must be a whole number ≥ 1")
-                default_length = length
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            targets = [(alias.asname or alias.name).split(".")[0] for alias in node.names]
-        for name in targets:
-            defined[name] = node
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        targets = _assigned(node)
+        if "SETTINGS" in targets:
+            settings = _settings(node.value, path)
+        if "DEFAULT_LENGTH" in targets:
+            length = _literal(node.value, "DEFAULT_LENGTH", path)
+            if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+                raise WorkloadError(f"{path}, line {node.lineno}: DEFAULT_LENGTH must be a whole number ≥ 1")
+            default_length = length
     if "kernel" not in defined:
         raise WorkloadError(f"{path} defines no kernel(value) function: parbench times kernel over every item")
     kernel = defined["kernel"]
@@ -426,19 +419,24 @@ def _describe_cached(ref: WorkloadRef, mtime_ns: int, size: int) -> WorkloadInfo
     return WorkloadInfo(ref, summary[0] if summary else "", settings, functions, default_length)
 
 
-def _top_level_names(tree: ast.Module) -> dict[str, ast.AST]:
-    """Every name a module's top level binds, to the statement that binds it."""
+def _assigned(node: ast.Assign | ast.AnnAssign) -> list[str]:
+    nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [t.id for t in nodes if isinstance(t, ast.Name)]
+
+
+def _top_level_names(tree: ast.Module, *, nested: bool = True) -> dict[str, ast.AST]:
+    """Every name a module's top level binds, to the statement that binds it (with `nested`, also
+    the names bound inside its top-level `if` and `try` blocks, where not bound outside them)."""
     defined: dict[str, ast.AST] = {}
     for node in tree.body:
         targets: list[str] = []
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             targets = [node.name]
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
-            targets = [t.id for t in nodes if isinstance(t, ast.Name)]
+            targets = _assigned(node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             targets = [(alias.asname or alias.name).split(".")[0] for alias in node.names]
-        elif isinstance(node, (ast.If, ast.Try)):  # `try: from fast import f / except ImportError: def f`
+        elif nested and isinstance(node, (ast.If, ast.Try)):  # `try: from fast import f / except ImportError: def f`
             inner = ast.Module(body=[*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", []),
                                      *[stmt for handler in getattr(node, "handlers", []) for stmt in handler.body]],
                                type_ignores=[])
