@@ -550,6 +550,15 @@ async def test_a_bad_workload_file_says_why_under_the_path(store, workload_file)
         assert app.main_screen.query_one("#run").disabled
 
 
+async def _open_export_of_the_stored_run(pilot) -> None:
+    """F2, enter on the newest stored run, ctrl+e: the export dialog is open."""
+    await pilot.press("f2", "enter")
+    await pilot.pause()
+    await pilot.press("ctrl+e")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ExportDialog)
+
+
 async def test_export_asks_before_replacing_a_file_and_defaults_to_the_documents_folder(store, tmp_path, monkeypatch):
     import platformdirs
 
@@ -559,11 +568,7 @@ async def test_export_asks_before_replacing_a_file_and_defaults_to_the_documents
     _stored_run(store)
     app = ParbenchApp(store, resident=False, probes=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f2", "enter")
-        await pilot.pause()
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        assert isinstance(app.screen, ExportDialog)
+        await _open_export_of_the_stored_run(pilot)
         path = app.screen.query_one("#path").value
         assert path == str(documents / "parbench-run-1.md")
         assert "Default folder" in str(app.screen.query_one("#export-where").render())
@@ -718,11 +723,7 @@ async def test_export_defaults_to_the_documents_folder_even_before_it_exists(sto
     _stored_run(store)
     app = ParbenchApp(store, resident=False, probes=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f2", "enter")
-        await pilot.pause()
-        await pilot.press("ctrl+e")
-        await pilot.pause()
-        assert isinstance(app.screen, ExportDialog)
+        await _open_export_of_the_stored_run(pilot)
         assert app.screen.query_one("#path").value == str(documents / "parbench-run-1.md")
         assert "(made on export)" in str(app.screen.query_one("#export-where").render())
         await pilot.press("enter")
